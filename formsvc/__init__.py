@@ -1,0 +1,42 @@
+"""The enquiry service: takes a victim's enquiry and gets it to the hub's inbox."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    config.load(app, overrides)
+
+    if app.config["PROXY_HOPS"]:
+        # Trust exactly the configured number of proxies, no more.
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import csrf, limiter
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import enquiry, health
+
+    app.register_blueprint(enquiry.bp)
+    app.register_blueprint(health.bp)
+
+
+def register_commands(app: Flask) -> None:
+    from . import worker
+
+    worker.init_app(app)

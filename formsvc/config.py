@@ -1,0 +1,86 @@
+"""Settings for the enquiry service.
+
+Every setting can be given as an environment variable with the ``FORMSVC_`` prefix
+(``FORMSVC_SMTP_HOST=mail.example`` sets ``SMTP_HOST``). Defaults are safe for a
+developer's machine: mail goes to a local Maildir, rate limits live in memory.
+Production (the default ``ENV``) refuses to start without a real secret key.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "development-only-not-secret"
+
+DEFAULTS = {
+    # "production" unless told otherwise, so a forgotten setting fails safe.
+    "ENV": "production",
+    "SECRET_KEY": None,
+    # Where the outbox database and the local Maildir live.
+    "DATA_DIR": "var",
+    # Where the built site is (the form page borrows its look from it).
+    "SITE_DIR": "site",
+    "HUB_INBOX": "hub@localhost",
+    "MAIL_FROM": "enquiries@localhost",
+    # No SMTP host means: deliver into DATA_DIR/maildir.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 0,
+    "SMTP_SECURITY": "starttls",  # starttls | ssl | none
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_TIMEOUT": 10,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    # Posts sooner than this after the form was served get a second look.
+    "MIN_FILL_SECONDS": 3,
+    # How many proxies in front of us append to X-Forwarded-For (Netlify = 1).
+    "PROXY_HOPS": 0,
+    # The longest message we accept, in characters (the page states it).
+    "MESSAGE_MAX_CHARS": 5000,
+    # The whole request body; larger gets a friendly 413.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url
+    # is read when the built site is available; this is the fallback).
+    "EXIT_URL": "https://www.bbc.co.uk/weather",
+}
+
+
+def load(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, then the environment, then ``overrides``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("FORMSVC")
+    if overrides:
+        app.config.from_mapping(overrides)
+    cfg = app.config
+
+    development = cfg["ENV"] == "development" or cfg.get("TESTING")
+    if not cfg.get("SECRET_KEY"):
+        if not development:
+            raise RuntimeError(
+                "FORMSVC_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))') before starting in production."
+            )
+        cfg["SECRET_KEY"] = DEV_SECRET_KEY
+
+    cfg["DATA_DIR"] = str(Path(cfg["DATA_DIR"]).resolve())
+    cfg["SITE_DIR"] = str(Path(cfg["SITE_DIR"]).resolve())
+    os.makedirs(cfg["DATA_DIR"], exist_ok=True)
+
+    security = str(cfg["SMTP_SECURITY"]).lower()
+    if security not in {"starttls", "ssl", "none"}:
+        raise RuntimeError("FORMSVC_SMTP_SECURITY must be starttls, ssl or none.")
+    cfg["SMTP_SECURITY"] = security
+    if not cfg["SMTP_PORT"]:
+        cfg["SMTP_PORT"] = {"starttls": 587, "ssl": 465, "none": 25}[security]
+
+    # The session cookie only carries the CSRF secret; keep it as tight as we can.
+    cfg.setdefault("SESSION_COOKIE_NAME", "formsvc_session")
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = not development
+    cfg["SESSION_COOKIE_PATH"] = "/enquiry/"
+    cfg["PREFERRED_URL_SCHEME"] = "http" if development else "https"
+    # Flask-Limiter reads these names.
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
