@@ -1,0 +1,168 @@
+"""Run the whole thing on one origin, as Netlify does in production.
+
+    python -m formsvc.localsite          # after `mkdocs build`
+
+serves the built site (site/) with the same headers Netlify would send
+(netlify.toml's [[headers]] plus the build's _headers), the enquiry form at
+/enquiry/ from the Flask app, and starts the delivery worker, which writes
+mail into a local Maildir unless FORMSVC_SMTP_HOST is set.
+
+StaticSite is also what the browser tests serve the site with, so the
+headers tested are the headers deployed.
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import mimetypes
+import os
+import signal
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def header_rules(site_dir: Path, netlify_toml: Path) -> list[tuple[str, dict[str, str]]]:
+    """(path pattern, headers) from netlify.toml and the built _headers file."""
+    rules: list[tuple[str, dict[str, str]]] = []
+    if netlify_toml.exists():
+        config = tomllib.loads(netlify_toml.read_text(encoding="utf-8"))
+        for rule in config.get("headers", []):
+            rules.append((rule["for"], dict(rule.get("values", {}))))
+    headers_file = site_dir / "_headers"
+    if headers_file.exists():
+        pattern, values = None, {}
+        for raw in headers_file.read_text(encoding="utf-8").splitlines():
+            line = raw.rstrip()
+            if not line or line.lstrip().startswith("#"):
+                continue
+            if not raw[0].isspace():
+                if pattern:
+                    rules.append((pattern, values))
+                pattern, values = line.strip(), {}
+            else:
+                name, _, value = line.strip().partition(":")
+                values[name.strip()] = value.strip()
+        if pattern:
+            rules.append((pattern, values))
+    return rules
+
+
+def headers_for(path: str, rules) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for pattern, values in rules:
+        if fnmatch.fnmatchcase(path, pattern):
+            headers.update(values)
+    return headers
+
+
+class StaticSite:
+    """A WSGI app serving a built MkDocs site the way Netlify does."""
+
+    def __init__(self, site_dir: str | os.PathLike, netlify_toml: str | os.PathLike | None = None):
+        self.site_dir = Path(site_dir).resolve()
+        self.rules = header_rules(self.site_dir, Path(netlify_toml or ROOT / "netlify.toml"))
+
+    def _resolve(self, path: str) -> Path | None:
+        candidate = (self.site_dir / path.lstrip("/")).resolve()
+        if self.site_dir not in candidate.parents and candidate != self.site_dir:
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        path = request.path
+        if request.method not in {"GET", "HEAD"}:
+            response = Response("Method not allowed", status=405)
+        elif (self.site_dir / path.lstrip("/")).is_dir() and not path.endswith("/"):
+            response = Response(status=301, headers={"Location": path + "/"})
+        else:
+            file = self._resolve(path)
+            status = 200
+            if file is None or file.name.startswith("_"):
+                file, status = self.site_dir / "404.html", 404
+            mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            if mimetype.startswith("text/") or mimetype in {"application/javascript", "application/json"}:
+                mimetype += "; charset=utf-8"
+            response = Response(
+                wrap_file(environ, open(file, "rb")),
+                status=status,
+                content_type=mimetype,
+                direct_passthrough=True,
+            )
+            response.content_length = file.stat().st_size
+        response.headers.update(headers_for(path, self.rules))
+        return response(environ, start_response)
+
+
+class OneOrigin:
+    """/enquiry/... goes to the enquiry service; everything else is the static site.
+
+    Netlify proxies only /enquiry/*, so the service's other routes (such as
+    /healthz) are not reachable through the public origin here either.
+    """
+
+    def __init__(self, site, service):
+        self.site, self.service = site, service
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/enquiry" or path.startswith("/enquiry/"):
+            return self.service(environ, start_response)
+        return self.site(environ, start_response)
+
+
+def create_local_app(site_dir: str | os.PathLike = ROOT / "site"):
+    from . import create_app
+
+    service = create_app({"SITE_DIR": str(site_dir)})
+    return OneOrigin(StaticSite(site_dir), service), service
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--site-dir", default=str(ROOT / "site"))
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("FORMSVC_ENV", "development")
+    if not (Path(args.site_dir) / "index.html").exists():
+        print(f"No built site in {args.site_dir}: run `mkdocs build` first.", file=sys.stderr)
+        return 1
+    app, service = create_local_app(args.site_dir)
+
+    # The worker runs as its own process, as in production.
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "formsvc", "deliver"], env=os.environ.copy())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    data_dir = Path(service.config["DATA_DIR"])
+    where = (
+        f"SMTP {service.config['SMTP_HOST']}:{service.config['SMTP_PORT']} to {service.config['HUB_INBOX']}"
+        if service.config["SMTP_HOST"]
+        else f"the local Maildir {data_dir / 'maildir'} (new messages appear in {data_dir / 'maildir' / 'new'})"
+    )
+    print(f"\n  Site:      http://{args.host}:{args.port}/")
+    print(f"  Form:      http://{args.host}:{args.port}/enquiry/")
+    print(f"  Mail goes: {where}\n", flush=True)
+
+    from werkzeug.serving import run_simple
+
+    try:
+        run_simple(args.host, args.port, app, threaded=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

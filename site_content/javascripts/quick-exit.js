@@ -1,0 +1,104 @@
+/*
+ * Quick exit: leave this site in one click, one tap, or by pressing Shift
+ * three times. Without this script the exit links still go to the neutral
+ * site; the script makes leaving faster and safer:
+ *  - the page is hidden and its title neutralised at once, before the new
+ *    page loads, so nobody glancing at the screen sees it;
+ *  - location.replace() takes this page out of the back button's history;
+ *  - nothing of ours is left in localStorage or sessionStorage.
+ * It does not and cannot erase the rest of the browser history. The safety
+ * page explains this.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-qe]");
+  if (!root) return;
+
+  var SHIFT_PRESSES = 3;
+  var SHIFT_WINDOW_MS = 5000;
+  var status = root.querySelector("[data-qe-status]");
+  var originalTitle = document.title;
+  var shiftCount = 0;
+  var shiftTimer = null;
+  var overlay = null;
+
+  function destination() {
+    // The links' href is the single source of the destination (mkdocs.yml extra.exit_url,
+    // or the enquiry service's exit route, which also ends the form session).
+    var link = root.querySelector("[data-qe-link]");
+    return link ? link.href : root.getAttribute("data-qe-url");
+  }
+
+  function forgetStorage() {
+    try { window.localStorage.clear(); } catch (e) { /* storage may be disabled */ }
+    try { window.sessionStorage.clear(); } catch (e) { /* storage may be disabled */ }
+  }
+
+  function announce(text) {
+    if (status) status.textContent = text;
+  }
+
+  function resetShift() {
+    shiftCount = 0;
+    if (shiftTimer) window.clearTimeout(shiftTimer);
+    shiftTimer = null;
+  }
+
+  function exitPage(event) {
+    if (event) event.preventDefault();
+    resetShift();
+    document.documentElement.classList.add("qe-exiting");
+    document.title = "Loading";
+    if (!overlay) {
+      overlay = document.createElement("div");
+      overlay.className = "qe-overlay";
+      overlay.setAttribute("role", "alert");
+      overlay.textContent = "Loading.";
+    }
+    document.body.appendChild(overlay);
+    forgetStorage();
+    window.location.replace(destination());
+  }
+
+  function restorePage() {
+    // Coming back from the back/forward cache: never leave a blank "ghost" page.
+    document.documentElement.classList.remove("qe-exiting");
+    document.title = originalTitle;
+    if (overlay && overlay.parentNode) overlay.parentNode.removeChild(overlay);
+    resetShift();
+    announce("");
+  }
+
+  var links = root.querySelectorAll("[data-qe-link]");
+  for (var i = 0; i < links.length; i++) {
+    links[i].addEventListener("click", exitPage);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Shift") {
+      // Shift used with another key (capital letters) or any other key: start again.
+      if (shiftCount > 0) resetShift();
+      return;
+    }
+    if (event.repeat) return; // holding Shift down is one press
+    shiftCount += 1;
+    if (shiftCount >= SHIFT_PRESSES) {
+      exitPage();
+      return;
+    }
+    var left = SHIFT_PRESSES - shiftCount;
+    announce("Shift, press " + left + " more " + (left === 1 ? "time" : "times") + " to exit.");
+    if (shiftTimer) window.clearTimeout(shiftTimer);
+    shiftTimer = window.setTimeout(function () {
+      resetShift();
+      announce("Exit this page expired.");
+    }, SHIFT_WINDOW_MS);
+  }, true);
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) restorePage();
+  });
+  // Material keeps small things (like search state) in storage; leave none behind.
+  window.addEventListener("pagehide", forgetStorage);
+})();
