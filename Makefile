@@ -1,0 +1,40 @@
+# The two commands in the README:
+#   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
+#   make test   set up (Python packages, Debian's chromium and redis-server) and run every test
+# Both work on a fresh Debian machine with Python 3.11 and access to PyPI and Debian's packages.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: run test build setup system-packages clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-service.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The browser tests use Debian's Chromium (never `playwright install`), and the
+# shared rate-limit tests a real Redis.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; \
+	fi
+
+build: setup
+	$(VENV)/bin/mkdocs build --strict
+
+run: build
+	$(PY) -m formsvc.localsite
+
+test: setup system-packages
+	$(PY) -m pytest
+
+clean:
+	rm -rf site var test-artifacts .pytest_cache
