@@ -23,10 +23,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from . import outbox
     from .extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
+    outbox.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

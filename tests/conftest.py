@@ -123,3 +123,106 @@ def browser_type_launch_args(browser_type_launch_args):
     if chromium is None:
         pytest.fail("Debian's chromium is not installed: run `make test`, which installs it.")
     return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
+
+
+# ---------------------------------------------------------------- Delivery: outbox, mailer, worker, health
+# A real SMTP server over TCP (aiosmtpd), real SQLite files in tmp_path.
+
+import asyncio  # noqa: E402  (kept with the fixtures that use them)
+import email  # noqa: E402
+import email.policy  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+
+class SMTPInbox:
+    """aiosmtpd handler that keeps what it accepts.
+
+    Set ``reply`` to make it answer "451 ..." or "550 ..." instead of accepting, and
+    ``delay`` (seconds) to make it slow. An accepted message is recorded before the
+    delay, as a real relay may already have it when the client gives up waiting.
+    """
+
+    def __init__(self):
+        self.envelopes = []
+        self.reply = "250 Message accepted for delivery"
+        self.delay = 0.0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply.startswith("250"):
+            self.envelopes.append(envelope)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self.reply
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(e.original_content, policy=email.policy.default) for e in self.envelopes]
+
+
+class SMTPServer:
+    def __init__(self, port: int | None = None):
+        self.host = "127.0.0.1"
+        self.port = port or free_port()  # Controller(port=0) does not work
+        self.inbox = SMTPInbox()
+        self.controller = Controller(self.inbox, hostname=self.host, port=self.port)
+
+    def start(self) -> "SMTPServer":
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+def sample_answers(**changes) -> dict[str, str]:
+    """Answers as the web half stores them: every key, all strings."""
+    answers = {
+        "name": "Siân Łukasz محمد",
+        "contact_method": "email",
+        "email": "sian@example.org",
+        "phone": "07700 900123",
+        "leave_message": "no",
+        "say_who_we_are": "yes",
+        "call_times": "Weekdays after 6pm",
+        "crime_reference": "CR/12345/25",
+        "relationship": "harmed",
+        "message": "I would like to talk about meeting him.\r\nNot sure yet.\r\n\r\nThank you.",
+    }
+    answers.update(changes)
+    return answers
+
+
+@pytest.fixture
+def answers():
+    return sample_answers
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    from formsvc.outbox import Outbox
+
+    return Outbox(tmp_path / "data" / "outbox.sqlite3", mail_from="Hub form <enquiries@rj.example>")
+
+
+@pytest.fixture
+def delivery_app(tmp_path, smtp_server):
+    """The app with its outbox in tmp_path and mail going to ``smtp_server``."""
+    from formsvc import create_app
+
+    return create_app({
+        "TESTING": True,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SMTP_HOST": smtp_server.host,
+        "SMTP_PORT": smtp_server.port,
+        "SMTP_SECURITY": "none",
+        "MAIL_FROM": "enquiries@rj.example",
+        "HUB_INBOX": "hub@hub.example",
+    })
