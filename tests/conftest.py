@@ -182,6 +182,12 @@ def smtp_server():
     server.stop()
 
 
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (yet)."""
+    return free_port()
+
+
 def sample_answers(**changes) -> dict[str, str]:
     """Answers as the web half stores them: every key, all strings."""
     answers = {

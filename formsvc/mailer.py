@@ -1,0 +1,365 @@
+"""Turn a stored enquiry into an email for the hub, and hand it to a transport.
+
+Knows nothing of Flask requests. Rules that protect the person who wrote:
+
+* No user text in any header except ``Reply-To``, and that only when they chose
+  email, after validation (no CR/LF or other control characters, one plain address).
+  The subject is "Restorative justice enquiry " and the reference, nothing else.
+* The body starts with how it is safe to contact them, so nobody phones a person
+  who said "email only", or leaves a message they said was unsafe.
+* Errors describe themselves in a few words ("SMTP 451", "TimeoutError"): server
+  replies and exception texts can echo what was sent, so they are not kept.
+"""
+from __future__ import annotations
+
+import email.errors
+import email.policy
+import mailbox
+import os
+import re
+import smtplib
+import ssl
+from datetime import datetime, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from .outbox import Enquiry
+
+SUBJECT_PREFIX = "Restorative justice enquiry "
+NOT_ANSWERED = "Not answered"
+
+# Characters that could break a header or fake a line or reorder text on screen:
+# C0/C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates.
+_UNSAFE_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+class DeliveryError(Exception):
+    """Sending failed. ``str(error)`` is a short description safe to store and log."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Try again later: no connection, timeout, disconnect, a 4xx reply."""
+
+
+class ConnectError(TransientDeliveryError):
+    """The server (or Maildir) could not be reached at all: later messages would fail too."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The server refused this message for good (a 5xx reply)."""
+
+
+# -- the message ----------------------------------------------------------------------
+
+
+def one_line(value: str | None) -> str:
+    """A single-line answer as safe plain text: no line breaks, controls or bidi tricks.
+
+    Answers other than the message are one line on the form; flattening them here
+    means none of them can add a fake line such as "Only contact this person by PHONE."
+    """
+    return re.sub(r"\s+", " ", _UNSAFE_INLINE.sub(" ", value or "")).strip()
+
+
+def reply_to_address(answers: dict[str, str]) -> Address | None:
+    """The person's address for Reply-To, or None if they did not choose email or it is unusable.
+
+    The domain is IDNA-encoded; an address whose local part is not ASCII is left out
+    of the header (staff copy it from the body) rather than sent in a form that
+    relays without SMTPUTF8 would mangle.
+    """
+    if answers.get("contact_method") != "email":
+        return None
+    raw = answers.get("email") or ""
+    if _UNSAFE_INLINE.search(raw) or any(ch.isspace() for ch in raw):
+        return None
+    local, at, domain = raw.rpartition("@")
+    if not (local and at and domain):
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii")
+        local.encode("ascii")
+        # addr_spec= makes the email package parse it and refuse anything that is
+        # not exactly one address ("a@b, c@d", "a@b>x").
+        address = Address(display_name=one_line(answers.get("name"))[:100], addr_spec=f"{local}@{domain}")
+    except (UnicodeError, ValueError, email.errors.HeaderParseError):
+        return None
+    return address
+
+
+def _answer(answers: dict[str, str], key: str) -> str:
+    return one_line(answers.get(key)) or NOT_ANSWERED
+
+
+def _yes_no(answers: dict[str, str], key: str, yes: str, no: str) -> str:
+    value = answers.get(key)
+    if value == "yes":
+        return yes
+    if value == "no":
+        return no
+    # Unknown is treated as unsafe: the person did not tell us it was fine.
+    return f"{NOT_ANSWERED} - treat as NO"
+
+
+def build_body(enquiry: Enquiry) -> str:
+    a = enquiry.answers
+    method = a.get("contact_method")
+    received = datetime.fromtimestamp(enquiry.created_at, timezone.utc).strftime("%d %B %Y, %H:%M UTC")
+    lines = [
+        f"Restorative justice enquiry {enquiry.reference}",
+        f"Received: {received}",
+        "",
+        "HOW TO CONTACT THEM SAFELY",
+        "--------------------------",
+    ]
+    if method == "email":
+        lines += [
+            "Only contact this person by EMAIL. Do not phone them.",
+            f"Email: {_answer(a, 'email')}",
+        ]
+    elif method == "phone":
+        lines += [
+            "Only contact this person by PHONE. Do not email them.",
+            f"Phone: {_answer(a, 'phone')}",
+            "Safe to leave a message: "
+            + _yes_no(a, "leave_message", "Yes", "NO - do not leave a message"),
+            "Can we say who we are: "
+            + _yes_no(a, "say_who_we_are", "Yes", "NO - do not say who we are or where we are calling from"),
+            f"Safe times to call: {_answer(a, 'call_times')}",
+        ]
+    else:
+        # The form requires a choice; if one is missing anyway, say so loudly
+        # rather than guess.
+        lines += [
+            "They did not say how it is safe to contact them. Take care before using these:",
+            f"Email: {_answer(a, 'email')}",
+            f"Phone: {_answer(a, 'phone')}",
+        ]
+    relationship = {
+        "harmed": "The person harmed",
+        "on_behalf": "Someone writing on behalf of the person harmed",
+    }.get(a.get("relationship") or "", NOT_ANSWERED)
+    message = (a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n")
+    lines += [
+        "",
+        "ABOUT THEM",
+        "----------",
+        f"Name to use: {_answer(a, 'name')}",
+        f"Writing as: {relationship}",
+        f"Crime reference: {_answer(a, 'crime_reference')}",
+        "",
+        "THEIR MESSAGE (exactly as typed)",
+        "--------------------------------",
+        message if message.strip() else NOT_ANSWERED,
+        "--------------------------------",
+        "End of message",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def build_message(enquiry: Enquiry, *, mail_from: str, hub_inbox: str) -> EmailMessage:
+    msg = EmailMessage(policy=email.policy.default)
+    msg["Subject"] = SUBJECT_PREFIX + enquiry.reference
+    msg["From"] = mail_from  # our own address: the person's would fail DMARC
+    msg["To"] = hub_inbox
+    # Date is when the person wrote, so every resend is the same message.
+    msg["Date"] = format_datetime(datetime.fromtimestamp(enquiry.created_at, timezone.utc))
+    msg["Message-ID"] = enquiry.message_id
+    reply_to = reply_to_address(enquiry.answers)
+    if reply_to is not None:
+        msg["Reply-To"] = reply_to
+    # Ask the hub's mail system not to send out-of-office or other automatic
+    # replies: they would go to the Reply-To, that is, to the person.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    # Quoted-printable keeps every character of the message intact across relays
+    # that only speak 7-bit; the message is text, never HTML.
+    msg.set_content(build_body(enquiry), subtype="plain", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+# -- transports ------------------------------------------------------------------------
+
+
+class Transport:
+    """``open()``, ``send(msg)``, ``close()``; ``with transport:`` opens and closes."""
+
+    def open(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def send(self, msg: EmailMessage) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _describe_reply(code: int, text: bytes | str | None) -> str:
+    """"SMTP 550 5.7.1": the code and enhanced status only, never the server's words."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    enhanced = re.match(r"\s*([245]\.\d{1,3}\.\d{1,3})\b", text or "")
+    return f"SMTP {code}" + (f" {enhanced.group(1)}" if enhanced else "")
+
+
+def _classify(code: int, text) -> DeliveryError:
+    error = PermanentDeliveryError if 500 <= code < 600 else TransientDeliveryError
+    return error(_describe_reply(code, text))
+
+
+class SMTPTransport(Transport):
+    def __init__(self, host: str, port: int, security: str = "starttls", username: str = "",
+                 password: str = "", timeout: float = 10):
+        if security not in {"starttls", "ssl", "none"}:
+            raise ValueError("security must be starttls, ssl or none")
+        self.host, self.port, self.security = host, int(port), security
+        self.username, self.password = username, password
+        self.timeout = float(timeout or 10)  # never wait for ever on a silent server
+        self._smtp: smtplib.SMTP | None = None
+        self._used = False
+
+    def open(self) -> None:
+        """Connect (and secure and log in). Any failure here is transient.
+
+        Even a 5xx at this stage (say, a wrong password) is about our settings, not
+        about a message: the queue waits for an operator rather than failing every
+        enquiry in it.
+        """
+        if self._smtp is not None:
+            return
+        context = ssl.create_default_context()  # verifies the certificate and the host name
+        smtp = None
+        try:
+            if self.security == "ssl":
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except smtplib.SMTPResponseException as exc:
+            self._quietly_close(smtp)
+            raise ConnectError("connect: " + _describe_reply(exc.smtp_code, exc.smtp_error)) from None
+        except (smtplib.SMTPException, OSError) as exc:  # OSError covers refused, timeout, TLS
+            self._quietly_close(smtp)
+            raise ConnectError(type(exc).__name__) from None
+        self._smtp, self._used = smtp, False
+
+    def send(self, msg: EmailMessage) -> None:
+        if self._smtp is not None and self._used and not self._alive():
+            # The server dropped an idle connection between messages: start afresh.
+            self.close()
+        self.open()
+        self._used = True
+        try:
+            refused = self._smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise self._refused(exc.recipients) from None
+        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
+            if exc.smtp_code == 421:  # the server is closing this connection
+                self._quietly_close(self._smtp)
+                self._smtp = None
+            raise _classify(exc.smtp_code, exc.smtp_error) from None
+        except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeout, reset
+            self._quietly_close(self._smtp)
+            self._smtp = None
+            raise TransientDeliveryError(type(exc).__name__) from None
+        if refused:
+            # Only some recipients refused: sendmail returns them instead of raising.
+            raise self._refused(refused)
+
+    @staticmethod
+    def _refused(recipients: dict) -> DeliveryError:
+        # Any permanent refusal makes it permanent; otherwise try again.
+        code, text = max(recipients.values(), key=lambda pair: pair[0])
+        return _classify(code, text)
+
+    def _alive(self) -> bool:
+        try:
+            return self._smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            self._quietly_close(smtp)
+
+    @staticmethod
+    def _quietly_close(smtp) -> None:
+        if smtp is not None:
+            try:
+                smtp.close()
+            except OSError:
+                pass
+
+
+class MaildirTransport(Transport):
+    """Deliver into a standard Maildir (``new/``) that any mail client can open.
+
+    The default when no SMTP host is set: mail is never silently dropped, it waits
+    in DATA_DIR/maildir for someone to read or forward.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._box: mailbox.Maildir | None = None
+
+    def open(self) -> None:
+        try:
+            if self._box is None:
+                self._box = mailbox.Maildir(self.path, create=True)
+        except OSError as exc:
+            raise ConnectError(type(exc).__name__) from None
+
+    def send(self, msg: EmailMessage) -> None:
+        self.open()
+        try:
+            key = self._box.add(msg)  # writes and fsyncs tmp/, then links into new/
+            # ...but the new directory entry is only on disk once the folder is
+            # synced, and the outbox deletes its copy as soon as we return.
+            fd = os.open(self.path / "new", os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:  # disk full, permissions: the outbox keeps it, try later
+            raise TransientDeliveryError(type(exc).__name__) from None
+        return key
+
+    def close(self) -> None:
+        self._box = None
+
+
+def transport_from_config(config) -> Transport:
+    """SMTP when ``SMTP_HOST`` is set, otherwise a Maildir under ``DATA_DIR``."""
+    if not config.get("SMTP_HOST"):
+        return MaildirTransport(Path(config["DATA_DIR"]) / "maildir")
+    return SMTPTransport(
+        config["SMTP_HOST"],
+        int(config["SMTP_PORT"]),
+        security=config.get("SMTP_SECURITY", "starttls"),
+        username=config.get("SMTP_USERNAME", ""),
+        password=config.get("SMTP_PASSWORD", ""),
+        timeout=config.get("SMTP_TIMEOUT", 10),
+    )
+
+
+__all__ = [
+    "DeliveryError", "TransientDeliveryError", "ConnectError", "PermanentDeliveryError", "build_message", "build_body",
+    "Transport", "SMTPTransport", "MaildirTransport", "transport_from_config",
+]

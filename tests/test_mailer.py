@@ -1,0 +1,203 @@
+"""The email to the hub, sent to a real SMTP server over TCP and into a real Maildir."""
+from __future__ import annotations
+
+import email
+import email.policy
+import mailbox
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from formsvc.mailer import (ConnectError, MaildirTransport, PermanentDeliveryError, SMTPTransport,
+                            TransientDeliveryError, build_body, build_message, transport_from_config)
+from formsvc.outbox import Enquiry
+
+MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
+HUB = "hub@hub.example"
+KEYS = ["name", "contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times",
+        "crime_reference", "relationship", "message"]
+# Exactly these headers, whatever the person typed.
+OUR_HEADERS = {"subject", "from", "to", "date", "message-id", "auto-submitted", "x-auto-response-suppress",
+               "content-type", "content-transfer-encoding", "mime-version"}
+
+
+def enquiry(answers: dict, reference: str = "RJ-7K2M9QDX") -> Enquiry:
+    return Enquiry(id=1, reference=reference, message_id="<123.456@rj.example>", created_at=time.time(),
+                   attempts=0, answers=answers)
+
+
+def send(server, msg) -> email.message.EmailMessage:
+    with SMTPTransport(server.host, server.port, security="none", timeout=5) as transport:
+        transport.send(msg)
+    [envelope] = server.inbox.envelopes
+    assert envelope.rcpt_tos == [HUB]
+    return email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+
+
+def text(msg) -> str:
+    """The body as the hub reads it (SMTP carries every line ending as CRLF)."""
+    return msg.get_content().replace("\r\n", "\n")
+
+
+def test_the_hub_receives_every_answer_over_smtp(smtp_server, answers):
+    sent = answers(contact_method="phone", leave_message="no", say_who_we_are="no")
+    got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
+
+    assert got["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
+    assert got["To"] == HUB and got["From"].addresses[0].addr_spec == "enquiries@rj.example"
+    assert got["Message-ID"] == "<123.456@rj.example>"
+    assert got["Date"].datetime is not None
+    assert got.get_content_type() == "text/plain"
+    body = text(got)
+    for value in ["Siân Łukasz محمد", "07700 900123", "Weekdays after 6pm", "CR/12345/25",
+                  "The person harmed", "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."]:
+        assert value in body, value
+    assert "\r" not in body
+    assert "Only contact this person by PHONE" in body
+    assert "NO - do not leave a message" in body
+    assert "NO - do not say who we are" in body
+
+
+def test_safe_contact_answers_come_first(answers):
+    body = build_body(enquiry(answers(contact_method="phone")))
+    order = [body.index(text) for text in
+             ["Only contact this person by PHONE", "Phone: 07700 900123", "Safe to leave a message",
+              "Can we say who we are", "Safe times to call", "Name to use", "Writing as", "Crime reference",
+              "THEIR MESSAGE"]]
+    assert order == sorted(order)
+
+
+def test_empty_optional_answers_say_not_answered(answers):
+    body = build_body(enquiry(answers(contact_method="phone", leave_message="", say_who_we_are="",
+                                      call_times="", crime_reference="", relationship="", name="")))
+    assert "Safe to leave a message: Not answered - treat as NO" in body
+    assert "Can we say who we are: Not answered - treat as NO" in body
+    for label in ["Safe times to call", "Name to use", "Writing as", "Crime reference"]:
+        assert f"{label}: Not answered" in body
+
+
+def test_unicode_names_survive_the_trip(smtp_server, answers):
+    sent = answers(name="Siân", message="Łukasz and محمد were there.\nZażółć gęślą jaźń.")
+    got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
+    body = text(got)
+    assert "Name to use: Siân" in body
+    assert "Łukasz and محمد were there.\nZażółć gęślą jaźń." in body
+    assert got["Reply-To"].addresses[0].display_name == "Siân"
+
+
+def test_reply_to_only_when_they_chose_email(answers):
+    by_email = build_message(enquiry(answers(contact_method="email")), mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert by_email["Reply-To"].addresses[0].addr_spec == "sian@example.org"
+    assert "Only contact this person by EMAIL" in by_email.get_content()
+
+    # They gave an email address too, but said phone: replying by email is not safe.
+    by_phone = build_message(enquiry(answers(contact_method="phone")), mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert by_phone["Reply-To"] is None
+    assert "sian@example.org" not in by_phone.get_content()
+
+
+@pytest.mark.parametrize("address", [
+    "a@b.example\r\nBcc: evil@x.example", "a@b.example, evil@x.example", "<a@b.example>", "a b@c.example",
+    "no-at-sign", "a@b.example\x00", "\u202eelpmaxe.b@a",
+])
+def test_an_unusable_address_gets_no_reply_to_but_stays_in_the_body(answers, address):
+    msg = build_message(enquiry(answers(email=address)), mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert msg["Reply-To"] is None
+    assert "Only contact this person by EMAIL" in msg.get_content()
+
+
+def test_international_addresses(answers):
+    idn = build_message(enquiry(answers(email="sian@bücher.example")), mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert idn["Reply-To"].addresses[0].addr_spec == "sian@xn--bcher-kva.example"
+    # A non-ASCII local part needs SMTPUTF8 end to end; staff copy it from the body instead.
+    local = build_message(enquiry(answers(email="siân@example.org")), mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert local["Reply-To"] is None and "siân@example.org" in local.get_content()
+
+
+def test_crlf_in_any_answer_cannot_add_a_header(smtp_server, answers):
+    evil = "x\r\nBcc: evil@attacker.example\r\nX-Injected: yes\r\n\r\nbody"
+    sent = {key: evil for key in KEYS} | {"contact_method": "email", "email": "a@b.example" + evil}
+    got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
+    assert {name.lower() for name in got.keys()} == OUR_HEADERS
+    assert smtp_server.inbox.envelopes[0].rcpt_tos == [HUB]
+    # Single-line answers are flattened, so they cannot fake a line in the body either.
+    assert "\nBcc:" not in build_body(enquiry(sent)).split("THEIR MESSAGE")[0]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({key: st.text() for key in KEYS}),
+       st.sampled_from(["email", "phone", "", "fax"]))
+def test_no_answer_ever_reaches_a_header_except_a_valid_reply_to(answers, method):
+    answers["contact_method"] = method
+    msg = build_message(enquiry(answers), mail_from=MAIL_FROM, hub_inbox=HUB)
+    raw = msg.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert {name.lower() for name in parsed.keys()} <= OUR_HEADERS | {"reply-to"}
+    assert parsed["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
+    header_block = raw.split(b"\n\n", 1)[0]
+    assert all(32 <= byte < 127 or byte in b"\t\n" for byte in header_block)
+    if parsed["Reply-To"] is not None:
+        assert method == "email"
+        assert parsed["Reply-To"].addresses[0].addr_spec.lower().startswith(answers["email"].rpartition("@")[0].lower())
+
+
+def test_maildir_transport_writes_a_message_a_mail_client_can_read(tmp_path, answers):
+    with MaildirTransport(tmp_path / "maildir") as transport:
+        transport.send(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB))
+    assert len(list((tmp_path / "maildir" / "new").iterdir())) == 1
+    box = mailbox.Maildir(tmp_path / "maildir", factory=None, create=False)
+    [message] = list(box)
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
+    assert "Name to use: Siân Łukasz محمد" in text(parsed)
+
+
+def test_server_replies_map_to_transient_and_permanent(smtp_server, answers):
+    msg = build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB)
+    with SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=5) as transport:
+        smtp_server.inbox.reply = "451 4.3.0 Try again later, and here is your text back"
+        with pytest.raises(TransientDeliveryError) as transient:
+            transport.send(msg)
+        assert str(transient.value) == "SMTP 451 4.3.0"
+        smtp_server.inbox.reply = "550 5.7.1 Rejected: I would like to talk about meeting him"
+        with pytest.raises(PermanentDeliveryError) as permanent:
+            transport.send(msg)
+        assert str(permanent.value) == "SMTP 550 5.7.1"  # the server's words are not kept
+        smtp_server.inbox.reply = "250 OK"
+        transport.send(msg)  # the same connection is still usable
+    assert len(smtp_server.inbox.envelopes) == 1
+
+
+def test_a_dropped_connection_is_reopened(smtp_server, answers):
+    msg = build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB)
+    with SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=5) as transport:
+        transport.send(msg)
+        transport._smtp.sock.close()  # as if the server had hung up on an idle connection
+        transport.send(msg)
+    assert len(smtp_server.inbox.envelopes) == 2
+
+
+def test_nothing_listening_is_a_connect_error(closed_port):
+    transport = SMTPTransport("127.0.0.1", closed_port, security="none", timeout=2)
+    with pytest.raises(ConnectError) as error:
+        transport.open()
+    assert str(error.value) == "ConnectionRefusedError"
+    assert isinstance(error.value, TransientDeliveryError)
+
+
+def test_starttls_against_a_server_without_tls_is_refused_not_downgraded(smtp_server):
+    # Our settings say TLS; a server that cannot do it must not get the message in clear.
+    transport = SMTPTransport(smtp_server.host, smtp_server.port, security="starttls", timeout=5)
+    with pytest.raises(ConnectError):
+        transport.open()
+
+
+def test_transport_from_config(tmp_path):
+    maildir = transport_from_config({"SMTP_HOST": "", "DATA_DIR": str(tmp_path)})
+    assert isinstance(maildir, MaildirTransport) and maildir.path == tmp_path / "maildir"
+    smtp = transport_from_config({"SMTP_HOST": "relay.example", "SMTP_PORT": 465, "SMTP_SECURITY": "ssl",
+                                  "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p", "SMTP_TIMEOUT": 7,
+                                  "DATA_DIR": str(tmp_path)})
+    assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.timeout) == ("relay.example", 465, "ssl", "u", 7)
