@@ -18,17 +18,19 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_errorhandlers(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from . import outbox
+    from . import outbox, security
     from .extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
     outbox.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -36,6 +38,16 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(enquiry.bp)
     app.register_blueprint(health.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for every HTTP error (the form's own troubles are handled in enquiry.py)."""
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+    from . import enquiry
+
+    app.register_error_handler(RequestEntityTooLarge, enquiry.too_large)
+    app.register_error_handler(HTTPException, enquiry.http_error)
 
 
 def register_commands(app: Flask) -> None:

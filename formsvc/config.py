@@ -39,6 +39,21 @@ DEFAULTS = {
     "MESSAGE_MAX_CHARS": 5000,
     # The whole request body; larger gets a friendly 413.
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # --- The enquiry form (formsvc/enquiry.py) ---
+    # Flask-Limiter limits on POST /enquiry/ per client address (";" separates limits).
+    "RATELIMIT_POST": "5 per minute;30 per hour",
+    # A form served longer ago than this (seconds) is shown again to check before sending.
+    "FORM_TOKEN_MAX_AGE": 24 * 3600,
+    # How long (seconds) the confirmation page still shows the reference after sending.
+    "SENT_PAGE_MAX_AGE": 3600,
+    # Flask-WTF's CSRF token lifetime (its default is 1 hour). Someone may take longer
+    # than an hour to write about what happened to them; the token is still tied to the
+    # session cookie (SameSite=Lax, path /enquiry/), and an expired one only re-shows
+    # the form with the answers kept.
+    "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+    # The form's session cookie (holds only the CSRF secret and the last reference sent).
+    # Set here because Flask's own default ("session") makes a setdefault a no-op.
+    "SESSION_COOKIE_NAME": "formsvc_session",
     # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url
     # is read when the built site is available; this is the fallback).
     "EXIT_URL": "https://www.bbc.co.uk/weather",

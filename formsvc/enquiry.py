@@ -1,0 +1,289 @@
+"""The enquiry form's pages: ask, check, store durably, confirm.
+
+Every way a post can go wrong shows the form again with what the person typed,
+except a body too large to read (413), which says so and gives the limit:
+
+- invalid answers             -> the form with an error summary (200)
+- CSRF token missing/expired  -> "This page timed out..." (400)
+- form token too new/bad/old  -> "Please check your answers and send again" (200)
+- too many posts              -> "You have sent a lot of messages..." (429, Retry-After)
+- the outbox cannot store     -> "Sorry, we could not take your enquiry..." (503)
+
+Answers are never logged and never put in a URL, the session or a cookie: the
+session cookie is signed, not encrypted. Only the reference of the last enquiry
+sent is kept in the session, for the confirmation page.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .extensions import csrf, limiter
+from .forms import CONTACT_METHODS, RELATIONSHIPS, YES_NO, EnquiryForm
+from .outbox import OutboxUnavailable, get_outbox
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(
+    "enquiry",
+    __name__,
+    url_prefix="/enquiry",
+    # Served at /enquiry/static/...: only /enquiry/* reaches this service.
+    static_folder="static",
+    static_url_path="/static",
+)
+
+FORM_TOKEN_SALT = "enquiry-form"
+SENT_SESSION_KEY = "sent"
+
+# What the notice at the top of the page says after each kind of trouble.
+NOTICE_CHECK = {
+    "title": "Please check your answers and send again",
+    "body": ["Your answers are below."],
+}
+NOTICE_TIMEOUT = {
+    "title": "This page timed out",
+    "body": ["Your answers are below. Check them and send again."],
+}
+NOTICE_NO_COOKIE = (
+    "If you see this message again, your browser may be blocking cookies. This form needs "
+    "one cookie to keep your message secure. It is deleted when you close your browser or "
+    "use Exit this page."
+)
+NOTICE_UNAVAILABLE = {
+    "title": "Sorry, we could not take your enquiry",
+    "body": [
+        "Nothing has been sent. Please try again in a few minutes.",
+        "Your answers are below.",
+    ],
+}
+
+
+def notice_rate_limited(wait_seconds: int) -> dict:
+    minutes = max(1, math.ceil(wait_seconds / 60))
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return {
+        "title": "You have sent a lot of messages in a short time",
+        "body": [
+            "Nothing has been sent this time. Your answers are below.",
+            f"Wait {wait}, then send again.",
+        ],
+    }
+
+
+# ---------------------------------------------------------------- form token
+# A signed random submission id, made when the form is served. Signing time
+# tells a post made seconds after the page loaded (a bot); the id makes a
+# double click or a resubmit one enquiry with one reference (outbox.add is
+# idempotent on it). It carries nothing about the person.
+
+
+def _form_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=FORM_TOKEN_SALT)
+
+
+def new_form_token(submission_id: str | None = None) -> str:
+    return _form_serializer().dumps(submission_id or secrets.token_urlsafe(16))
+
+
+def check_form_token(token: str) -> tuple[str | None, str | None]:
+    """Return (submission_id, problem); problem is None, "invalid", "expired" or "too_fast"."""
+    cfg = current_app.config
+    try:
+        submission_id, signed_at = _form_serializer().loads(
+            token or "", max_age=int(cfg["FORM_TOKEN_MAX_AGE"]), return_timestamp=True
+        )
+    except SignatureExpired:
+        return None, "expired"
+    except BadData:
+        return None, "invalid"
+    if not isinstance(submission_id, str) or not 16 <= len(submission_id) <= 64:
+        return None, "invalid"
+    if time.time() - signed_at.timestamp() < float(cfg["MIN_FILL_SECONDS"]):
+        return submission_id, "too_fast"
+    return submission_id, None
+
+
+def _keep_or_renew_token(form: EnquiryForm) -> None:
+    """Keep a good form token (same submission id, same start time), else make a fresh one.
+
+    A "too fast" token keeps its submission id but is signed again now.
+    """
+    submission_id, problem = check_form_token(form.form_token.data)
+    if problem:
+        form.form_token.data = new_form_token(submission_id if problem == "too_fast" else None)
+
+
+# ---------------------------------------------------------------- pages
+
+
+def render_form(form: EnquiryForm, *, notice: dict | None = None, status: int = 200, headers=None):
+    return (
+        render_template(
+            "enquiry_form.html",
+            form=form,
+            notice=notice,
+            errors=form.error_list(),
+            contact_methods=CONTACT_METHODS,
+            yes_no=YES_NO,
+            relationships=RELATIONSHIPS,
+            message_max=int(current_app.config["MESSAGE_MAX_CHARS"]),
+        ),
+        status,
+        headers or {},
+    )
+
+
+def _posted_form() -> EnquiryForm:
+    """The form filled with what was posted, or empty if the body cannot be read."""
+    try:
+        formdata = request.form if request.method == "POST" else None
+    except (RequestEntityTooLarge, OSError, ValueError):
+        formdata = None
+    return EnquiryForm(formdata=formdata)
+
+
+def _post_limit() -> str:
+    return current_app.config["RATELIMIT_POST"]
+
+
+@bp.get("/")
+def form():
+    enquiry = EnquiryForm(formdata=None)
+    enquiry.form_token.data = new_form_token()
+    return render_form(enquiry)
+
+
+@bp.post("/")
+@limiter.limit(_post_limit, methods=["POST"])
+def submit():
+    enquiry = EnquiryForm(formdata=request.form)
+    submission_id, problem = check_form_token(enquiry.form_token.data)
+    if problem:
+        # Not stored. Shown again with a fresh token, and any answer problems too so
+        # they can all be put right at once.
+        log.info("Enquiry form shown again: form token %s", problem)
+        _keep_or_renew_token(enquiry)
+        enquiry.validate()
+        return render_form(enquiry, notice=NOTICE_CHECK)
+
+    if not enquiry.validate():
+        return render_form(enquiry)
+
+    # A filled-in honeypot is probably a bot, but may be a person whose browser
+    # filled it in: keep it aside for an operator to release, and show the usual
+    # confirmation so a bot learns nothing.
+    quarantined = enquiry.honeypot_filled()
+    try:
+        reference = get_outbox().add(
+            enquiry.answers(),
+            submission_id=submission_id,
+            quarantined=quarantined,
+            reason="honeypot" if quarantined else None,
+        )
+    except OutboxUnavailable as exc:
+        log.error("Enquiry not stored, the person was asked to try again: outbox unavailable (%s)", exc)
+        return render_form(enquiry, notice=NOTICE_UNAVAILABLE, status=503, headers={"Retry-After": "120"})
+
+    if quarantined:
+        log.warning("Enquiry %s quarantined: honeypot field filled in", reference)
+    else:
+        log.info("Enquiry %s stored", reference)
+    # The confirmation page reads the reference from the session, not from the URL:
+    # a URL stays in the browser's history (readable by anyone using the device, and
+    # itsdangerous tokens are readable, not encrypted), whereas the session cookie is
+    # HttpOnly, limited to /enquiry/, ends with the browser session and is deleted by
+    # "Exit this page". The reference says nothing about the enquiry itself.
+    session[SENT_SESSION_KEY] = {"reference": reference, "at": int(time.time())}
+    return redirect(url_for(".sent"), 303)
+
+
+@bp.get("/sent")
+def sent():
+    record = session.get(SENT_SESSION_KEY)
+    max_age = int(current_app.config["SENT_PAGE_MAX_AGE"])
+    if not isinstance(record, dict) or time.time() - record.get("at", 0) > max_age:
+        session.pop(SENT_SESSION_KEY, None)
+        return redirect(url_for(".form"), 303)
+    return render_template("enquiry_sent.html", reference=record["reference"])
+
+
+@bp.route("/exit", methods=["GET", "POST"], endpoint="exit")
+@csrf.exempt  # leaving must always work, token or not
+def exit_page():
+    # Drops the CSRF secret and the last reference: the cookie is deleted.
+    session.clear()
+    return redirect(current_app.config["EXIT_URL"], 303)
+
+
+# ---------------------------------------------------------------- trouble
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError):
+    log.info("Enquiry form shown again: CSRF check failed (%s)", error.description)
+    enquiry = _posted_form()
+    _keep_or_renew_token(enquiry)
+    enquiry.validate()
+    notice = NOTICE_TIMEOUT
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        notice = {**notice, "body": [*notice["body"], NOTICE_NO_COOKIE]}
+    # csrf_token() in the template makes a fresh token (and a new session secret if
+    # the cookie was missing).
+    return render_form(enquiry, notice=notice, status=400)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(error: RateLimitExceeded):
+    log.info("Enquiry form shown again: rate limit reached")
+    wait = 60
+    current = limiter.current_limit
+    if current is not None:
+        wait = max(1, math.ceil(current.reset_at - time.time()))
+    enquiry = _posted_form()
+    _keep_or_renew_token(enquiry)
+    return render_form(
+        enquiry, notice=notice_rate_limited(wait), status=429, headers={"Retry-After": str(wait)}
+    )
+
+
+# App-wide error pages (registered by create_app's register_errorhandlers).
+
+ERROR_TITLES = {
+    400: "Sorry, there is a problem",
+    404: "Page not found",
+    405: "Page not found",
+    429: "Sorry, there is a problem",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+
+def too_large(error: RequestEntityTooLarge):
+    return (
+        render_template(
+            "enquiry_too_large.html",
+            message_max=int(current_app.config["MESSAGE_MAX_CHARS"]),
+        ),
+        413,
+    )
+
+
+def http_error(error: HTTPException):
+    code = error.code or 500
+    response = error.get_response()
+    # Keep headers such as Allow (405) and Retry-After (429), lose the default body.
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in {"content-type", "content-length"}}
+    return (
+        render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Sorry, there is a problem")),
+        code,
+        headers,
+    )

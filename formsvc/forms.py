@@ -1,0 +1,219 @@
+"""The enquiry form: what a victim may send us, cleaned and checked.
+
+Validation happens here and only here (the page uses ``novalidate``), with the
+GOV.UK Design System's error messages. Nothing is dropped or cut short quietly:
+an answer that is too long or in the wrong shape gets a message saying so, and
+the page keeps what the person typed.
+
+The POST field names ``contact_method``, ``email``, ``phone`` and ``message``
+are a contract with other parts of the project; so is :meth:`EnquiryForm.answers`,
+the dict handed to ``outbox.add``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+
+# The choices for each set of radios: value -> label on the page.
+CONTACT_METHODS = {"email": "Email", "phone": "Phone"}
+YES_NO = {"yes": "Yes", "no": "No"}
+RELATIONSHIPS = {
+    "harmed": "Yes, it happened to me",
+    "on_behalf": "No, I am writing for someone it happened to",
+}
+
+NAME_MAX = 100
+EMAIL_MAX = 254  # the longest address SMTP allows
+PHONE_MAX = 30
+CALL_TIMES_MAX = 200
+CRIME_REFERENCE_MAX = 50
+
+# Lenient but safe: anything that looks like local@domain.tld, ASCII only (the
+# address may end up in a Reply-To header), no spaces, quotes, commas or brackets.
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+PHONE_RE = re.compile(r"^[0-9 +()\-]+$")
+PHONE_DIGITS = (7, 20)
+
+MSG_CONTACT_METHOD = "Select how it is safe for us to contact you"
+MSG_EMAIL = "Enter an email address in the correct format, like name@example.com"
+MSG_PHONE = "Enter a telephone number, like 01632 960 001 or 07700 900 982"
+MSG_MESSAGE = "Enter what you would like to talk about"
+MSG_YES_NO = {
+    "leave_message": "Select yes if it is safe for us to leave a message",
+    "say_who_we_are": "Select yes if we can say who we are when we call",
+}
+MSG_RELATIONSHIP = "Select yes if it happened to you, or no if you are writing for someone else"
+
+# Line breaks of every kind, for normalising to "\n".
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+
+
+def _drop_controls(text: str, keep: str = "") -> str:
+    """Remove control characters (Unicode category Cc) except those in ``keep``."""
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) != "Cc")
+
+
+def clean_line(value: str | None) -> str:
+    """One line of text: line breaks and tabs become spaces, other controls go, ends trimmed."""
+    if value is None:
+        return ""
+    text = _LINE_BREAKS.sub(" ", str(value)).replace("\n", " ").replace("\t", " ")
+    return _drop_controls(text).strip()
+
+
+def clean_text(value: str | None) -> str:
+    """Free text: line endings become "\\n", controls other than newline and tab go."""
+    if value is None:
+        return ""
+    text = _LINE_BREAKS.sub("\n", str(value))
+    return _drop_controls(text, keep="\n\t").strip()
+
+
+def max_length(limit: int, what: str):
+    def check(form, field):
+        if len(field.data) > limit:
+            raise StopValidation(f"{what} must be {limit:,} characters or fewer")
+
+    return check
+
+
+def one_of(choices: dict[str, str], message: str, required: bool = False):
+    def check(form, field):
+        if not field.data:
+            if required:
+                raise StopValidation(message)
+            return
+        if field.data not in choices:
+            raise StopValidation(message)
+
+    return check
+
+
+def valid_email(form, field):
+    if field.data and (len(field.data) > EMAIL_MAX or not EMAIL_RE.match(field.data)):
+        raise ValidationError(MSG_EMAIL)
+
+
+def valid_phone(form, field):
+    if not field.data:
+        return
+    digits = sum(ch.isdigit() for ch in field.data)
+    low, high = PHONE_DIGITS
+    if len(field.data) > PHONE_MAX or not PHONE_RE.match(field.data) or not low <= digits <= high:
+        raise ValidationError(MSG_PHONE)
+
+
+def required_for(method: str, message: str):
+    """Required when the person chose ``method`` as the safe way to contact them."""
+
+    def check(form, field):
+        if form.contact_method.data == method and not field.data:
+            raise StopValidation(message)
+
+    return check
+
+
+def message_length(form, field):
+    limit = int(current_app.config["MESSAGE_MAX_CHARS"])
+    if len(field.data) > limit:
+        raise ValidationError(f"Your message must be {limit:,} characters or fewer")
+
+
+def message_required(form, field):
+    if not field.data:
+        raise StopValidation(MSG_MESSAGE)
+
+
+class EnquiryForm(FlaskForm):
+    class Meta:
+        # CSRFProtect checks every POST before the view runs and a failure gets its own
+        # friendly page (enquiry.csrf_failed), so the form does not check it a second
+        # time. The page template renders the csrf_token field itself.
+        csrf = False
+
+    name = StringField(
+        "What should we call you?", filters=[clean_line], validators=[max_length(NAME_MAX, "Your name")]
+    )
+    contact_method = StringField(
+        "How is it safe for us to contact you?",
+        filters=[clean_line],
+        validators=[one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
+    )
+    email = StringField(
+        "Email address",
+        filters=[clean_line],
+        validators=[required_for("email", MSG_EMAIL), valid_email],
+    )
+    phone = StringField(
+        "Phone number",
+        filters=[clean_line],
+        validators=[required_for("phone", MSG_PHONE), valid_phone],
+    )
+    leave_message = StringField(
+        "Is it safe for us to leave a message on this phone?",
+        filters=[clean_line],
+        validators=[one_of(YES_NO, MSG_YES_NO["leave_message"])],
+    )
+    say_who_we_are = StringField(
+        "Can we say who we are when we call?",
+        filters=[clean_line],
+        validators=[one_of(YES_NO, MSG_YES_NO["say_who_we_are"])],
+    )
+    call_times = StringField(
+        "When is it safe to call you?",
+        filters=[clean_line],
+        validators=[max_length(CALL_TIMES_MAX, "Safe times to call")],
+    )
+    crime_reference = StringField(
+        "Crime reference number",
+        filters=[clean_line],
+        validators=[max_length(CRIME_REFERENCE_MAX, "Crime reference number")],
+    )
+    relationship = StringField(
+        "Did the crime happen to you?",
+        filters=[clean_line],
+        validators=[one_of(RELATIONSHIPS, MSG_RELATIONSHIP)],
+    )
+    message = TextAreaField(
+        "What would you like to talk about?",
+        filters=[clean_text],
+        validators=[message_required, message_length],
+    )
+    # Signed submission id and the time the form was served (see enquiry.py).
+    form_token = HiddenField(filters=[clean_line])
+    # The honeypot: hidden from people, tempting to bots. Not validated: a filled-in
+    # value quarantines the enquiry instead of rejecting it (see enquiry.py).
+    website = StringField("Leave this field empty", filters=[clean_line])
+
+    ANSWER_FIELDS = (
+        "name",
+        "contact_method",
+        "email",
+        "phone",
+        "leave_message",
+        "say_who_we_are",
+        "call_times",
+        "crime_reference",
+        "relationship",
+        "message",
+    )
+
+    def answers(self) -> dict[str, str]:
+        """The person's answers for ``outbox.add``: every key, "" when not answered."""
+        return {key: self[key].data or "" for key in self.ANSWER_FIELDS}
+
+    def honeypot_filled(self) -> bool:
+        return bool(self.website.data)
+
+    def error_list(self) -> list[tuple[str, str]]:
+        """(field id, message) for the error summary, in the order of the page."""
+        return [(field.id, field.errors[0]) for field in self if field.errors]

@@ -1,0 +1,102 @@
+"""Response headers for every response, and a session cookie only where the form is.
+
+Netlify's [[headers]] rules cover only files Netlify serves itself, so the
+service sends its own. The values match netlify.toml and the site's CSP
+(hooks/netlify_files.py); tests/test_security.py checks that they stay equal.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
+
+log = logging.getLogger(__name__)
+
+# The site's policy (hooks/netlify_files.py) with the shell's inline-script hashes
+# in script-src. No 'unsafe-inline' anywhere: our own CSS and JS are files.
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "{script_src}",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "object-src 'none'",
+)
+
+STATIC_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    # Not no-referrer: Flask-WTF's CSRF check on HTTPS needs a same-origin Referer.
+    # Nothing is sent to other sites, including the exit button's destination.
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+        "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+        "publickey-credentials-get=(), usb=(), browsing-topics=()"
+    ),
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+_HASH_RE = re.compile(r"^'?(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}'?$")
+
+
+def script_hashes(values) -> list[str]:
+    """The CSP source expressions for ``SHELL_SCRIPT_HASHES``, quoted; malformed ones are left out."""
+    hashes = []
+    for value in values or []:
+        value = str(value).strip()
+        if not _HASH_RE.match(value):
+            log.warning("Ignoring a malformed script hash in SHELL_SCRIPT_HASHES")
+            continue
+        hashes.append("'" + value.strip("'") + "'")
+    return sorted(set(hashes))
+
+
+def content_security_policy(hashes) -> str:
+    script_src = " ".join(["script-src 'self'", *script_hashes(hashes)])
+    return "; ".join(d.format(script_src=script_src) for d in CSP_DIRECTIVES)
+
+
+def is_form_page(path: str) -> bool:
+    """The enquiry pages (not their static files): private, never cached."""
+    return path.startswith("/enquiry/") and not path.startswith("/enquiry/static/")
+
+
+def add_security_headers(response):
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app.config.get("SHELL_SCRIPT_HASHES", [])
+    )
+    for name, value in STATIC_HEADERS.items():
+        response.headers[name] = value
+    if is_form_page(request.path):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class FormOnlySessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, saved only on responses under SESSION_COOKIE_PATH.
+
+    The cookie holds the CSRF secret (and the last reference sent) and belongs to
+    the form's pages. Whatever a page elsewhere does (an error page, /healthz, the
+    site shell calling csrf_token()), no cookie is set there.
+    """
+
+    def save_session(self, app, session, response):
+        if not request.path.startswith(self.get_cookie_path(app)):
+            return
+        super().save_session(app, session, response)
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = FormOnlySessionInterface()
+    # after_request runs for error responses too (404, 405, 413, 429, 500, CSRF).
+    app.after_request(add_security_headers)
