@@ -183,6 +183,20 @@ def smtp_server():
 
 
 @pytest.fixture
+def start_smtp_server():
+    """Start a server later in a test, e.g. on a port that was dead until then."""
+    servers = []
+
+    def start(port: int | None = None) -> SMTPServer:
+        servers.append(SMTPServer(port).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def closed_port() -> int:
     """A port on 127.0.0.1 with nothing listening (yet)."""
     return free_port()

@@ -1,0 +1,39 @@
+"""``GET /healthz``: is the outbox readable, and is mail getting through?
+
+Counts only, nothing personal, so a monitor can alert on a growing backlog, an old
+undelivered enquiry, or any failed or quarantined ones waiting for a person.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .extensions import csrf, limiter
+from .outbox import OutboxUnavailable, get_outbox
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        stats = get_outbox().stats()
+    except OutboxUnavailable:
+        response = jsonify(status="unavailable")
+        response.status_code = 503
+    else:
+        oldest = stats["oldest_undelivered_age_seconds"]
+        response = jsonify(
+            status="ok",
+            backlog=stats["backlog"],
+            oldest_undelivered_age_seconds=None if oldest is None else round(oldest, 1),
+            failed=stats["failed"],
+            quarantined=stats["quarantined"],
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# A monitor polls this often; it must never be rate limited away. (GET needs no
+# CSRF token; the exemption only keeps it so if methods are ever added.)
+limiter.exempt(bp)
+csrf.exempt(bp)

@@ -1,0 +1,265 @@
+"""The delivery loop: take due enquiries from the outbox, mail them, record what happened.
+
+Runs as its own process (``flask --app formsvc deliver``), never inside a web
+request. Delivery is at-least-once: if the worker dies between the server's "250"
+and ``mark_delivered``, the lease runs out and the enquiry is sent again with the
+same Message-ID, so the hub sees one message twice rather than none.
+
+Logs carry references, counts and short error descriptions only, never answers.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+import traceback
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .mailer import (ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message,
+                     transport_from_config)
+from .outbox import QUARANTINE_RETENTION_SECONDS, OutboxUnavailable, get_outbox
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+#: Transient failures for this long (from when it was queued) and we stop and ask
+#: an operator: a relay down for three days needs a human anyway.
+GIVE_UP_AFTER_SECONDS = 3 * 24 * 3600
+BATCH_SIZE = 50
+
+
+def backoff_seconds(attempts: int) -> float:
+    """1, 2, 4, ... minutes up to an hour, plus up to 10% jitter so a queue that
+    built up during an outage does not hit the relay all at the same second."""
+    delay = min(BACKOFF_FIRST_SECONDS * 2 ** min(attempts, 20), BACKOFF_MAX_SECONDS)
+    return delay + random.uniform(0, delay / 10)
+
+
+def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float | None = None,
+                limit: int = BATCH_SIZE, lease_seconds: int = 300, should_stop=None) -> dict:
+    """Send one batch of due enquiries over one connection.
+
+    Returns counts: ``claimed``, ``delivered``, ``retried`` (transient failure,
+    tried again later), ``failed`` (given up, kept for an operator), ``released``
+    (not tried: stopping, or the batch took too long; due again at once).
+    """
+    now = time.time() if now is None else now
+    counts = {"claimed": 0, "delivered": 0, "retried": 0, "failed": 0, "released": 0}
+    batch = outbox.claim(now=now, limit=limit, lease_seconds=lease_seconds)
+    # Real elapsed time, whatever ``now`` says: stop well before our lease on the
+    # rest of the batch runs out, or another worker could send them at the same time.
+    deadline = time.monotonic() + lease_seconds / 2
+    counts["claimed"] = len(batch)
+    if not batch:
+        return counts
+
+    def transient(enquiry, error: str) -> None:
+        started = enquiry.queued_at or enquiry.created_at
+        if now - started >= GIVE_UP_AFTER_SECONDS:
+            outbox.mark_permanent_failure(enquiry.id, f"gave up: {error}")
+            counts["failed"] += 1
+            log.error("gave up on %s after %d attempts (%s)", enquiry.reference, enquiry.attempts + 1, error)
+        else:
+            delay = backoff_seconds(enquiry.attempts)
+            outbox.mark_transient_failure(enquiry.id, error, now + delay)
+            counts["retried"] += 1
+            log.warning("will retry %s in %.0f s (%s)", enquiry.reference, delay, error)
+
+    unreachable = None  # once the server cannot be reached, don't wait on it for every message
+    try:
+        for position, enquiry in enumerate(batch):
+            stopping = should_stop is not None and should_stop()
+            if stopping or time.monotonic() > deadline:
+                outbox.release([e.id for e in batch[position:]])
+                counts["released"] = len(batch) - position
+                log.info("%s: released %d unsent enquiries", "stopping" if stopping else "slow batch",
+                         counts["released"])
+                break
+            if unreachable:
+                transient(enquiry, unreachable)
+                continue
+            try:
+                msg = build_message(enquiry, mail_from=mail_from, hub_inbox=hub_inbox)
+                transport.send(msg)
+            except ConnectError as exc:
+                unreachable = str(exc)
+                transient(enquiry, unreachable)
+            except TransientDeliveryError as exc:
+                transient(enquiry, str(exc))
+            except PermanentDeliveryError as exc:
+                outbox.mark_permanent_failure(enquiry.id, str(exc))
+                counts["failed"] += 1
+                log.error("%s refused permanently (%s); kept for an operator", enquiry.reference, exc)
+            except OutboxUnavailable:
+                raise
+            except Exception as exc:
+                # A bug, not the relay. The exception's text may quote the message
+                # (EmailMessage's ValueError quotes header values), so log only its
+                # type and where it happened, and keep the enquiry queued.
+                name = type(exc).__name__
+                log.error("unexpected %s delivering %s:\n%s", name, enquiry.reference,
+                          "".join(traceback.format_tb(exc.__traceback__)))
+                transient(enquiry, name)
+            else:
+                outbox.mark_delivered(enquiry.id)
+                counts["delivered"] += 1
+                log.info("delivered %s", enquiry.reference)
+    finally:
+        transport.close()
+    return counts
+
+
+def run(app, once: bool = False, interval: float | None = None) -> dict:
+    """Deliver until stopped (SIGTERM/SIGINT finish the current message first).
+
+    ``once``: drain everything due now, then return.
+    """
+    cfg = app.config
+    interval = float(cfg.get("DELIVER_INTERVAL_SECONDS", 10)) if interval is None else interval
+    lease_seconds = int(cfg.get("OUTBOX_LEASE_SECONDS", 300))
+    retention = float(cfg.get("QUARANTINE_RETENTION_SECONDS", QUARANTINE_RETENTION_SECONDS))
+    outbox = get_outbox(app)
+    transport = transport_from_config(cfg)
+    stop = threading.Event()
+    restore = _handle_stop_signals(stop)
+    totals = {"delivered": 0, "retried": 0, "failed": 0}
+    next_purge = 0.0
+    try:
+        while not stop.is_set():
+            try:
+                counts = deliver_due(outbox, transport, mail_from=cfg["MAIL_FROM"], hub_inbox=cfg["HUB_INBOX"],
+                                     lease_seconds=lease_seconds, should_stop=stop.is_set)
+                if counts["claimed"]:
+                    log.info("batch: delivered %(delivered)d, retried %(retried)d, failed %(failed)d", counts)
+                    outbox.checkpoint()  # don't leave delivered answers in the WAL file
+                if time.time() >= next_purge:
+                    if purged := outbox.purge_quarantine(retention):
+                        log.info("purged the answers of %d old quarantined enquiries", purged)
+                    next_purge = time.time() + 3600
+            except OutboxUnavailable as exc:
+                if once:
+                    raise
+                log.error("outbox unavailable (%s); trying again in %.0f s", exc, interval)
+                stop.wait(interval)
+                continue
+            for key in totals:
+                totals[key] += counts[key]
+            if counts["claimed"] >= BATCH_SIZE or counts["released"]:
+                continue  # more may be due right now (stop.is_set() ends the loop)
+            if once and not counts["claimed"]:
+                break
+            if not once:
+                stop.wait(interval)
+    finally:
+        restore()
+    return totals
+
+
+def _handle_stop_signals(stop: threading.Event):
+    """Turn SIGTERM/SIGINT into a request to stop after the current message."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        log.info("got %s: finishing the current message, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore():
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@click.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
+@click.option("--interval", type=float, default=None, help="Seconds between looks at the outbox.")
+@with_appcontext
+def deliver_command(once: bool, interval: float | None) -> None:
+    """Send queued enquiries to the hub's inbox (runs until stopped)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        totals = run(current_app._get_current_object(), once=once, interval=interval)
+    except OutboxUnavailable as exc:
+        raise click.ClickException(f"The outbox is unavailable ({exc}).") from None
+    click.echo("delivered {delivered}, retried {retried}, failed {failed}".format(**totals))
+
+
+outbox_cli = AppGroup("outbox", help="Look after the outbox: failed and quarantined enquiries.")
+
+
+@outbox_cli.command("list")
+def list_command() -> None:
+    """Failed and quarantined enquiries: reference, created, attempts, last error."""
+    outbox = get_outbox()
+    row = "{:<12}  {:<20}  {:>8}  {}"
+    click.echo("FAILED: delivery stopped; fix the cause, then `flask outbox retry REFERENCE`")
+    failed = outbox.failed()
+    click.echo(row.format("REFERENCE", "CREATED", "ATTEMPTS", "LAST ERROR"))
+    for item in failed:
+        click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"],
+                              item["last_error"] or "-"))
+    if not failed:
+        click.echo("(none)")
+    click.echo("")
+    click.echo("QUARANTINED: suspected spam, not sent; `flask outbox retry REFERENCE` sends a real one")
+    quarantined = outbox.quarantined()
+    click.echo(row.format("REFERENCE", "CREATED", "ATTEMPTS", "REASON"))
+    for item in quarantined:
+        reason = item["reason"] or "-"
+        if item["purged"]:
+            reason += " (answers purged)"
+        click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"], reason))
+    if not quarantined:
+        click.echo("(none)")
+
+
+@outbox_cli.command("retry")
+@click.argument("reference")
+def retry_command(reference: str) -> None:
+    """Send a failed or quarantined enquiry again."""
+    if not get_outbox().retry(reference):
+        raise click.ClickException(
+            "No failed or quarantined enquiry with that reference that can be sent "
+            "(see `flask outbox list`)."
+        )
+    click.echo("Queued for delivery: the worker sends it on its next round.")
+
+
+@outbox_cli.command("stats")
+def stats_command() -> None:
+    """Counts: backlog, oldest waiting, failed, quarantined, delivered."""
+    for key, value in get_outbox().stats().items():
+        if key == "oldest_undelivered_age_seconds" and value is not None:
+            value = round(value)
+        click.echo(f"{key}: {value if value is not None else '-'}")
+
+
+@outbox_cli.command("purge-quarantine")
+@click.option("--days", type=float, default=QUARANTINE_RETENTION_SECONDS / 86400, show_default=True)
+def purge_command(days: float) -> None:
+    """Delete the answers of quarantined enquiries older than DAYS (the worker does this hourly too)."""
+    purged = get_outbox().purge_quarantine(days * 86400)
+    click.echo(f"Purged the answers of {purged} quarantined enquiries.")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(deliver_command)
+    app.cli.add_command(outbox_cli)

@@ -1,0 +1,48 @@
+"""GET /healthz: counts for a monitor, nothing personal, never rate limited."""
+from __future__ import annotations
+
+import time
+
+from formsvc import create_app
+from formsvc.outbox import get_outbox
+
+
+def test_healthz_reports_the_outbox(delivery_app, answers):
+    client = delivery_app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "backlog": 0, "oldest_undelivered_age_seconds": None,
+                                   "failed": 0, "quarantined": 0}
+    assert response.headers["Cache-Control"] == "no-store"
+
+    outbox = get_outbox(delivery_app)
+    outbox.add(answers(), submission_id="a")
+    failing = outbox.add(answers(), submission_id="b")
+    outbox.add(answers(), submission_id="c", quarantined=True, reason="honeypot")
+    [first, second] = outbox.claim()
+    outbox.mark_permanent_failure(second.id, "SMTP 550")
+    assert second.reference == failing
+
+    time.sleep(0.05)
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert (body["backlog"], body["failed"], body["quarantined"]) == (1, 1, 1)
+    assert body["oldest_undelivered_age_seconds"] >= 0
+    for value in answers().values():
+        assert value.encode() not in response.data
+    assert failing.encode() not in response.data  # not even references
+
+
+def test_healthz_is_not_rate_limited(tmp_path):
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "RATELIMIT_DEFAULT": "1 per minute"})
+    client = app.test_client()
+    assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_healthz_says_so_when_the_outbox_is_unavailable(tmp_path):
+    (tmp_path / "outbox.sqlite3").mkdir()  # something that is not a database where the database should be
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}

@@ -1,0 +1,201 @@
+"""The delivery loop against a real SMTP server (and a missing one), real SQLite, real processes."""
+from __future__ import annotations
+
+import logging
+import mailbox
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from formsvc.mailer import SMTPTransport
+from formsvc.outbox import get_outbox
+from formsvc.worker import GIVE_UP_AFTER_SECONDS, deliver_due
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIL_FROM = "enquiries@rj.example"
+HUB = "hub@hub.example"
+
+
+def transport_to(server_or_port) -> SMTPTransport:
+    port = getattr(server_or_port, "port", server_or_port)
+    return SMTPTransport("127.0.0.1", port, security="none", timeout=5)
+
+
+def deliver(outbox, transport, now=None):
+    return deliver_due(outbox, transport, mail_from=MAIL_FROM, hub_inbox=HUB, now=now)
+
+
+def personal_values(answers: dict) -> list[str]:
+    values = [answers[k] for k in ("name", "email", "phone", "call_times", "crime_reference")] + \
+        answers["message"].splitlines()
+    return [value for value in values if value.strip()]
+
+
+def test_smtp_down_keeps_everything_then_all_arrive_once_it_is_up(outbox, answers, closed_port,
+                                                                 start_smtp_server):
+    refs = [outbox.add(answers(), submission_id=f"s{i}") for i in range(3)]
+    t0 = time.time()
+
+    counts = deliver(outbox, transport_to(closed_port), now=t0)
+    assert counts == {"claimed": 3, "delivered": 0, "retried": 3, "failed": 0, "released": 0}
+    assert outbox.stats()["backlog"] == 3
+    # Not due again until the backoff has passed.
+    assert deliver(outbox, transport_to(closed_port), now=t0 + 30)["claimed"] == 0
+
+    server = start_smtp_server(closed_port)  # the relay comes back
+    counts = deliver(outbox, transport_to(server), now=t0 + 3600)
+    assert counts["delivered"] == 3
+    assert sorted(m["Subject"].rsplit(" ", 1)[1] for m in server.inbox.messages) == sorted(refs)
+    assert outbox.stats()["backlog"] == 0 and outbox.stats()["delivered"] == 3
+
+
+def test_a_4xx_reply_is_retried_later(outbox, answers, smtp_server):
+    outbox.add(answers(), submission_id="s")
+    t0 = time.time()
+    smtp_server.inbox.reply = "451 4.3.0 Mailbox busy"
+    assert deliver(outbox, transport_to(smtp_server), now=t0)["retried"] == 1
+    assert smtp_server.inbox.envelopes == []
+    assert deliver(outbox, transport_to(smtp_server), now=t0 + 50)["claimed"] == 0
+
+    smtp_server.inbox.reply = "250 OK"
+    assert deliver(outbox, transport_to(smtp_server), now=t0 + 70)["delivered"] == 1
+    assert len(smtp_server.inbox.envelopes) == 1
+
+
+def test_transient_failures_for_three_days_go_to_an_operator(outbox, answers, smtp_server):
+    reference = outbox.add(answers(), submission_id="s")
+    smtp_server.inbox.reply = "451 4.3.0 Mailbox busy"
+    counts = deliver(outbox, transport_to(smtp_server), now=time.time() + GIVE_UP_AFTER_SECONDS + 1)
+    assert counts["failed"] == 1
+    assert [(r["reference"], r["last_error"]) for r in outbox.failed()] == [(reference, "gave up: SMTP 451 4.3.0")]
+
+
+def test_a_5xx_is_failed_listed_without_personal_data_and_retry_sends_it(delivery_app, smtp_server, answers, caplog):
+    caplog.set_level(logging.DEBUG)
+    outbox = get_outbox(delivery_app)
+    sent = answers()
+    reference = outbox.add(sent, submission_id="s")
+    runner = delivery_app.test_cli_runner()
+
+    smtp_server.inbox.reply = "550 5.7.1 Message rejected"
+    result = runner.invoke(args=["deliver", "--once"])
+    assert result.exit_code == 0, result.output
+    assert outbox.stats()["failed"] == 1 and smtp_server.inbox.envelopes == []
+
+    listing = runner.invoke(args=["outbox", "list"])
+    assert listing.exit_code == 0
+    assert reference in listing.output and "SMTP 550 5.7.1" in listing.output
+    stats = runner.invoke(args=["outbox", "stats"])
+    assert "failed: 1" in stats.output and "backlog: 0" in stats.output
+
+    retried = runner.invoke(args=["outbox", "retry", reference.lower()])
+    assert retried.exit_code == 0, retried.output
+    assert outbox.stats()["backlog"] == 1
+    assert runner.invoke(args=["outbox", "retry", "RJ-ZZZZZZZZ"]).exit_code != 0
+
+    smtp_server.inbox.reply = "250 OK"
+    assert runner.invoke(args=["deliver", "--once"]).exit_code == 0
+    [message] = smtp_server.inbox.messages
+    assert message["Subject"] == f"Restorative justice enquiry {reference}"
+    assert outbox.stats()["delivered"] == 1
+
+    # Nothing the person wrote appears in listings, stats or our logs (the test
+    # SMTP server's own debug log is another matter: it is the hub's side).
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("formsvc"))
+    shown = listing.output + stats.output + retried.output + ours
+    assert reference in ours
+    for value in personal_values(sent):
+        assert value not in shown, value
+
+
+def test_stopping_releases_what_was_not_tried(outbox, answers, smtp_server):
+    for i in range(3):
+        outbox.add(answers(), submission_id=f"s{i}")
+    asked = []
+    counts = deliver_due(outbox, transport_to(smtp_server), mail_from=MAIL_FROM, hub_inbox=HUB,
+                         should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
+    assert counts["delivered"] == 1 and counts["released"] == 2
+    assert len(outbox.claim()) == 2  # given back at once, not after the lease
+
+
+def test_with_no_smtp_host_mail_waits_in_a_maildir(tmp_path, answers):
+    from formsvc import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "SMTP_HOST": ""})
+    reference = get_outbox(app).add(answers(), submission_id="s")
+    assert app.test_cli_runner().invoke(args=["deliver", "--once"]).exit_code == 0
+    [message] = list(mailbox.Maildir(tmp_path / "maildir", create=False))
+    assert message["Subject"] == f"Restorative justice enquiry {reference}"
+
+
+# -- a real worker process, killed mid-run --------------------------------------------------
+
+
+def worker_process(data_dir: Path, smtp_port: int, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "FORMSVC_ENV": "development",
+        "FORMSVC_SECRET_KEY": "test-only",
+        "FORMSVC_DATA_DIR": str(data_dir),
+        "FORMSVC_SMTP_HOST": "127.0.0.1",
+        "FORMSVC_SMTP_PORT": str(smtp_port),
+        "FORMSVC_SMTP_SECURITY": "none",
+        "FORMSVC_MAIL_FROM": MAIL_FROM,
+        "FORMSVC_HUB_INBOX": HUB,
+        # Short, so the enquiry that was in flight when we killed it comes back soon.
+        "FORMSVC_OUTBOX_LEASE_SECONDS": "2",
+    }
+    with log.open("ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "formsvc", "deliver", "--interval", "0.2"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_resends_with_the_same_message_id(
+        tmp_path, outbox, answers, smtp_server):
+    data_dir = outbox.path.parent
+    count = 8
+    refs = [outbox.add(answers(), submission_id=f"s{i}") for i in range(count)]
+    stored_ids = {ref: mid for ref, mid in sqlite3.connect(outbox.path).execute(
+        "SELECT reference, message_id FROM enquiries")}
+    smtp_server.inbox.delay = 0.3  # a slow relay, so we can kill it mid-conversation
+    log = tmp_path / "worker.log"
+
+    first = worker_process(data_dir, smtp_server.port, log)
+    try:
+        wait_for(lambda: len(smtp_server.inbox.envelopes) >= 3, 20, "the first messages")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert len(smtp_server.inbox.envelopes) < count, "killed too late to prove anything"
+    assert outbox.stats()["backlog"] > 0
+
+    second = worker_process(data_dir, smtp_server.port, log)
+    try:
+        wait_for(lambda: outbox.stats()["backlog"] == 0, 30, "every enquiry to be delivered")
+    finally:
+        second.send_signal(signal.SIGTERM)  # graceful: finishes the current message, exits 0
+        code = second.wait(10)
+    assert code == 0, log.read_text()
+
+    seen: dict[str, set[str]] = {}
+    for message in smtp_server.inbox.messages:
+        seen.setdefault(message["Subject"].rsplit(" ", 1)[1], set()).add(message["Message-ID"])
+    assert set(seen) == set(refs)  # every enquiry arrived
+    assert all(ids == {stored_ids[ref]} for ref, ids in seen.items())  # any resend is the same message
+    assert outbox.stats()["delivered"] == count
+    # The worker's log names references, never what people wrote.
+    for value in personal_values(answers()):
+        assert value not in log.read_text(), value
