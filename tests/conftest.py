@@ -161,11 +161,13 @@ class SMTPInbox:
 
 
 class SMTPServer:
-    def __init__(self, port: int | None = None):
+    """``options`` go to aiosmtpd's Controller (``ssl_context=``, ``tls_context=``, ...)."""
+
+    def __init__(self, port: int | None = None, **options):
         self.host = "127.0.0.1"
         self.port = port or free_port()  # Controller(port=0) does not work
         self.inbox = SMTPInbox()
-        self.controller = Controller(self.inbox, hostname=self.host, port=self.port)
+        self.controller = Controller(self.inbox, hostname=self.host, port=self.port, **options)
 
     def start(self) -> "SMTPServer":
         self.controller.start()
@@ -187,8 +189,8 @@ def start_smtp_server():
     """Start a server later in a test, e.g. on a port that was dead until then."""
     servers = []
 
-    def start(port: int | None = None) -> SMTPServer:
-        servers.append(SMTPServer(port).start())
+    def start(port: int | None = None, **options) -> SMTPServer:
+        servers.append(SMTPServer(port, **options).start())
         return servers[-1]
 
     yield start

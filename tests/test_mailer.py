@@ -4,6 +4,8 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import ssl
+import subprocess
 import time
 
 import pytest
@@ -201,3 +203,38 @@ def test_transport_from_config(tmp_path):
                                   "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p", "SMTP_TIMEOUT": 7,
                                   "DATA_DIR": str(tmp_path)})
     assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.timeout) == ("relay.example", 465, "ssl", "u", 7)
+
+
+# -- TLS is verified ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost: trusted by nobody until we say so."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_certificates_are_verified(certificate, security, start_smtp_server, monkeypatch, answers):
+    cert, server_context = certificate
+    if security == "ssl":
+        server = start_smtp_server(ssl_context=server_context)
+    else:
+        server = start_smtp_server(tls_context=server_context, require_starttls=True)
+    # Unknown issuer: refused before anything is sent.
+    with pytest.raises(ConnectError, match="SSLCertVerificationError"):
+        SMTPTransport("localhost", server.port, security=security, timeout=5).open()
+    # The same certificate, now trusted (OpenSSL reads SSL_CERT_FILE): delivered.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with SMTPTransport("localhost", server.port, security=security, timeout=5) as transport:
+        transport.send(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB))
+    assert [e.rcpt_tos for e in server.inbox.envelopes] == [[HUB]]
