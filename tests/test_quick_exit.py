@@ -1,0 +1,207 @@
+"""The quick exit in a real Chromium, over the built site served with production headers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def content_pages(built_site: Path) -> list[str]:
+    pages = []
+    for path in sorted(built_site.rglob("index.html")):
+        rel = path.parent.relative_to(built_site).as_posix()
+        if rel.startswith("search"):
+            continue
+        pages.append("/" if rel == "." else f"/{rel}/")
+    return pages
+
+
+def wait_for_exit(page: Page, neutral_site):
+    page.wait_for_url(neutral_site.url, timeout=5000)
+    expect(page.locator("h1")).to_have_text("Weather")
+
+
+def test_clicking_the_button_leaves_without_a_referer(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/how-it-works/")
+    neutral_site.requests.clear()
+    page.locator(".qe-button").click()
+    wait_for_exit(page, neutral_site)
+    visits = [r for r in neutral_site.requests if r["path"] == "/weather"]
+    assert len(visits) == 1
+    headers = {k.lower(): v for k, v in visits[0]["headers"].items()}
+    assert "referer" not in headers
+
+
+def test_shift_three_times_leaves(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/indirect-meetings/")
+    status = page.locator("[data-qe-status]")
+    page.keyboard.press("Shift")
+    expect(status).to_have_text("Shift, press 2 more times to exit.")
+    page.keyboard.press("Shift")
+    expect(status).to_have_text("Shift, press 1 more time to exit.")
+    page.keyboard.press("Shift")
+    wait_for_exit(page, neutral_site)
+
+
+def test_shift_used_with_another_key_does_not_leave(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/indirect-meetings/")
+    page.keyboard.press("Shift")
+    page.keyboard.press("a")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.wait_for_timeout(500)
+    assert page.url == site_server.url + "/indirect-meetings/"
+    expect(page.locator("h1")).to_have_text("Indirect meetings")
+
+
+def test_shift_count_expires(page: Page, site_server):
+    page.goto(site_server.url + "/")
+    page.clock.install()
+    page.reload()
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.clock.run_for(6000)
+    expect(page.locator("[data-qe-status]")).to_have_text("Exit this page expired.")
+    page.keyboard.press("Shift")
+    page.wait_for_timeout(300)
+    assert page.url == site_server.url + "/"
+
+
+def test_back_does_not_return_to_the_page_left(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/")
+    page.goto(site_server.url + "/group-meetings/")
+    page.locator(".qe-button").click()
+    wait_for_exit(page, neutral_site)
+    page.go_back()
+    # The page we left was replaced in the history: Back goes to the one before it.
+    page.wait_for_url(site_server.url + "/")
+    expect(page.locator("h1")).to_have_text("Meet your offender")
+
+
+# Clicks the exit and reads the page in the same task, before the destination can load
+# (its response is also held back), to see the moment before leaving.
+CLICK_AND_LOOK = """(restore) => {
+    document.querySelector('.qe-button').click();
+    if (restore) window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
+    const overlay = document.querySelector('.qe-overlay');
+    return {title: document.title,
+            overlay: overlay ? overlay.textContent : null,
+            overlayRole: overlay ? overlay.getAttribute('role') : null,
+            headingShown: document.querySelector('h1').checkVisibility()};
+}"""
+
+
+def test_the_page_is_blanked_and_the_title_neutralised_before_leaving(page: Page, site_server):
+    page.goto(site_server.url + "/email-us/")
+    page.route("**/weather*", lambda route: None)
+    state = page.evaluate(CLICK_AND_LOOK, False)
+    assert state == {"title": "Loading", "overlay": "Loading.", "overlayRole": "alert", "headingShown": False}
+
+
+def test_a_page_restored_from_the_back_forward_cache_is_shown_again(page: Page, site_server):
+    page.goto(site_server.url + "/email-us/")
+    title = page.title()
+    page.route("**/weather*", lambda route: None)
+    state = page.evaluate(CLICK_AND_LOOK, True)
+    assert state == {"title": title, "overlay": None, "overlayRole": None, "headingShown": True}
+
+
+def test_without_javascript_the_link_still_leaves(browser, site_server, neutral_site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site_server.url + "/community-meetings/")
+    neutral_site.requests.clear()
+    page.locator(".qe-button").click()
+    wait_for_exit(page, neutral_site)
+    visit = next(r for r in neutral_site.requests if r["path"] == "/weather")
+    headers = {k.lower(): v for k, v in visit["headers"].items()}
+    assert "referer" not in headers
+    # The skip link works the same way.
+    page.goto(site_server.url + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator(".qe-skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    wait_for_exit(page, neutral_site)
+    context.close()
+
+
+def test_nothing_is_left_in_storage_after_exit(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/")
+    page.evaluate("localStorage.setItem('x', '1'); sessionStorage.setItem('y', '2')")
+    page.goto(site_server.url + "/how-it-works/")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    wait_for_exit(page, neutral_site)
+    # Look at the site's storage without running the site's own scripts.
+    page.route(site_server.url + "/storage-check", lambda route: route.fulfill(body="<p>check</p>",
+                                                                                content_type="text/html"))
+    page.goto(site_server.url + "/storage-check")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+
+def test_first_tab_reaches_the_exit_link(page: Page, site_server):
+    page.goto(site_server.url + "/how-it-works/")
+    page.keyboard.press("Tab")
+    focused = page.locator(".qe-skip")
+    expect(focused).to_be_focused()
+    expect(focused).to_be_in_viewport()
+
+
+def test_the_button_stays_on_screen_at_320px_while_scrolling(browser, site_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_server.url + "/leave-quickly/")
+    button = page.locator(".qe-button")
+    expect(button).to_be_in_viewport()
+    box = button.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 44
+    page.mouse.wheel(0, 3000)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.scrollY") > 500
+    expect(button).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "quick-exit-320px-scrolled.png"))
+    button.tap()
+    page.wait_for_url("**/weather")
+    context.close()
+
+
+def test_the_button_is_not_printed(page: Page, site_server):
+    page.goto(site_server.url + "/")
+    page.emulate_media(media="print")
+    expect(page.locator(".qe-button")).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.locator(".qe-button")).to_be_visible()
+
+
+def test_every_page_loads_nothing_from_elsewhere_and_breaks_no_csp(browser, built_site, site_server):
+    context = browser.new_context()
+    page = context.new_page()
+    foreign, errors = [], []
+    page.on("request", lambda r: None if r.url.startswith(site_server.url) else foreign.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    for path in content_pages(built_site) + ["/no-such-page/", "/formsvc-shell.html"]:
+        response = page.goto(site_server.url + path)
+        assert response.headers.get("content-security-policy"), path
+        page.wait_for_load_state("networkidle")
+        if path == "/no-such-page/":
+            # Chromium logs the 404 status itself; that is the point of this page.
+            assert response.status == 404
+            errors[:] = [e for e in errors if "404" not in e]
+    # Search runs in a worker under the same policy: use it once.
+    page.goto(site_server.url + "/")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator(".md-search__input").press_sequentially("letters", delay=50)
+    expect(page.locator(".md-search-result__item").first).to_be_visible()
+    assert foreign == []
+    assert errors == []
+    context.close()
