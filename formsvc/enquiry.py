@@ -68,7 +68,7 @@ NOTICE_UNAVAILABLE = {
 
 
 def notice_rate_limited(wait_seconds: int) -> dict:
-    minutes = max(1, math.ceil(wait_seconds / 60))
+    minutes = max(1, round(wait_seconds / 60))
     wait = "a minute" if minutes == 1 else f"{minutes} minutes"
     return {
         "title": "You have sent a lot of messages in a short time",

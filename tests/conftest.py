@@ -248,3 +248,159 @@ def delivery_app(tmp_path, smtp_server):
         "MAIL_FROM": "enquiries@rj.example",
         "HUB_INBOX": "hub@hub.example",
     })
+
+
+# ---------------------------------------------------------------- Enquiry form (request half)
+# The form pages through Flask's test client, driven like a browser: read the page,
+# keep what it says (hidden tokens, the person's answers), change some fields, post.
+
+def valid_answers(**changes) -> dict[str, str]:
+    """What a person might type into the form: valid as it stands."""
+    answers = {
+        "name": "Siân",
+        "contact_method": "phone",
+        "email": "",
+        "phone": "07700 900 982",
+        "leave_message": "no",
+        "say_who_we_are": "no",
+        "call_times": "Weekday mornings before 10am",
+        "crime_reference": "CR/0042/25",
+        "relationship": "harmed",
+        "message": "I would like to know more about meeting him.\r\nNot sure yet.",
+    }
+    answers.update(changes)
+    return answers
+
+
+class FormBrowser:
+    """Just enough of a browser for the enquiry form: one page at a time, cookies kept."""
+
+    def __init__(self, client):
+        self.client = client
+        self.response = None
+        self.page = None
+
+    def _load(self, response):
+        from bs4 import BeautifulSoup
+
+        self.response = response
+        self.page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        return response
+
+    def get(self, path: str = "/enquiry/", **kwargs):
+        return self._load(self.client.get(path, **kwargs))
+
+    def values(self) -> dict[str, str]:
+        """What the page's form would send as it stands."""
+        form = self.page.find("form")
+        assert form is not None, "no form on this page"
+        values: dict[str, str] = {}
+        for field in form.find_all(["input", "textarea"]):
+            name = field.get("name")
+            if not name:
+                continue
+            if field.name == "textarea":
+                values[name] = field.get_text()
+            elif field.get("type") == "radio":
+                if field.has_attr("checked"):
+                    values[name] = field["value"]
+                else:
+                    values.setdefault(name, "")
+            else:
+                values[name] = field.get("value", "")
+        return values
+
+    def answers(self) -> dict[str, str]:
+        """The person's answers as the page shows them (no tokens, no honeypot)."""
+        return {k: v for k, v in self.values().items() if k not in {"csrf_token", "form_token", "website"}}
+
+    def submit(self, drop: tuple[str, ...] = (), **changes):
+        data = {**self.values(), **changes}
+        for name in drop:
+            data.pop(name, None)
+        action = self.page.find("form").get("action") or "/enquiry/"
+        return self._load(self.client.post(action, data=data))
+
+    def follow(self):
+        assert self.response.status_code in (301, 302, 303, 307, 308), self.response.status_code
+        return self.get(self.response.headers["Location"])
+
+    def send(self, **answers):
+        """Open the form, fill it in with ``answers`` and send it."""
+        self.get()
+        return self.submit(**answers)
+
+    # What the page says
+    @property
+    def title(self) -> str:
+        return self.page.title.get_text()
+
+    def error_links(self) -> list[tuple[str, str]]:
+        summary = self.page.select_one(".fs-error-summary")
+        if summary is None:
+            return []
+        return [(a["href"], a.get_text(strip=True)) for a in summary.select("a")]
+
+    def notice(self) -> str:
+        notice = self.page.select_one(".fs-notice")
+        return notice.get_text(" ", strip=True) if notice else ""
+
+    def reference(self) -> str:
+        return self.page.select_one(".fs-panel__reference").get_text(strip=True)
+
+
+@pytest.fixture
+def make_form_app(tmp_path):
+    """``make_form_app(**config)``: an app with its outbox in tmp_path, CSRF on."""
+    from formsvc import create_app
+
+    def make(**config):
+        settings = {
+            "TESTING": True,
+            "DATA_DIR": str(tmp_path / "data"),
+            "MIN_FILL_SECONDS": 0,
+            "EXIT_URL": "https://neutral.example/weather",
+        }
+        settings.update(config)
+        return create_app(settings)
+
+    return make
+
+
+@pytest.fixture
+def form_app(make_form_app):
+    return make_form_app()
+
+
+@pytest.fixture
+def form_browser(form_app):
+    # Not named `browser`: that is pytest-playwright's real Chromium, used by the browser tests.
+    return FormBrowser(form_app.test_client())
+
+
+@pytest.fixture
+def stored(form_app):
+    """``stored()``: the enquiries in form_app's outbox waiting for delivery (claimed to read them)."""
+    from formsvc.outbox import get_outbox
+
+    def read(app=None):
+        return get_outbox(app or form_app).claim(limit=1000)
+
+    return read
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move time.time() forward: ``clock.advance(seconds)``."""
+    import time as time_module
+
+    class Clock:
+        offset = 0.0
+        real = time_module.time
+
+        def advance(self, seconds: float) -> None:
+            self.offset += seconds
+
+    instance = Clock()
+    monkeypatch.setattr(time_module, "time", lambda: Clock.real() + instance.offset)
+    return instance

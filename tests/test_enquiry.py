@@ -1,0 +1,603 @@
+"""The enquiry pages (formsvc/enquiry.py): a real enquiry is never lost.
+
+Most tests drive the Flask test client like a form_browser (FormBrowser in conftest):
+read the page, keep its tokens, post. CSRF is on throughout. A few go over real
+HTTP where the server's behaviour matters (cookies, large bodies, client address).
+"""
+from __future__ import annotations
+
+import base64
+import http.cookiejar
+import json
+import logging
+import os
+import re
+import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import FormBrowser, ServerThread, valid_answers
+from formsvc.outbox import REFERENCE_RE, get_outbox
+
+TITLE = "Ask about restorative justice - Meet your offender"
+
+
+def expected_stored(answers: dict[str, str]) -> dict[str, str]:
+    """The answers as stored: the textarea's line breaks become "\\n"."""
+    return {**answers, "message": answers["message"].replace("\r\n", "\n")}
+
+
+def kept(browser: FormBrowser, answers: dict[str, str]) -> bool:
+    return browser.answers() == expected_stored(answers)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_form_page(form_browser):
+    response = form_browser.get()
+    assert response.status_code == 200
+    assert form_browser.title == TITLE
+    page = form_browser.page
+    assert page.html["lang"] == "en-GB"
+    main = page.find("main")
+    assert main.find("h1").get_text(strip=True) == "Ask about restorative justice"
+    text = main.get_text(" ", strip=True)
+    assert "If you are in danger now, call 999" in text
+    assert main.find("a", href="/privacy/")
+    assert not main.find("input", type="checkbox")  # no consent box: the privacy notice covers it
+
+    form = main.find("form")
+    assert form["method"] == "post" and form["action"] == "/enquiry/" and form.has_attr("novalidate")
+    names = {field["name"] for field in form.find_all(["input", "textarea"])}
+    assert names == {
+        "csrf_token", "form_token", "website", "name", "contact_method", "email", "phone",
+        "leave_message", "say_who_we_are", "call_times", "crime_reference", "relationship", "message",
+    }
+    email, phone = form.find(id="email"), form.find(id="phone")
+    assert (email["type"], email["autocomplete"], email["spellcheck"]) == ("email", "email", "false")
+    assert (phone["type"], phone["autocomplete"]) == ("tel", "tel")
+    assert form.find(id="name")["autocomplete"] == "given-name"
+    # Radios sit in fieldsets with legends; optional questions say so.
+    for name in ("contact_method", "leave_message", "say_who_we_are", "relationship"):
+        fieldset = form.find("input", attrs={"name": name}).find_parent("fieldset")
+        assert fieldset and fieldset.find("legend").get_text(strip=True)
+    assert form.find("label", attrs={"for": "name"}).get_text(strip=True).endswith("(optional)")
+    assert "(optional)" not in form.find("label", attrs={"for": "message"}).get_text()
+    assert "If you have one. It is on letters from the police." in form.get_text()
+    assert "5,000 characters" in form.find(id="message-hint").get_text()
+    # Both ways of contact are on the page without JavaScript, each labelled for its option.
+    assert "if you chose email" in form.find(id="email-hint").get_text()
+    assert "if you chose phone" in form.find(id="phone-hint").get_text()
+
+
+def test_honeypot_is_hidden_from_people(form_browser):
+    form_browser.get()
+    field = form_browser.page.find("input", attrs={"name": "website"})
+    wrapper = field.find_parent("div")
+    assert "fs-hp" in wrapper["class"] and wrapper["aria-hidden"] == "true"
+    assert field["tabindex"] == "-1" and field["autocomplete"] == "off"
+    assert form_browser.page.find("label", attrs={"for": "website"}).get_text(strip=True) == "Leave this field empty"
+    css = (Path(__file__).parent.parent / "formsvc" / "static" / "enquiry.css").read_text()
+    assert re.search(r"\.fs-hp\s*{[^}]*left:\s*-10000px", css)
+
+
+def test_no_inline_styles_or_scripts(form_browser, form_app):
+    form_browser.get()
+    assert not form_browser.page.find_all(style=True)
+    assert not form_browser.page.find_all("style")
+    for script in form_browser.page.find_all("script"):
+        assert script.get("src", "").startswith("/enquiry/static/") and not script.get_text(strip=True)
+    for path in ("/enquiry/static/enquiry.css", "/enquiry/static/enquiry.js"):
+        with form_app.test_client().get(path) as response:
+            assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- sending
+
+
+def test_valid_enquiry_is_stored_once_and_confirmed(form_browser, stored):
+    answers = valid_answers()
+    response = form_browser.send(**answers)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location == "/enquiry/sent"  # nothing about the enquiry in the URL
+
+    form_browser.follow()
+    assert form_browser.response.status_code == 200
+    assert form_browser.title == "Message sent - Meet your offender"
+    panel = form_browser.page.select_one(".fs-panel")
+    assert panel.find("h1").get_text(strip=True) == "Message sent"
+    assert "Your reference" in panel.get_text()
+    reference = form_browser.reference()
+    assert REFERENCE_RE.match(reference)
+    text = form_browser.page.find("main").get_text(" ", strip=True)
+    assert "What happens next" in text and "we aim to" in text.lower() and "call 999" in text
+    assert form_browser.response.headers["Cache-Control"] == "no-store"
+
+    enquiries = stored()
+    assert len(enquiries) == 1
+    assert enquiries[0].reference == reference
+    assert enquiries[0].answers == expected_stored(answers)
+
+
+def test_double_submission_is_one_enquiry_with_one_reference(form_browser, stored):
+    form_browser.get()
+    page = form_browser.page
+    first = form_browser.submit(**valid_answers())
+    form_browser.follow()
+    reference = form_browser.reference()
+
+    # The same page posted again: a double click, or Back and send again.
+    form_browser.page = page
+    second = form_browser.submit(**valid_answers())
+    assert (first.status_code, second.status_code) == (303, 303)
+    form_browser.follow()
+    assert form_browser.reference() == reference
+    assert len(stored()) == 1
+
+
+def test_each_fresh_form_is_a_new_enquiry(form_browser, stored):
+    references = set()
+    for _ in range(2):
+        form_browser.send(**valid_answers())
+        form_browser.follow()
+        references.add(form_browser.reference())
+    assert len(references) == 2 and len(stored()) == 2
+
+
+def test_confirmation_needs_the_session_and_expires(form_app, form_browser, clock):
+    assert form_app.test_client().get("/enquiry/sent").headers["Location"] == "/enquiry/"
+    form_browser.send(**valid_answers())
+    form_browser.follow()
+    clock.advance(form_app.config["SENT_PAGE_MAX_AGE"] + 1)
+    response = form_browser.get("/enquiry/sent")
+    assert response.status_code == 303 and response.headers["Location"] == "/enquiry/"
+
+
+def session_payload(client, app) -> str:
+    """The session cookie's readable payload (itsdangerous signs, it does not encrypt)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"], path="/enquiry/")
+    assert cookie is not None
+    data = cookie.value.split(".")
+    compressed = data[0] == ""
+    raw = base64.urlsafe_b64decode(data[1 if compressed else 0] + "==")
+    return (zlib.decompress(raw) if compressed else raw).decode()
+
+
+def test_answers_never_go_in_the_session_cookie_or_urls(form_browser, form_app):
+    answers = valid_answers(contact_method="email", email="sam.secret@example.org", message="Secretive words")
+    response = form_browser.send(**answers)
+    assert "secret" not in response.headers["Location"].lower()
+    form_browser.follow()
+    payload = session_payload(form_browser.client, form_app)
+    for value in ("sam.secret", "Secretive", "Siân", "07700", "CR/0042"):
+        assert value not in payload
+    assert set(json.loads(payload)) <= {"csrf_token", "sent"}
+
+
+# ---------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "changes, field_id, message",
+    [
+        ({"contact_method": ""}, "contact_method", "Select how it is safe for us to contact you"),
+        ({"contact_method": "email", "email": ""}, "email",
+         "Enter an email address in the correct format, like name@example.com"),
+        ({"contact_method": "email", "email": "sam at example"}, "email",
+         "Enter an email address in the correct format, like name@example.com"),
+        ({"phone": ""}, "phone", "Enter a telephone number, like 01632 960 001 or 07700 900 982"),
+        ({"phone": "ring me"}, "phone", "Enter a telephone number, like 01632 960 001 or 07700 900 982"),
+        ({"message": ""}, "message", "Enter what you would like to talk about"),
+        ({"message": "x" * 5001}, "message", "Your message must be 5,000 characters or fewer"),
+        ({"name": "x" * 101}, "name", "Your name must be 100 characters or fewer"),
+        ({"crime_reference": "x" * 51}, "crime_reference", "Crime reference number must be 50 characters or fewer"),
+        ({"call_times": "x" * 201}, "call_times", "Safe times to call must be 200 characters or fewer"),
+        ({"leave_message": "perhaps"}, "leave_message", "Select yes if it is safe for us to leave a message"),
+        ({"relationship": "x"}, "relationship",
+         "Select yes if it happened to you, or no if you are writing for someone else"),
+    ],
+)
+def test_each_problem_is_shown_the_govuk_way_with_answers_kept(form_browser, stored, changes, field_id, message):
+    answers = valid_answers(**changes)
+    response = form_browser.send(**answers)
+    assert response.status_code == 200
+    assert form_browser.title == "Error: " + TITLE
+
+    main = form_browser.page.find("main")
+    summary = main.select_one(".fs-error-summary")
+    # First thing in main (after our stylesheet link), before the h1.
+    assert summary.find_previous("h1") is None
+    assert summary["role"] == "alert" and summary["tabindex"] == "-1" and not summary.has_attr("autofocus")
+    assert summary.find("h2").get_text(strip=True) == "There is a problem"
+    assert form_browser.error_links() == [(f"#{field_id}", message)]
+    target = form_browser.page.find(id=field_id)
+    assert target is not None and target.name in {"input", "textarea"}
+
+    inline = form_browser.page.find(id=f"{field_id}-error")
+    assert inline.find(class_="fs-visually-hidden").get_text(strip=True) == "Error:"
+    assert inline.get_text(" ", strip=True) == f"Error: {message}"
+    assert f"{field_id}-error" in (target.get("aria-describedby") or target.find_parent("fieldset").get("aria-describedby"))
+    assert "fs-form-group--error" in inline.find_parent(class_="fs-form-group")["class"]
+
+    # Everything typed is still there, even what was wrong.
+    shown = form_browser.answers()
+    for key, value in expected_stored(answers).items():
+        if key in {"leave_message", "relationship"} and value not in {"yes", "no", "harmed", "on_behalf"}:
+            assert shown[key] == ""  # a tampered radio value cannot be shown as a choice
+        else:
+            assert shown[key] == value.strip(), key
+    assert stored() == []
+
+
+def test_several_problems_are_listed_in_page_order(form_browser):
+    form_browser.send(**valid_answers(name="x" * 101, contact_method="", message=""))
+    assert [href for href, _ in form_browser.error_links()] == ["#name", "#contact_method", "#message"]
+
+
+def test_fixed_answers_can_be_sent_from_the_error_page(form_browser, stored):
+    form_browser.send(**valid_answers(phone=""))
+    response = form_browser.submit(phone="07700 900 982")
+    assert response.status_code == 303
+    assert len(stored()) == 1
+
+
+def test_message_is_escaped(form_browser):
+    nasty = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    form_browser.send(**valid_answers(message=nasty, name="<b>Sam</b>", phone=""))
+    html = form_browser.response.get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>Sam" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert form_browser.page.find(id="message").get_text() == nasty
+    assert [s["src"] for s in form_browser.page.find_all("script")] == ["/enquiry/static/enquiry.js"]
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+def test_missing_csrf_token_reshows_the_form_with_a_fresh_token(form_browser, stored):
+    answers = valid_answers()
+    form_browser.get()
+    response = form_browser.submit(drop=("csrf_token",), **answers)
+    assert response.status_code == 400
+    assert form_browser.notice() == "This page timed out Your answers are below. Check them and send again."
+    assert form_browser.title.startswith("Error: ")
+    assert kept(form_browser, answers)
+    assert form_browser.values()["csrf_token"]
+    assert stored() == []
+    # The fresh token works.
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+def test_tampered_csrf_token_reshows_the_form(form_browser, stored):
+    answers = valid_answers()
+    form_browser.get()
+    old = form_browser.values()["csrf_token"]
+    response = form_browser.submit(csrf_token=old[:-4] + "AAAA", **answers)
+    assert response.status_code == 400
+    assert "This page timed out" in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.values()["csrf_token"] != old[:-4] + "AAAA"
+    assert form_browser.submit().status_code == 303
+
+
+def test_expired_csrf_token_reshows_the_form(make_form_app, clock):
+    app = make_form_app(WTF_CSRF_TIME_LIMIT=3600)
+    form_browser = FormBrowser(app.test_client())
+    answers = valid_answers()
+    form_browser.get()
+    old = form_browser.values()["csrf_token"]
+    clock.advance(2 * 3600)
+    response = form_browser.submit(**answers)
+    assert response.status_code == 400
+    assert "This page timed out" in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.values()["csrf_token"] != old
+    assert form_browser.submit().status_code == 303
+
+
+def test_lost_session_cookie_mentions_cookies_and_recovers(form_browser, form_app, stored):
+    answers = valid_answers()
+    form_browser.get()
+    form_browser.client.delete_cookie(form_app.config["SESSION_COOKIE_NAME"], path="/enquiry/")
+    assert form_browser.submit(**answers).status_code == 400
+    assert "blocking cookies" in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+def test_csrf_failure_on_https_without_referer_is_friendly(form_app):
+    client = form_app.test_client()
+    form_browser = FormBrowser(client)
+    form_browser.get("/enquiry/", base_url="https://localhost")
+    data = {**form_browser.values(), **valid_answers()}
+    response = client.post("/enquiry/", data=data, base_url="https://localhost")
+    assert response.status_code == 400 and b"This page timed out" in response.data
+    ok = client.post("/enquiry/", data=data, base_url="https://localhost",
+                     headers={"Referer": "https://localhost/enquiry/"})
+    assert ok.status_code == 303
+
+
+# ---------------------------------------------------------------- form token
+
+
+def test_too_fast_post_is_shown_again_and_not_stored(make_form_app, clock):
+    app = make_form_app(MIN_FILL_SECONDS=30)
+    form_browser = FormBrowser(app.test_client())
+    answers = valid_answers()
+    form_browser.get()
+    old_token = form_browser.values()["form_token"]
+    clock.advance(5)
+    response = form_browser.submit(**answers)
+    assert response.status_code == 200
+    assert "Please check your answers and send again" in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.values()["form_token"] != old_token
+    assert get_outbox(app).stats()["backlog"] == 0
+
+    # A person reading the page takes longer than that.
+    clock.advance(31)
+    assert form_browser.submit().status_code == 303
+    assert get_outbox(app).stats()["backlog"] == 1
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "InNvbWV0aGluZyI.AAAAAA.forged"])
+def test_bad_or_missing_form_token_is_shown_again_with_a_fresh_one(form_browser, stored, token):
+    answers = valid_answers()
+    form_browser.get()
+    form_browser.submit(form_token=token, **answers)
+    assert form_browser.response.status_code == 200
+    assert "Please check your answers and send again" in form_browser.notice()
+    assert kept(form_browser, answers)
+    fresh = form_browser.values()["form_token"]
+    assert fresh and fresh != token
+    assert stored() == []
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+def test_old_form_is_shown_again(make_form_app, clock):
+    app = make_form_app(FORM_TOKEN_MAX_AGE=600)
+    form_browser = FormBrowser(app.test_client())
+    answers = valid_answers()
+    form_browser.get()
+    clock.advance(700)
+    form_browser.submit(**answers)
+    assert form_browser.response.status_code == 200
+    assert "Please check your answers and send again" in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.submit().status_code == 303
+
+
+def test_token_problem_and_answer_problems_are_shown_together(form_browser):
+    form_browser.get()
+    form_browser.submit(form_token="bad", **valid_answers(message=""))
+    assert "Please check your answers" in form_browser.notice()
+    assert form_browser.error_links() == [("#message", "Enter what you would like to talk about")]
+
+
+# ---------------------------------------------------------------- honeypot
+
+
+def test_honeypot_quarantines_but_keeps_the_enquiry(form_browser, form_app):
+    answers = valid_answers()
+    response = form_browser.send(website="https://cheap-pills.example", **answers)
+    assert response.status_code == 303
+    form_browser.follow()
+    reference = form_browser.reference()
+    outbox = get_outbox(form_app)
+    assert outbox.stats()["backlog"] == 0
+    held = outbox.quarantined()
+    assert [(q["reference"], q["reason"], q["purged"]) for q in held] == [(reference, "honeypot", False)]
+    # An operator can release it, and then it is delivered with its answers.
+    assert outbox.retry(reference)
+    [enquiry] = outbox.claim()
+    assert enquiry.answers == expected_stored(answers)
+
+
+def test_honeypot_is_not_echoed_back(form_browser):
+    form_browser.send(website="autofilled", **valid_answers(message=""))
+    assert form_browser.values()["website"] == ""
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+def test_rate_limit_keeps_the_text_and_says_when_to_try_again(make_form_app):
+    app = make_form_app(RATELIMIT_POST="2 per minute")
+    form_browser = FormBrowser(app.test_client())
+    for _ in range(2):
+        assert form_browser.send(**valid_answers()).status_code == 303
+    answers = valid_answers(message="Third message, please keep it.")
+    response = form_browser.send(**answers)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert form_browser.title.startswith("Error: ")
+    assert "Wait a minute, then send again." in form_browser.notice()
+    assert kept(form_browser, answers)
+    assert form_browser.values()["csrf_token"] and form_browser.values()["form_token"]
+    assert get_outbox(app).stats()["backlog"] == 2
+    # GET is never limited.
+    assert form_browser.get().status_code == 200
+
+
+# ---------------------------------------------------------------- too large
+
+
+def test_oversized_body_gets_a_friendly_413(form_browser, form_app):
+    form_browser.get()
+    data = {**form_browser.values(), **valid_answers(message="x" * (form_app.config["MAX_CONTENT_LENGTH"] + 1))}
+    response = form_browser.client.post("/enquiry/", data=data)
+    assert response.status_code == 413
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.find("h1").get_text(strip=True) == "Your message is too long"
+    text = page.find("main").get_text(" ", strip=True)
+    assert "5,000 characters" in text and "could not keep it" in text
+    assert page.find("main").find("a", href="/enquiry/")
+
+
+# ---------------------------------------------------------------- outbox unavailable
+
+
+def test_locked_outbox_gives_503_with_answers_kept(form_browser, form_app, stored):
+    outbox = get_outbox(form_app)
+    outbox.stats()  # creates the database
+    outbox.busy_timeout = 0.2
+    answers = valid_answers()
+    form_browser.get()
+    locker = sqlite3.connect(outbox.path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        response = form_browser.submit(**answers)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert response.status_code == 503
+    notice = form_browser.notice()
+    assert "Sorry, we could not take your enquiry" in notice
+    assert "Nothing has been sent. Please try again in a few minutes." in notice
+    assert kept(form_browser, answers)
+    # Once the outbox is free, the same page sends it.
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to a read-only folder")
+def test_unwritable_data_dir_gives_503(make_form_app, tmp_path):
+    data_dir = tmp_path / "readonly"
+    data_dir.mkdir()
+    app = make_form_app(DATA_DIR=str(data_dir))
+    form_browser = FormBrowser(app.test_client())
+    form_browser.get()
+    data_dir.chmod(0o500)
+    try:
+        response = form_browser.submit(**valid_answers())
+    finally:
+        data_dir.chmod(0o700)
+    assert response.status_code == 503
+    assert kept(form_browser, valid_answers())
+
+
+# ---------------------------------------------------------------- quick exit
+
+
+def test_exit_clears_the_session_and_leaves(form_browser, form_app):
+    form_browser.send(**valid_answers())
+    cookie_name = form_app.config["SESSION_COOKIE_NAME"]
+    assert form_browser.client.get_cookie(cookie_name, path="/enquiry/") is not None
+    response = form_browser.client.get("/enquiry/exit")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://neutral.example/weather"
+    set_cookie = response.headers["Set-Cookie"]
+    assert set_cookie.startswith(f"{cookie_name}=;") and "Path=/enquiry/" in set_cookie
+    assert "Max-Age=0" in set_cookie or "1970" in set_cookie
+    assert form_browser.client.get_cookie(cookie_name, path="/enquiry/") is None
+    # The confirmation (and its reference) is gone with it.
+    assert form_browser.client.get("/enquiry/sent").headers["Location"] == "/enquiry/"
+
+
+def test_exit_works_by_post_without_a_token(form_app):
+    response = form_app.test_client().post("/enquiry/exit")
+    assert response.status_code == 303
+    assert response.headers["Location"] == form_app.config["EXIT_URL"]
+
+
+# ---------------------------------------------------------------- logs
+
+
+def test_no_personal_data_in_logs(make_form_app, caplog):
+    app = make_form_app(RATELIMIT_POST="3 per minute")
+    secrets_ = {
+        "name": "Zebedee",
+        "email": "zebedee.private@example.org",
+        "phone": "07700 900 457",
+        "call_times": "Thursdays only",
+        "crime_reference": "CR/99887/25",
+        "message": "Unmistakable words about what happened",
+    }
+    caplog.set_level(logging.DEBUG)
+    form_browser = FormBrowser(app.test_client())
+    form_browser.send(**valid_answers(**{**secrets_, "message": ""}))  # invalid: shown again
+    form_browser.submit(drop=("csrf_token",), message=secrets_["message"])  # CSRF failure
+    form_browser.submit(form_token="bad")  # token problem
+    form_browser.submit()  # stored
+    form_browser.send(website="x", **valid_answers(**secrets_))  # quarantined
+    form_browser.send(**valid_answers(**secrets_))  # rate limited
+    assert form_browser.response.status_code == 429
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert "stored" in logged  # the capture works
+    for value in secrets_.values():
+        assert value not in logged
+        assert value.split()[0] not in logged
+
+
+# ---------------------------------------------------------------- real HTTP
+
+
+class HttpBrowser:
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def open(self, path: str, data: dict | None = None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            response = self.opener.open(self.base + path, data=body, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        return response.status, response.geturl(), response.headers, response.read().decode()
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    page = BeautifulSoup(html, "html.parser")
+    return {i["name"]: i.get("value", "") for i in page.select("form input[type=hidden]")}
+
+
+def test_over_real_http_send_and_confirm(form_app, stored):
+    with ServerThread(form_app) as server:
+        client = HttpBrowser(server.url)
+        status, _, _, html = client.open("/enquiry/")
+        assert status == 200
+        status, url, headers, html = client.open("/enquiry/", {**hidden_fields(html), **valid_answers()})
+        assert status == 200 and url.endswith("/enquiry/sent")  # followed the 303
+        assert headers["Cache-Control"] == "no-store"
+        reference = BeautifulSoup(html, "html.parser").select_one(".fs-panel__reference").get_text(strip=True)
+    [enquiry] = stored()
+    assert enquiry.reference == reference
+
+
+def test_over_real_http_oversized_post_gets_413_page(form_app):
+    with ServerThread(form_app) as server:
+        client = HttpBrowser(server.url)
+        _, _, _, html = client.open("/enquiry/")
+        status, _, headers, html = client.open(
+            "/enquiry/", {**hidden_fields(html), **valid_answers(message="x" * 200_000)}
+        )
+    assert status == 413
+    assert "Your message is too long" in html
+    assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_over_real_http_rate_limit_by_client_address(make_form_app):
+    app = make_form_app(RATELIMIT_POST="1 per minute")
+    with ServerThread(app) as server:
+        client = HttpBrowser(server.url)
+        _, _, _, html = client.open("/enquiry/")
+        status, _, _, _ = client.open("/enquiry/", {**hidden_fields(html), **valid_answers()})
+        assert status == 200
+        _, _, _, html = client.open("/enquiry/")
+        answers = valid_answers(message="Please keep this")
+        status, _, headers, html = client.open("/enquiry/", {**hidden_fields(html), **answers})
+    assert status == 429
+    assert int(headers["Retry-After"]) > 0
+    assert BeautifulSoup(html, "html.parser").find(id="message").get_text() == "Please keep this"

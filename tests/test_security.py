@@ -1,0 +1,178 @@
+"""Response headers on every response, and the session cookie only on the form's pages."""
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import FormBrowser, valid_answers
+from formsvc import security
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPECTED = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+DENIED_FEATURES = {"camera", "microphone", "geolocation", "payment", "browsing-topics", "usb"}
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+
+
+def assert_security_headers(response, *, form_page: bool):
+    headers = response.headers
+    for name, value in EXPECTED.items():
+        assert headers.get(name) == value, name
+    csp = directives(headers["Content-Security-Policy"])
+    assert csp["default-src"] == ["'self'"]
+    assert csp["script-src"][0] == "'self'" and "'unsafe-inline'" not in csp["script-src"]
+    assert csp["style-src"] == ["'self'"]
+    assert csp["img-src"] == ["'self'", "data:"]
+    assert csp["form-action"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["base-uri"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"]
+    for directive in ("font-src", "connect-src", "worker-src"):
+        assert csp[directive] == ["'self'"], directive
+    permissions = dict(p.strip().split("=", 1) for p in headers["Permissions-Policy"].split(","))
+    for feature in DENIED_FEATURES:
+        assert permissions[feature] == "()", feature
+    if form_page:
+        assert headers["Cache-Control"] == "no-store"
+
+
+def sends(make_form_app):
+    """(label, response, is a form page) for every kind of response the service gives."""
+    app = make_form_app(RATELIMIT_POST="2 per minute", PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    client = app.test_client()
+    browser = FormBrowser(client)
+    out = []
+    out.append(("form", browser.get(), True))
+    out.append(("invalid", browser.submit(**valid_answers(message="")), True))
+    out.append(("sent 303", browser.submit(**valid_answers()), True))
+    out.append(("confirmation", browser.follow(), True))
+    out.append(("rate limited 429", browser.send(**valid_answers()), True))
+    browser.get()
+    out.append(("csrf 400", browser.submit(drop=("csrf_token",)), True))
+    out.append(("too large 413", client.post("/enquiry/", data={"message": "x" * 100_000}), True))
+    out.append(("exit GET", client.get("/enquiry/exit"), True))
+    out.append(("exit POST", client.post("/enquiry/exit"), True))
+    out.append(("not found 404", client.get("/nothing-here"), False))
+    out.append(("not found under /enquiry/ 404", client.get("/enquiry/nothing-here"), True))
+    out.append(("method 405", client.put("/enquiry/"), True))
+    out.append(("method 405 on sent", client.delete("/enquiry/sent"), True))
+    out.append(("slash redirect", client.get("/enquiry"), False))
+    out.append(("health", client.get("/healthz"), False))
+    out.append(("server error 500", client.get("/boom"), False))
+    with client.get("/enquiry/static/enquiry.css") as static:
+        out.append(("static", static, False))
+    return out
+
+
+def test_headers_on_every_response(make_form_app):
+    seen = {}
+    for label, response, form_page in sends(make_form_app):
+        seen[label] = response.status_code
+        assert_security_headers(response, form_page=form_page)
+    assert seen == {
+        "form": 200, "invalid": 200, "sent 303": 303, "confirmation": 200, "rate limited 429": 429,
+        "csrf 400": 400, "too large 413": 413, "exit GET": 303, "exit POST": 303,
+        "not found 404": 404, "not found under /enquiry/ 404": 404, "method 405": 405,
+        "method 405 on sent": 405, "slash redirect": 308, "health": 200, "server error 500": 500,
+        "static": 200,
+    }
+
+
+def test_error_pages_are_friendly(make_form_app):
+    for label, response, _ in sends(make_form_app):
+        if response.status_code in (404, 405, 500):
+            body = response.get_data(as_text=True)
+            assert '<html lang="en-GB">' in body and "<h1" in body, label
+            assert "Exit this page" in body
+            assert "Traceback" not in body and "RuntimeError" not in body
+    app = make_form_app()
+    response = app.test_client().put("/enquiry/")
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+def test_static_files_are_not_no_store(form_app):
+    with form_app.test_client().get("/enquiry/static/enquiry.js") as response:
+        assert response.headers.get("Cache-Control") != "no-store"
+
+
+def test_session_cookie_only_on_form_pages(make_form_app):
+    app = make_form_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/touches-session")
+    def touches_session():
+        from flask import session
+        from flask_wtf.csrf import generate_csrf
+
+        session["x"] = 1
+        return generate_csrf()
+
+    client = app.test_client()
+    for path in ("/healthz", "/nothing-here", "/touches-session", "/enquiry"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+    with client.get("/enquiry/static/enquiry.css") as response:
+        assert "Set-Cookie" not in response.headers
+
+    cookie = client.get("/enquiry/").headers["Set-Cookie"]
+    name = app.config["SESSION_COOKIE_NAME"]
+    assert cookie.startswith(f"{name}=")
+    attributes = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+    assert {"httponly", "path", "samesite"} <= attributes
+    assert "Path=/enquiry/" in cookie and "SameSite=Lax" in cookie
+    assert "expires" not in attributes and "max-age" not in attributes  # ends with the browser session
+
+
+def test_production_cookie_is_secure(make_form_app):
+    app = make_form_app(TESTING=False, ENV="production", SECRET_KEY="x" * 32)
+    cookie = app.test_client().get("/enquiry/", base_url="https://localhost").headers["Set-Cookie"]
+    assert "Secure" in cookie
+
+
+def test_shell_script_hashes_go_in_script_src(make_form_app):
+    good = "sha256-" + "A" * 43 + "="
+    app = make_form_app(SHELL_SCRIPT_HASHES=[good, f"'{good}'", "sha256-abc'; script-src *", "nonsense"])
+    csp = directives(app.test_client().get("/healthz").headers["Content-Security-Policy"])
+    assert csp["script-src"] == ["'self'", f"'{good}'"]
+
+
+@pytest.mark.parametrize("path, private", [
+    ("/enquiry/", True), ("/enquiry/sent", True), ("/enquiry/exit", True),
+    ("/enquiry/static/enquiry.css", False), ("/healthz", False), ("/enquiry", False),
+])
+def test_form_pages(path, private):
+    assert security.is_form_page(path) is private
+
+
+# ---------------------------------------------------------------- the same as the site's
+
+
+def test_headers_match_netlify_toml():
+    netlify = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
+    [site] = [rule["values"] for rule in netlify["headers"] if rule["for"] == "/*"]
+    assert security.STATIC_HEADERS == site
+
+
+def test_csp_matches_the_site_hook():
+    spec = importlib.util.spec_from_file_location("netlify_files", ROOT / "hooks" / "netlify_files.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    hashes = ["'sha256-" + "B" * 43 + "='"]
+    assert security.content_security_policy(hashes) == hook.content_security_policy(hashes)
+    assert security.content_security_policy([]) == hook.content_security_policy([])
