@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
+from . import config, shell
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
     config.load(app, overrides)
+    shell.init_app(app)
 
     if app.config["PROXY_HOPS"]:
         # Trust exactly the configured number of proxies, no more.
