@@ -290,10 +290,15 @@ class FormBrowser:
     def get(self, path: str = "/enquiry/", **kwargs):
         return self._load(self.client.get(path, **kwargs))
 
+    def form(self):
+        """The enquiry form (the site's shell has a search form too)."""
+        form = self.page.select_one("form.fs-form")
+        assert form is not None, "no enquiry form on this page"
+        return form
+
     def values(self) -> dict[str, str]:
         """What the page's form would send as it stands."""
-        form = self.page.find("form")
-        assert form is not None, "no form on this page"
+        form = self.form()
         values: dict[str, str] = {}
         for field in form.find_all(["input", "textarea"]):
             name = field.get("name")
@@ -318,7 +323,7 @@ class FormBrowser:
         data = {**self.values(), **changes}
         for name in drop:
             data.pop(name, None)
-        action = self.page.find("form").get("action") or "/enquiry/"
+        action = self.form().get("action") or "/enquiry/"
         return self._load(self.client.post(action, data=data))
 
     def follow(self):
@@ -351,12 +356,17 @@ class FormBrowser:
 
 @pytest.fixture
 def make_form_app(tmp_path):
-    """``make_form_app(**config)``: an app with its outbox in tmp_path, CSRF on."""
+    """``make_form_app(**config)``: an app with its outbox in tmp_path, CSRF on.
+
+    It uses the fallback layout unless given SITE_DIR (a built site, e.g. ``built_site``),
+    so these tests do not depend on whether someone has built site/ in the checkout.
+    """
     from formsvc import create_app
 
     def make(**config):
         settings = {
             "TESTING": True,
+            "SITE_DIR": str(tmp_path / "no-site"),
             "DATA_DIR": str(tmp_path / "data"),
             "MIN_FILL_SECONDS": 0,
             "EXIT_URL": "https://neutral.example/weather",

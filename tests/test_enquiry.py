@@ -601,3 +601,120 @@ def test_over_real_http_rate_limit_by_client_address(make_form_app):
     assert status == 429
     assert int(headers["Retry-After"]) > 0
     assert BeautifulSoup(html, "html.parser").find(id="message").get_text() == "Please keep this"
+
+
+# ---------------------------------------------------------------- in the built site's shell
+
+
+def csp_script_hashes(response) -> set[str]:
+    policy = response.headers["Content-Security-Policy"]
+    [script_src] = [d.split()[1:] for d in policy.split(";") if d.split() and d.split()[0] == "script-src"]
+    return {source for source in script_src if source.startswith("'sha")}
+
+
+def test_form_pages_in_the_site_shell(built_site, make_form_app, neutral_site):
+    import base64
+    import hashlib
+
+    app = make_form_app(SITE_DIR=str(built_site))
+    assert app.config["EXIT_URL"] == neutral_site.url  # from the build, set in one place
+    form_browser = FormBrowser(app.test_client())
+
+    pages = [form_browser.get()]
+    pages.append(form_browser.submit(**valid_answers(message="")))
+    form_browser.submit(message="Hello")
+    pages.append(form_browser.follow())
+    pages.append(form_browser.get("/enquiry/nothing-here"))
+    for response in pages:
+        page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        assert page.select_one(".md-header"), "the site's own header"
+        assert len(page.find_all("h1")) == 1
+        assert page.select_one(".fs-page") is not None
+        for link in page.select("[data-qe-link]"):
+            assert link["href"] == "/enquiry/exit"
+        # Every inline script of the shell is allowed by hash, and nothing else is inline.
+        hashes = csp_script_hashes(response)
+        for script in page.find_all("script", src=False):
+            if script.get("type", "text/javascript") not in {"text/javascript", "module"}:
+                continue  # data, such as Material's JSON config
+            digest = base64.b64encode(hashlib.sha256(script.get_text().encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in hashes
+        assert not page.find_all(style=True)
+    assert form_browser.title == "Page not found - Meet your offender"
+    assert pages[1].status_code == 200 and BeautifulSoup(pages[1].data, "html.parser").title.get_text().startswith("Error: ")
+    assert pages[2].status_code == 200
+
+
+@pytest.fixture
+def form_site(built_site, make_form_app):
+    """The built site and the form on one origin over real HTTP, as Netlify serves them."""
+    from formsvc.localsite import OneOrigin, StaticSite
+
+    app = make_form_app(SITE_DIR=str(built_site))
+    with ServerThread(OneOrigin(StaticSite(built_site), app)) as server:
+        server.app = app
+        yield server
+
+
+def axe_violations(page) -> str:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+    return "" if results.violations_count == 0 else results.generate_report()
+
+
+@pytest.mark.browser
+def test_in_a_real_browser_errors_focus_and_accessibility(page, form_site):
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(form_site.url + "/enquiry/")
+    assert axe_violations(page) == ""
+
+    page.locator("#contact_method").check(force=True)
+    page.locator("#email").fill("not an email")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.classList.contains('fs-error-summary')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == ""
+
+    # The summary link takes the reader to the field.
+    page.locator(".fs-error-summary a[href='#email']").click()
+    assert page.evaluate("document.activeElement.id") == "email"
+
+    page.locator("#email").fill("sam@example.org")
+    page.locator("#message").fill("I would like to know more.")
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/enquiry/sent")
+    assert REFERENCE_RE.match(page.locator(".fs-panel__reference").inner_text().strip())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == ""
+    assert problems == []  # no CSP violations, no missing files
+    assert len(stored_in(form_site.app)) == 1
+
+
+@pytest.mark.browser
+def test_in_a_real_browser_without_javascript(browser, form_site):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(form_site.url + "/enquiry/")
+        page.locator("#contact_method-phone").check()
+        page.locator("#phone").fill("07700 900 982")
+        page.locator("#leave_message-no").check()
+        page.locator("#message").fill("Sent without JavaScript")
+        page.locator("button[type=submit]").click()
+        page.wait_for_url("**/enquiry/sent")
+        assert page.locator(".fs-panel h1").inner_text().strip() == "Message sent"
+    finally:
+        context.close()
+    [enquiry] = stored_in(form_site.app)
+    assert enquiry.answers["message"] == "Sent without JavaScript"
+    assert enquiry.answers["leave_message"] == "no"
+
+
+def stored_in(app):
+    return get_outbox(app).claim(limit=1000)
