@@ -112,14 +112,16 @@ def check_form_token(token: str) -> tuple[str | None, str | None]:
     return submission_id, None
 
 
-def _keep_or_renew_token(form: EnquiryForm) -> None:
-    """Keep a good form token (same submission id, same start time), else make a fresh one.
+def refresh_form_token(form: EnquiryForm) -> tuple[str | None, str | None]:
+    """Check the form's token; if it has a problem, give the form a fresh one.
 
-    A "too fast" token keeps its submission id but is signed again now.
+    Returns what ``check_form_token`` found. A good token is kept (same submission
+    id, same start time); a "too fast" one keeps its submission id, signed again now.
     """
     submission_id, problem = check_form_token(form.form_token.data)
     if problem:
         form.form_token.data = new_form_token(submission_id if problem == "too_fast" else None)
+    return submission_id, problem
 
 
 # ---------------------------------------------------------------- pages
@@ -166,12 +168,11 @@ def form():
 @limiter.limit(_post_limit, methods=["POST"])
 def submit():
     enquiry = EnquiryForm(formdata=request.form)
-    submission_id, problem = check_form_token(enquiry.form_token.data)
+    submission_id, problem = refresh_form_token(enquiry)
     if problem:
-        # Not stored. Shown again with a fresh token, and any answer problems too so
-        # they can all be put right at once.
+        # Not stored. Shown again with the fresh token, and any answer problems too
+        # so they can all be put right at once.
         log.info("Enquiry form shown again: form token %s", problem)
-        _keep_or_renew_token(enquiry)
         enquiry.validate()
         return render_form(enquiry, notice=NOTICE_CHECK)
 
@@ -231,7 +232,7 @@ def exit_page():
 def csrf_failed(error: CSRFError):
     log.info("Enquiry form shown again: CSRF check failed (%s)", error.description)
     enquiry = _posted_form()
-    _keep_or_renew_token(enquiry)
+    refresh_form_token(enquiry)
     enquiry.validate()
     notice = NOTICE_TIMEOUT
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
@@ -249,7 +250,7 @@ def rate_limited(error: RateLimitExceeded):
     if current is not None:
         wait = max(1, math.ceil(current.reset_at - time.time()))
     enquiry = _posted_form()
-    _keep_or_renew_token(enquiry)
+    refresh_form_token(enquiry)
     return render_form(
         enquiry, notice=notice_rate_limited(wait), status=429, headers={"Retry-After": str(wait)}
     )

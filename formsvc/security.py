@@ -6,6 +6,7 @@ service sends its own. The values match netlify.toml and the site's CSP
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -62,6 +63,13 @@ def script_hashes(values) -> list[str]:
 
 
 def content_security_policy(hashes) -> str:
+    return _policy(tuple(hashes or ()))
+
+
+@functools.lru_cache(maxsize=16)
+def _policy(hashes: tuple[str, ...]) -> str:
+    # Cached: the hashes change only when the site is rebuilt, so each response
+    # reuses the header (and a malformed hash is reported once, not per request).
     script_src = " ".join(["script-src 'self'", *script_hashes(hashes)])
     return "; ".join(d.format(script_src=script_src) for d in CSP_DIRECTIVES)
 
