@@ -157,7 +157,10 @@ def _post_limit() -> str:
     return current_app.config["RATELIMIT_POST"]
 
 
+# Only the POST is rate limited (below). Reading the form, the confirmation and,
+# above all, leaving must never be refused, whatever default limits are configured.
 @bp.get("/")
+@limiter.exempt
 def form():
     enquiry = EnquiryForm(formdata=None)
     enquiry.form_token.data = new_form_token()
@@ -208,6 +211,7 @@ def submit():
 
 
 @bp.get("/sent")
+@limiter.exempt
 def sent():
     record = session.get(SENT_SESSION_KEY)
     max_age = int(current_app.config["SENT_PAGE_MAX_AGE"])
@@ -219,6 +223,7 @@ def sent():
 
 @bp.route("/exit", methods=["GET", "POST"], endpoint="exit")
 @csrf.exempt  # leaving must always work, token or not
+@limiter.exempt
 def exit_page():
     # Drops the CSRF secret and the last reference: the cookie is deleted.
     session.clear()

@@ -176,3 +176,25 @@ def test_csp_matches_the_site_hook():
     hashes = ["'sha256-" + "B" * 43 + "='"]
     assert security.content_security_policy(hashes) == hook.content_security_policy(hashes)
     assert security.content_security_policy([]) == hook.content_security_policy([])
+
+
+@pytest.fixture
+def default_limits_cleared():
+    """Flask-Limiter's one Limiter keeps RATELIMIT_DEFAULT from the first app that set it."""
+    from formsvc.extensions import limiter
+
+    yield
+    limiter.limit_manager.set_default_limits([])
+
+
+def test_default_limits_never_stop_reading_or_leaving(make_form_app, default_limits_cleared):
+    app = make_form_app(RATELIMIT_DEFAULT="1 per minute", RATELIMIT_POST="100 per minute")
+    browser = FormBrowser(app.test_client())
+    for _ in range(3):
+        assert browser.get().status_code == 200
+        assert browser.client.get("/enquiry/exit").status_code == 303
+        assert browser.client.post("/enquiry/exit").status_code == 303
+    browser.get()
+    assert browser.submit(**valid_answers()).status_code == 303
+    for _ in range(3):
+        assert browser.client.get("/enquiry/sent").status_code == 200
