@@ -609,7 +609,6 @@ def csp_script_hashes(response) -> set[str]:
 
 
 def test_form_pages_in_the_site_shell(built_site, make_form_app, neutral_site):
-    import base64
     import hashlib
 
     app = make_form_app(SITE_DIR=str(built_site))
