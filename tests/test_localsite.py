@@ -1,0 +1,101 @@
+"""The README's run command: site, form and worker on one origin, mail into a local Maildir."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import free_port
+from formsvc.localsite import headers_for, header_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_header_rules_apply_by_path(built_site):
+    rules = header_rules(built_site, ROOT / "netlify.toml")
+    page = headers_for("/how-it-works/", rules)
+    assert page["Referrer-Policy"] == "same-origin"
+    assert "Content-Security-Policy" in page
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the local run stopped: {process.stdout.read()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the local run did not start")
+
+
+@pytest.fixture
+def local_run(built_site, tmp_path):
+    port = free_port()
+    data = tmp_path / "data"
+    env = {
+        **os.environ,
+        "FORMSVC_DATA_DIR": str(data),
+        # A browser driven by a test fills the form faster than any person could.
+        "FORMSVC_MIN_FILL_SECONDS": "0",
+        "FORMSVC_DELIVER_INTERVAL_SECONDS": "1",
+    }
+    env.pop("FORMSVC_SMTP_HOST", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "formsvc.localsite", "--port", str(port), "--site-dir", str(built_site)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", data / "maildir"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+        assert str(data / "maildir") in output  # it said where the mail lands
+        assert "RuntimeWarning" not in output
+
+
+@pytest.mark.browser
+def test_a_reader_finds_the_form_sends_an_enquiry_and_it_lands_in_the_maildir(page: Page, local_run, neutral_site):
+    url, maildir = local_run
+    page.goto(url + "/")
+    page.get_by_role("navigation", name="Navigation").get_by_role("link", name="Email us").first.click()
+    page.locator("article a[href='/enquiry/']").first.click()
+    page.wait_for_url(url + "/enquiry/")
+
+    page.get_by_label("What should we call you?").fill("Siân")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("Email address").fill("sian@example.org")
+    page.get_by_label("What would you like to talk about?").fill("I would like to know more.\nThank you.")
+    page.get_by_role("button", name="Send message").click()
+    page.wait_for_url(url + "/enquiry/sent")
+    reference = page.locator(".fs-panel__reference").inner_text().strip()
+    assert reference.startswith("RJ-")
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list((maildir / "new").glob("*")):
+        time.sleep(0.2)
+    [mail_file] = list((maildir / "new").glob("*"))
+    mail = email.message_from_bytes(mail_file.read_bytes(), policy=email.policy.default)
+    assert reference in mail["Subject"]
+    assert "Siân" not in mail["Subject"]
+    body = mail.get_body(("plain",)).get_content()
+    assert "I would like to know more.\nThank you." in body
+    assert "Siân" in body
+    assert mail["Reply-To"].addresses[0].addr_spec == "sian@example.org"
+
+    # Leaving from the form's pages ends the form session too.
+    assert any(c["name"] == "formsvc_session" for c in page.context.cookies(url))
+    page.locator(".qe-button").click()
+    page.wait_for_url(neutral_site.url)
+    assert not any(c["name"] == "formsvc_session" for c in page.context.cookies(url))
+    expect(page.locator("h1")).to_have_text("Weather")
