@@ -15,6 +15,9 @@ sent is kept in the session, for the confirmation page.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import math
 import secrets
@@ -112,6 +115,18 @@ def check_form_token(token: str) -> tuple[str | None, str | None]:
     return submission_id, None
 
 
+def idempotency_key(submission_id: str, answers: dict[str, str]) -> str:
+    """One enquiry per form and per set of answers.
+
+    A double click, or Back and send again unchanged, is the same enquiry. If the
+    person went Back and changed something, the changed enquiry is kept as well
+    rather than silently dropped. The answers are only in a keyed digest.
+    """
+    canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    digest = hmac.new(str(current_app.secret_key).encode("utf-8"), canonical, hashlib.sha256).hexdigest()
+    return f"{submission_id}:{digest[:32]}"
+
+
 def refresh_form_token(form: EnquiryForm) -> tuple[str | None, str | None]:
     """Check the form's token; if it has a problem, give the form a fresh one.
 
@@ -187,9 +202,10 @@ def submit():
     # confirmation so a bot learns nothing.
     quarantined = enquiry.honeypot_filled()
     try:
+        answers = enquiry.answers()
         reference = get_outbox().add(
-            enquiry.answers(),
-            submission_id=submission_id,
+            answers,
+            submission_id=idempotency_key(submission_id, answers),
             quarantined=quarantined,
             reason="honeypot" if quarantined else None,
         )

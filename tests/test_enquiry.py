@@ -142,6 +142,21 @@ def test_double_submission_is_one_enquiry_with_one_reference(form_browser, store
     assert len(stored()) == 1
 
 
+def test_changed_answers_sent_again_after_back_are_kept_too(form_browser, stored):
+    form_browser.get()
+    page = form_browser.page
+    form_browser.submit(**valid_answers(message="First try"))
+    form_browser.follow()
+    first = form_browser.reference()
+
+    # Back, change the message, send again: the change must not be lost.
+    form_browser.page = page
+    form_browser.submit(**valid_answers(message="Second try, with more detail"))
+    form_browser.follow()
+    assert form_browser.reference() != first
+    assert sorted(e.answers["message"] for e in stored()) == ["First try", "Second try, with more detail"]
+
+
 def test_each_fresh_form_is_a_new_enquiry(form_browser, stored):
     references = set()
     for _ in range(2):
