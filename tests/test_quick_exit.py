@@ -205,3 +205,22 @@ def test_every_page_loads_nothing_from_elsewhere_and_breaks_no_csp(browser, buil
     assert foreign == []
     assert errors == []
     context.close()
+
+
+def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser, site_server):
+    context = browser.new_context(viewport={"width": 375, "height": 700}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_server.url + "/")
+    assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+    page.locator(".md-search__input").first.focus()
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_timeout(300)
+    assert page.url == site_server.url + "/"
+    # Outside a text field the shortcut still works.
+    page.keyboard.press("Escape")
+    page.evaluate("document.activeElement.blur()")
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url("**/weather")
+    context.close()

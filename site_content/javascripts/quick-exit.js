@@ -75,7 +75,19 @@
     links[i].addEventListener("click", exitPage);
   }
 
+  // On-screen keyboards (iOS among them) send Shift events of their own while
+  // someone types; counting those could throw away a half-written message.
+  // So on touch-first devices, Shift presses inside a text field do not count:
+  // there the button is the way out.
+  var touchFirst = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+  function typingOnScreenKeyboard(event) {
+    var target = event.target;
+    return touchFirst && target && (target.isContentEditable ||
+      /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
   document.addEventListener("keydown", function (event) {
+    if (typingOnScreenKeyboard(event)) return;
     if (event.key !== "Shift") {
       // Shift used with another key (capital letters) or any other key: start again.
       if (shiftCount > 0) resetShift();
