@@ -4,13 +4,16 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, shell
+from . import config, netlify, shell
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
     config.load(app, overrides)
     shell.init_app(app)
+    # First: requests that bypass Netlify are refused before CSRF or rate limits
+    # look at them; its middleware runs inside ProxyFix (wrapped below).
+    netlify.init_app(app)
 
     if app.config["PROXY_HOPS"]:
         # Trust exactly the configured number of proxies, no more.

@@ -35,6 +35,10 @@ DEFAULTS = {
     "MIN_FILL_SECONDS": 3,
     # How many proxies in front of us append to X-Forwarded-For (Netlify = 1).
     "PROXY_HOPS": 0,
+    # The secret Netlify signs proxied requests with (X-Nf-Sign, see netlify.py).
+    # Set: requests without a valid signature get a 403, and the client address
+    # comes from Netlify's X-Nf-Client-Connection-Ip. Empty: no check (local run).
+    "NETLIFY_SIGNING_SECRET": "",
     # The longest message we accept, in characters (the page states it).
     "MESSAGE_MAX_CHARS": 5000,
     # The whole request body; larger gets a friendly 413.

@@ -281,6 +281,8 @@ def rate_limited(error: RateLimitExceeded):
 
 ERROR_TITLES = {
     400: "Sorry, there is a problem",
+    # Reached without going through our website (formsvc/netlify.py).
+    403: "Please use the form on our website",
     404: "Page not found",
     405: "Page not found",
     429: "Sorry, there is a problem",

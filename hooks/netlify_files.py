@@ -8,7 +8,12 @@ The other security headers never change and live in netlify.toml.
 
 _redirects sends /enquiry/* to the enquiry service. netlify.toml cannot read
 environment variables, so the service's address comes from FORMSVC_ORIGIN in
-the deploy's environment and is written here.
+the deploy's environment and is written here. The rule is a signed proxy
+("Sign=FORMSVC_NETLIFY_SIGNING_SECRET", the name of the variable, never its
+value): Netlify adds an X-Nf-Sign JWT made with that secret to every proxied
+request, and the service (formsvc/netlify.py) refuses requests without one.
+Netlify's own _redirects parser reads "Sign=NAME" (or "signed=NAME") into the
+same `signed` setting as netlify.toml's `signed = "NAME"`.
 """
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+
+# The environment variable (in Netlify and in the service) holding the proxy's signing secret.
+SIGNING_SECRET_ENV = "FORMSVC_NETLIFY_SIGNING_SECRET"
 
 # Everything but script-src. Kept in one place; formsvc/security.py sends the same
 # policy from the service (with the hashes of the form's shell).
@@ -106,9 +114,16 @@ def on_post_build(config):
         return
     if not origin.startswith("https://"):
         raise PluginError(f"FORMSVC_ORIGIN must start with https:// (found {origin!r}).")
+    if os.environ.get("NETLIFY") == "true" and not os.environ.get(SIGNING_SECRET_ENV):
+        raise PluginError(
+            f"{SIGNING_SECRET_ENV} is not set. Set it in Netlify's environment variables to the "
+            "same long random value as the enquiry service's, so Netlify signs the requests it "
+            "passes on and the service can refuse everyone else."
+        )
     (site / "_redirects").write_text(
         "# Written by hooks/netlify_files.py at build time. Do not edit.\n"
         "# The enquiry form is served by formsvc; the reader sees one site.\n"
-        f"/enquiry/*  {origin}/enquiry/:splat  200!\n",
+        f"# Netlify signs each proxied request with the secret in ${SIGNING_SECRET_ENV}.\n"
+        f"/enquiry/*  {origin}/enquiry/:splat  200!  Sign={SIGNING_SECRET_ENV}\n",
         encoding="utf-8",
     )

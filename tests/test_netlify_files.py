@@ -79,7 +79,8 @@ def test_form_is_proxied_to_the_service_named_by_the_deploy(tmp_path):
     assert result.returncode == 0, result.stderr
     rules = [line.split() for line in (tmp_path / "out" / "_redirects").read_text().splitlines()
              if line and not line.startswith("#")]
-    assert rules == [["/enquiry/*", "https://forms.example.org/enquiry/:splat", "200!"]]
+    assert rules == [["/enquiry/*", "https://forms.example.org/enquiry/:splat", "200!",
+                      "Sign=FORMSVC_NETLIFY_SIGNING_SECRET"]]
 
 
 def test_a_netlify_build_without_the_service_address_fails_clearly(tmp_path):
@@ -87,6 +88,24 @@ def test_a_netlify_build_without_the_service_address_fails_clearly(tmp_path):
     result = build_site(tmp_path / "out", **env)
     assert result.returncode != 0
     assert "FORMSVC_ORIGIN is not set" in result.stdout + result.stderr
+
+
+def test_a_netlify_build_without_the_signing_secret_fails_clearly(tmp_path):
+    env = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org", "FORMSVC_NETLIFY_SIGNING_SECRET": ""}
+    result = build_site(tmp_path / "out", **env)
+    assert result.returncode != 0
+    assert "FORMSVC_NETLIFY_SIGNING_SECRET is not set" in result.stdout + result.stderr
+
+
+def test_the_signing_secret_itself_is_never_written(tmp_path):
+    secret = "do-not-publish-" + "z" * 40
+    env = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org", "FORMSVC_NETLIFY_SIGNING_SECRET": secret}
+    result = build_site(tmp_path / "out", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Sign=FORMSVC_NETLIFY_SIGNING_SECRET" in (tmp_path / "out" / "_redirects").read_text()
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
 
 
 def test_a_local_build_writes_no_proxy_rule(built_site):
