@@ -212,7 +212,10 @@ def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser,
     page = context.new_page()
     page.goto(site_server.url + "/")
     assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+    # Open the search as a reader does (closed, it is hidden), then type in its box.
+    page.locator("label.md-header__button[for='__search']").tap()
     page.locator(".md-search__input").first.focus()
+    expect(page.locator(".md-search__input").first).to_be_focused()
     for _ in range(3):
         page.keyboard.press("Shift")
     page.wait_for_timeout(300)
