@@ -1,0 +1,859 @@
+"""Content checks for the pages in site_content/, in plain English.
+
+Each problem is reported as ``file:line: error|warning: what is wrong and how to fix it``.
+
+- In every build: this file is listed under ``hooks:`` in mkdocs.yml. Errors are logged as
+  MkDocs warnings, so ``mkdocs build --strict`` (Netlify, the tests) fails on them, while
+  ``mkdocs serve`` keeps previewing and shows them. Warnings are logged as information and
+  never stop a build.
+- For editors, one command from the repository's folder (``make check`` runs the same)::
+
+      .venv/bin/python -m hooks.content_checks            # every page
+      .venv/bin/python -m hooks.content_checks site_content/how-it-works.md
+
+The settings (reading age, review dates, the words to avoid) are in content-style.yml,
+next to mkdocs.yml; EDITING.md explains every check to comms staff.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import os
+import posixpath
+import re
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STYLE_FILE = "content-style.yml"
+PLACEHOLDER_REPO = "github.com/OWNER/REPO"
+
+log = logging.getLogger("mkdocs.hooks.content_checks")
+
+# ---------------------------------------------------------------- Problems
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    level: str  # "error" stops the build; "warning" does not
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+# ---------------------------------------------------------------- Settings (content-style.yml)
+
+
+@dataclass
+class Style:
+    target_reading_age: float = 11
+    reading_age_limit: float = 13
+    hard_sentences_to_show: int = 5
+    review_warn_after_months: int = 11
+    review_error_after_months: int = 12
+    description_max_length: int = 160
+    site_paths: list[str] = field(default_factory=lambda: ["/enquiry/"])
+    avoid_errors: dict[str, str] = field(default_factory=dict)
+    avoid_warnings: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> "Style":
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        reading = data.get("reading_age") or {}
+        review = data.get("review") or {}
+        avoid = data.get("avoid") or {}
+        style = cls(
+            target_reading_age=float(reading.get("target", cls.target_reading_age)),
+            reading_age_limit=float(reading.get("limit", cls.reading_age_limit)),
+            hard_sentences_to_show=int(reading.get("sentences_to_show", cls.hard_sentences_to_show)),
+            review_warn_after_months=int(review.get("warn_after_months", cls.review_warn_after_months)),
+            review_error_after_months=int(review.get("error_after_months", cls.review_error_after_months)),
+            description_max_length=int(data.get("description_max_length", cls.description_max_length)),
+            site_paths=[str(p) for p in data.get("site_paths") or []],
+            avoid_errors={str(k): str(v) for k, v in (avoid.get("errors") or {}).items()},
+            avoid_warnings={str(k): str(v) for k, v in (avoid.get("warnings") or {}).items()},
+        )
+        if style.review_warn_after_months > style.review_error_after_months:
+            raise ValueError(f"{path}: review.warn_after_months must not be more than review.error_after_months")
+        return style
+
+
+def find_style_file(config_dir: Path) -> Path:
+    """content-style.yml next to mkdocs.yml, else the repository's own."""
+    for candidate in (config_dir / STYLE_FILE, ROOT / STYLE_FILE):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{STYLE_FILE} not found next to mkdocs.yml")
+
+
+# ---------------------------------------------------------------- Reading a page
+
+
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
+SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+HTML_HEADING = re.compile(r"<h([1-6])\b", re.IGNORECASE)
+LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])[ \t]+")
+ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")
+TABLE_ROW = re.compile(r"^\s*\|")
+THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+@dataclass
+class Page:
+    """One Markdown file, split into front matter and body, with line numbers kept."""
+
+    path: Path  # on disk
+    name: str  # as shown in messages, e.g. site_content/index.md
+    src_uri: str  # relative to docs_dir, with forward slashes
+    lines: list[str]
+    meta: dict
+    meta_error: tuple[int, str] | None
+    front_matter_lines: tuple[int, int] | None  # first and last line of the --- block
+    body_start: int  # line number (1-based) of the first body line
+    code_lines: set[int]  # lines inside fenced code blocks (or the fences themselves)
+
+    @classmethod
+    def read(cls, path: Path, name: str, src_uri: str) -> "Page":
+        text = path.read_text(encoding="utf-8-sig")
+        lines = text.splitlines()
+        meta: dict = {}
+        meta_error = None
+        block = None
+        body_start = 1
+        if lines and lines[0].strip() == "---":
+            for index in range(1, len(lines)):
+                if lines[index].strip() in {"---", "..."}:
+                    block = (1, index + 1)
+                    body_start = index + 2
+                    break
+            if block is None:
+                meta_error = (1, "The front matter that starts on line 1 with --- never ends. "
+                                 "Add a line with just --- after the last setting.")
+            else:
+                source = "\n".join(lines[1: block[1] - 1])
+                try:
+                    loaded = yaml.safe_load(source)
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    line = 2 + (mark.line if mark else 0)
+                    meta_error = (line, "The front matter is not written correctly here, so it cannot be read. "
+                                        "Each line should be 'name: value'. Put a value in quotes if it has a colon in it.")
+                else:
+                    if isinstance(loaded, dict):
+                        meta = loaded
+                    elif loaded is not None:
+                        meta_error = (2, "The front matter should be lines like 'description: ...', one setting a line.")
+        code_lines: set[int] = set()
+        fence = None
+        for number in range(body_start, len(lines) + 1):
+            line = lines[number - 1]
+            match = FENCE.match(line)
+            if fence is None and match:
+                fence = match.group(2)[0] * len(match.group(2))
+                code_lines.add(number)
+            elif fence is not None:
+                code_lines.add(number)
+                if line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
+                    fence = None
+        return cls(path, name, src_uri, lines, meta, meta_error, block, body_start, code_lines)
+
+    def body(self):
+        """(line number, text) for each body line outside code blocks, inline code blanked out."""
+        for number in range(self.body_start, len(self.lines) + 1):
+            if number not in self.code_lines:
+                yield number, INLINE_CODE.sub(lambda m: " " * len(m.group(0)), self.lines[number - 1])
+
+    def blocks(self):
+        """Runs of non-blank body lines: (first line number, text joined with newlines)."""
+        run: list[tuple[int, str]] = []
+        for number, text in self.body():
+            if text.strip():
+                if run and number != run[-1][0] + 1:
+                    yield run[0][0], "\n".join(t for _, t in run)
+                    run = []
+                run.append((number, text))
+            elif run:
+                yield run[0][0], "\n".join(t for _, t in run)
+                run = []
+        if run:
+            yield run[0][0], "\n".join(t for _, t in run)
+
+    def meta_line(self, key: str) -> int:
+        if self.front_matter_lines:
+            first, last = self.front_matter_lines
+            pattern = re.compile(rf"^{re.escape(key)}\s*:")
+            for number in range(first + 1, last):
+                if pattern.match(self.lines[number - 1]):
+                    return number
+            return first
+        return 1
+
+    def headings(self) -> list[tuple[int, int, str]]:
+        """(line, level, text) of every heading, in order (ATX, setext and HTML)."""
+        found = []
+        previous = ""
+        previous_number = 0
+        for number, text in self.body():
+            atx = ATX_HEADING.match(text)
+            underline = SETEXT_UNDERLINE.match(text)
+            if atx:
+                found.append((number, len(atx.group(1)), (atx.group(2) or "").strip()))
+            elif (underline and previous.strip() and previous_number == number - 1
+                  and not LIST_ITEM.match(previous) and not TABLE_ROW.match(previous)
+                  and not ATX_HEADING.match(previous) and not previous.startswith(("    ", "\t"))
+                  and not THEMATIC_BREAK.match(previous)):
+                found.append((previous_number, 1 if underline.group(1)[0] == "=" else 2, previous.strip()))
+            else:
+                for match in HTML_HEADING.finditer(text):
+                    found.append((number, int(match.group(1)), ""))
+            previous, previous_number = text, number
+        return found
+
+
+# ---------------------------------------------------------------- Anchors (what #... can point to)
+
+
+class _Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in {"id", "name"} and value:
+                self.ids.add(value)
+
+
+def anchors_of(page: Page, markdown_extensions, mdx_configs) -> set[str]:
+    """The ids a page's HTML will have, rendered with the site's own Markdown settings."""
+    import markdown
+
+    body = "\n".join(page.lines[page.body_start - 1:])
+    converter = markdown.Markdown(extensions=list(markdown_extensions or []), extension_configs=dict(mdx_configs or {}))
+    parser = _Ids()
+    parser.feed(converter.convert(body))
+    return parser.ids
+
+
+# ---------------------------------------------------------------- The checks
+
+
+INLINE_LINK = re.compile(
+    r"(?P<image>!?)\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*(?P<target><[^>]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+REFERENCE_LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\[\]]*)\]\[(?P<ref>[^\[\]]*)\]")
+REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[(?P<ref>[^\]]+)\]:\s*(?P<target><[^>]*>|\S+)")
+AUTOLINK = re.compile(r"<(?P<target>(?:https?|ftp|mailto):[^>\s]+)>", re.IGNORECASE)
+HTML_LINK = re.compile(r"<a\b[^>]*?\bhref\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')", re.IGNORECASE | re.DOTALL)
+HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE | re.DOTALL)
+HTML_ATTRIBUTE = re.compile(r"\b(?P<name>alt|src)\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))",
+                            re.IGNORECASE)
+VAGUE_LINK_TEXT = {"click here", "here", "click", "this", "this page", "this link", "link", "read more", "more",
+                   "find out more", "more information", "more info", "learn more", "go", "website", "this website"}
+VAGUE_ALT_TEXT = {"image", "picture", "photo", "photograph", "graphic", "icon", "logo", "img", "screenshot",
+                  "diagram", "chart"}
+IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|avif)$", re.IGNORECASE)
+
+
+def _line_in(block_start: int, block: str, offset: int) -> int:
+    return block_start + block.count("\n", 0, offset)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", strip_inline(text)).strip()
+
+
+def _links(page: Page):
+    """Every link and image in the body: (line, kind, text, target). kind: link, image, html-link, html-image."""
+    definitions: dict[str, tuple[int, str]] = {}
+    for number, text in page.body():
+        match = REFERENCE_DEFINITION.match(text)
+        if match:
+            definitions[match.group("ref").strip().lower()] = (number, match.group("target").strip("<>"))
+    found = []
+    for start, block in page.blocks():
+        for match in INLINE_LINK.finditer(block):
+            kind = "image" if match.group("image") else "link"
+            found.append((_line_in(start, block, match.start()), kind, match.group("text"), match.group("target").strip("<>")))
+        for match in REFERENCE_LINK.finditer(block):
+            ref = (match.group("ref") or match.group("text")).strip().lower()
+            kind = "image" if match.group("image") else "link"
+            line = _line_in(start, block, match.start())
+            if ref in definitions:
+                found.append((line, kind, match.group("text"), definitions[ref][1]))
+            else:
+                found.append((line, "missing-ref", match.group("text"), ref))
+        for match in AUTOLINK.finditer(block):
+            found.append((_line_in(start, block, match.start()), "link", match.group("target"), match.group("target")))
+        for match in HTML_LINK.finditer(block):
+            target = match.group("dq") if match.group("dq") is not None else match.group("sq")
+            found.append((_line_in(start, block, match.start()), "html-link", "", html.unescape(target)))
+        for match in HTML_IMAGE.finditer(block):
+            attributes = {}
+            for attribute in HTML_ATTRIBUTE.finditer(match.group(0)):
+                value = next(v for v in (attribute.group("dq"), attribute.group("sq"), attribute.group("bare"), "")
+                             if v is not None)
+                attributes[attribute.group("name").lower()] = html.unescape(value)
+            found.append((_line_in(start, block, match.start()), "html-image", attributes.get("alt"),
+                          attributes.get("src", "")))
+    return found
+
+
+@dataclass
+class Site:
+    """What the checks need to know about the whole site."""
+
+    docs_dir: Path
+    pages: dict[str, Page]  # by src_uri
+    anchors: dict[str, set[str]]  # by src_uri
+    other_files: set[str]  # src_uris of non-Markdown files (images, ...)
+    style: Style
+    today: dt.date
+
+
+def check_links(page: Page, site: Site) -> list[Problem]:
+    problems = []
+
+    def error(line, message):
+        problems.append(Problem(page.name, line, "error", message))
+
+    def warning(line, message):
+        problems.append(Problem(page.name, line, "warning", message))
+
+    for line, kind, text, target in _links(page):
+        is_image = kind in {"image", "html-image"}
+        if kind == "missing-ref":
+            error(line, f'The link "[{text}]" uses a link reference "[{target}]" that is not defined on this page. '
+                        f"Write the link as [{text}](page-name.md) instead.")
+            continue
+        if is_image:
+            alt = (text or "").strip() if text is not None else ""
+            if not alt:
+                error(line, f'The image "{target}" has no alt text (the description a screen reader reads out). '
+                            "Describe what the image shows between the square brackets: ![A practitioner and a victim "
+                            "talking at a table](picture.png).")
+            elif alt.lower().strip(".") in VAGUE_ALT_TEXT or IMAGE_FILE.search(alt):
+                warning(line, f'The alt text "{alt}" does not say what the image shows. '
+                              "Describe the picture in a few words, as you would to someone on the phone.")
+        else:
+            label = _plain(text or "").lower().strip(" .:!")
+            if kind == "link" and label in VAGUE_LINK_TEXT:
+                error(line, f'The link text "{_plain(text)}" does not say where the link goes. Screen reader users '
+                            "often hear links on their own. Use words that name the page, like "
+                            "[read how restorative justice works](how-it-works.md).")
+        problems.extend(_check_target(page, site, line, target, is_image))
+    return problems
+
+
+def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool) -> list[Problem]:
+    def error(message):
+        return [Problem(page.name, line, "error", message)]
+
+    what = "image" if is_image else "link"
+    if not target:
+        return error(f"This {what} has no address between the round brackets. Add the page's file name, "
+                     "like (how-it-works.md), or a full web address starting with https://.")
+    parts = urlsplit(target)
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        return error(f'The {what} "{target}" starts with http://, which is not secure. '
+                     f'Change it to https://{target[len("http://"):]} and check it still opens the right page.')
+    if scheme in {"https"} or target.startswith("//"):
+        if is_image:
+            return error(f'The image "{target}" is on another website. Loading it would tell that website who is '
+                         "reading our pages. Save the image in site_content/images/ and link to it there.")
+        return []
+    if scheme in {"mailto", "tel"}:
+        return []
+    if scheme:
+        return error(f'The {what} "{target}" is not a web address we can use. Use a full address starting with '
+                     "https://, or a page's file name like how-it-works.md.")
+    path = unquote(parts.path)
+    anchor = unquote(parts.fragment)
+    if path.startswith("/"):
+        allowed = {p.rstrip("/") for p in site.style.site_paths}
+        if path.rstrip("/") in allowed or any(path.startswith(p.rstrip("/") + "/") for p in allowed):
+            return []
+        return error(f'The {what} "{target}" starts with /, so it only works from one web address. Link to the '
+                     "page's file instead, like (how-it-works.md). (Addresses served by another part of the "
+                     f"website, like /enquiry/, are listed under site_paths in {STYLE_FILE}.)")
+    if not path:
+        if anchor and anchor not in site.anchors.get(page.src_uri, set()):
+            return error(f'The link "#{anchor}" points to a heading that is not on this page. '
+                         f"{_anchor_hint(site.anchors.get(page.src_uri, set()))}")
+        return []
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page.src_uri), path))
+    if resolved.startswith("../") or resolved == "..":
+        return error(f'The {what} "{target}" points outside site_content, so it will not be on the website. '
+                     "Link to a page or file inside site_content.")
+    if resolved in site.pages:
+        if anchor and anchor not in site.anchors.get(resolved, set()):
+            return error(f'The link "{target}" points to a heading "#{anchor}" that is not on {resolved}. '
+                         f"{_anchor_hint(site.anchors.get(resolved, set()))}")
+        return []
+    if resolved in site.other_files:
+        return []
+    if (site.docs_dir / resolved).is_dir() or path.endswith("/"):
+        candidate = resolved.rstrip("/") + ".md"
+        hint = f" Use ({candidate})." if candidate in site.pages else ""
+        return error(f'The {what} "{target}" points to a web address, not a file. Link to the page\'s Markdown file, '
+                     f"ending in .md.{hint}")
+    suggestion = _closest(resolved, site.pages.keys() if not is_image else site.other_files)
+    hint = f' Did you mean "{suggestion}"?' if suggestion else " Check the spelling of the file name."
+    return error(f'The {what} "{target}" goes to a file that does not exist in site_content.{hint}')
+
+
+def _anchor_hint(anchors: set[str]) -> str:
+    if not anchors:
+        return "That page has no headings to link to. Link to the page without the # part."
+    return ("A heading's link name is its text in small letters with - for spaces, like #who-can-take-part. "
+            "Check the heading's spelling, or link to the page without the # part.")
+
+
+def _closest(name: str, candidates) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def check_headings(page: Page) -> list[Problem]:
+    problems = []
+    headings = page.headings()
+    main = [h for h in headings if h[1] == 1]
+    if not main:
+        problems.append(Problem(page.name, page.body_start, "error",
+                                "This page has no main heading. Add one line near the top starting with # and a space, "
+                                "like: # How restorative justice works"))
+    for extra in main[1:]:
+        problems.append(Problem(page.name, extra[0], "error",
+                                f"This page has more than one main heading (# ...); the first is on line {main[0][0]}. "
+                                "A page has only one. Change this one to a section heading starting with ##."))
+    level = 1
+    for line, this_level, text in headings:
+        if this_level > level + 1:
+            hashes = "#" * (level + 1)
+            problems.append(Problem(page.name, line, "error",
+                                    f"This heading skips a level: it is level {this_level} ({'#' * this_level}) but the "
+                                    f"heading before it is level {level} ({'#' * level}). Screen reader users move "
+                                    f"around by heading levels. Use {hashes} here."))
+        level = this_level
+    return problems
+
+
+def _as_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def check_front_matter(page: Page, style: Style, today: dt.date) -> list[Problem]:
+    problems = []
+
+    def report(level, line, message):
+        problems.append(Problem(page.name, line, level, message))
+
+    example = (f"---\ntitle: Page title\ndescription: One sentence about the page.\n"
+               f"reviewed: {today.isoformat()}\nowner: Victims and witness hub\n---")
+    if page.front_matter_lines is None and page.meta_error is None:
+        report("error", 1, "This page has no front matter (the settings at the very top). Add these lines at the top "
+                           "of the file: " + example.replace("\n", " | "))
+        return problems
+    if page.meta_error:
+        report("error", *page.meta_error)
+        return problems
+
+    description = page.meta.get("description")
+    if not isinstance(description, str) or not description.strip():
+        report("error", page.meta_line("description"),
+               "The page has no description. Add a line 'description: ...' to the front matter with one sentence "
+               "that says what the page is about. Search engines show it under the page's name.")
+    elif len(description.strip()) > style.description_max_length:
+        report("warning", page.meta_line("description"),
+               f"The description is {len(description.strip())} characters long. Search engines cut it off after "
+               f"about {style.description_max_length}. Make it shorter.")
+
+    reviewed_line = page.meta_line("reviewed")
+    if "reviewed" not in page.meta or page.meta.get("reviewed") in (None, ""):
+        report("error", reviewed_line,
+               "The page has no review date. When you have checked the page is right, add a line "
+               f"'reviewed: {today.isoformat()}' (today's date, year-month-day) to the front matter.")
+    else:
+        reviewed = _as_date(page.meta["reviewed"])
+        if reviewed is None:
+            report("error", reviewed_line,
+                   f"The review date \"{page.meta['reviewed']}\" is not a date we can read. Write it as "
+                   f"year-month-day, like reviewed: {today.isoformat()}")
+        elif reviewed > today:
+            report("error", reviewed_line,
+                   f"The review date {reviewed.isoformat()} is in the future. Write the date you last checked the "
+                   f"page, like reviewed: {today.isoformat()}")
+        else:
+            error_from = _add_months(reviewed, style.review_error_after_months)
+            warn_from = _add_months(reviewed, style.review_warn_after_months)
+            if today >= error_from:
+                report("error", reviewed_line,
+                       f"This page was last reviewed on {long_date(reviewed)}, more than "
+                       f"{style.review_error_after_months} months ago. Check with the page's owner that everything "
+                       f"on it is still right, then change the date to reviewed: {today.isoformat()}")
+            elif today >= warn_from:
+                report("warning", reviewed_line,
+                       f"This page is due for review: it was last reviewed on {long_date(reviewed)}. Check it is "
+                       f"still right, then change the date to reviewed: {today.isoformat()}. From "
+                       f"{long_date(error_from)} the website will not build until it is reviewed.")
+
+    owner = page.meta.get("owner")
+    if not isinstance(owner, str) or not owner.strip():
+        report("warning", page.meta_line("owner"),
+               "The page has no owner. Add a line 'owner: ...' to the front matter naming the team that keeps the "
+               "page right, like owner: Victims and witness hub")
+    return problems
+
+
+# ---- Words to avoid
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern:
+    """Whole words, any capitals, spaces or line breaks between words, and common endings
+    (commence: commences, commenced, commencing; perpetrator: perpetrators)."""
+    words = phrase.strip().split()
+    last = words[-1]
+    if last.lower().endswith("e") and len(last) > 3:
+        ending = re.escape(last[:-1]) + r"(?:e|es|ed|ing)"
+    else:
+        ending = re.escape(last) + r"(?:s|es|ed|ing)?"
+    parts = [re.escape(w) for w in words[:-1]] + [ending]
+    return re.compile(r"(?<![\w-])" + r"\s+".join(parts) + r"(?![\w-])", re.IGNORECASE)
+
+
+def visible_lines(page: Page):
+    """(line, text a reader sees) for the title, description and every body line."""
+    for key in ("title", "description"):
+        if isinstance(page.meta.get(key), str):
+            yield page.meta_line(key), page.meta[key]
+    for number, text in page.body():
+        if REFERENCE_DEFINITION.match(text):
+            continue
+        yield number, strip_inline(text)
+
+
+def check_words(page: Page, style: Style) -> list[Problem]:
+    problems = []
+    lists = [("error", style.avoid_errors), ("warning", style.avoid_warnings)]
+    patterns = [(level, phrase, use, _phrase_pattern(phrase)) for level, words in lists for phrase, use in words.items()]
+    for number, text in visible_lines(page):
+        for level, phrase, use, pattern in patterns:
+            for match in pattern.finditer(text):
+                problems.append(Problem(page.name, number, level,
+                                        f'Avoid "{match.group(0)}". Use "{use}" instead '
+                                        f"(from the avoid list in {STYLE_FILE})."))
+    return problems
+
+
+# ---- Reading age
+
+
+def strip_inline(text: str) -> str:
+    """Markdown and HTML inside a line, down to the words a reader sees."""
+    text = INLINE_CODE.sub("", text)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)  # images
+    text = re.sub(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\([^)]*\)", r"\1", text)  # [text](url)
+    text = re.sub(r"\[([^\[\]]*)\]\[[^\[\]]*\]", r"\1", text)  # [text][ref]
+    text = re.sub(r"\[\^[^\]]*\]", "", text)  # footnote markers
+    text = re.sub(r"<(?:https?|ftp|mailto):[^>\s]+>", "", text, flags=re.IGNORECASE)  # autolinks
+    text = re.sub(r"\{\s*:?\s*[.#][^}]*\}", "", text)  # { .md-button } attribute lists
+    text = re.sub(r"<[^>]+>", "", text)  # HTML tags
+    text = re.sub(r"\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)", "", text)  # bold and italics
+    return html.unescape(text)
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+
+
+@dataclass
+class Sentence:
+    line: int
+    text: str
+
+
+def sentences(page: Page) -> list[Sentence]:
+    """The page's running text as sentences. Headings, tables, code and admonition titles are left
+    out; each list item counts as a sentence of its own."""
+    units: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+
+    def close():
+        nonlocal current
+        if current:
+            units.append(current)
+        current = []
+
+    for number, text in page.body():
+        stripped = text.strip()
+        if (not stripped or ATX_HEADING.match(text) or SETEXT_UNDERLINE.match(text) or TABLE_ROW.match(text)
+                or ADMONITION.match(text) or THEMATIC_BREAK.match(text) or REFERENCE_DEFINITION.match(text)
+                or HTML_HEADING.search(text)):
+            close()
+            continue
+        item = LIST_ITEM.match(text)
+        if item:
+            close()
+            text = text[item.end():]
+        elif current and current[-1][0] != number - 1:
+            close()
+        current.append((number, text.strip().lstrip(">").strip()))
+    close()
+
+    found: list[Sentence] = []
+    for unit in units:
+        # Join the unit's lines, remembering where each line starts.
+        joined, starts = "", []
+        for number, text in unit:
+            plain = _plain(text)
+            if not plain:
+                continue
+            if joined:
+                joined += " "
+            starts.append((len(joined), number))
+            joined += plain
+        if not joined:
+            continue
+        if joined[-1] not in ".!?:;":
+            joined += "."
+        position = 0
+        for piece in SENTENCE_END.split(joined):
+            offset = joined.find(piece, position)
+            position = offset + len(piece)
+            line = max((n for start, n in starts if start <= offset), default=unit[0][0])
+            piece = piece.strip()
+            if piece:
+                found.append(Sentence(line, piece))
+    return found
+
+
+def _textstat():
+    import textstat
+
+    textstat.set_lang("en_GB")
+    return textstat
+
+
+def reading_age(text: str) -> float:
+    """UK reading age: the Flesch-Kincaid grade (from textstat) plus 5."""
+    return _textstat().flesch_kincaid_grade(text) + 5
+
+
+def long_words(text: str) -> list[str]:
+    ts = _textstat()
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    seen = []
+    for word in words:
+        if ts.syllable_count(word) >= 3 and word.lower() not in seen:
+            seen.append(word.lower())
+    return seen
+
+
+def check_reading_age(page: Page, style: Style) -> list[Problem]:
+    # Labels of one or two words ("Forms", "the crime") are not sentences: left out.
+    scored = [s for s in sentences(page) if len(s.text.split()) >= 3]
+    if not scored:
+        return []
+    age = round(reading_age(" ".join(s.text for s in scored)))
+    if age <= style.target_reading_age:
+        return []
+    level = "error" if age > style.reading_age_limit else "warning"
+    main = next((line for line, lvl, _ in page.headings() if lvl == 1), page.body_start)
+    target = f"{style.target_reading_age:g}"
+    problems = [Problem(page.name, main, level,
+                        f"This page needs a reading age of about {age}. Our target is {target} or under"
+                        + (f", and above {style.reading_age_limit:g} the website will not build" if level == "error" else "")
+                        + ". Make the sentences listed next shorter, or use everyday words.")]
+    hard = sorted(((reading_age(s.text), s) for s in scored), key=lambda pair: -pair[0])
+    for sentence_age, sentence in hard[: style.hard_sentences_to_show]:
+        if round(sentence_age) <= style.target_reading_age:
+            break
+        quoted = sentence.text if len(sentence.text) <= 120 else sentence.text[:117].rstrip() + "..."
+        words = long_words(sentence.text)
+        hint = f" Long words: {', '.join(words[:5])}." if words else ""
+        count = len(sentence.text.split())
+        length = f" It has {count} words; aim for 15 or fewer." if count > 15 else ""
+        problems.append(Problem(page.name, sentence.line, level,
+                                f'Hard to read (reading age {round(sentence_age)}): "{quoted}"{length}{hint} '
+                                "Split it up, or use shorter words."))
+    return problems
+
+
+# ---------------------------------------------------------------- Running the checks
+
+
+def check_page(page: Page, site: Site) -> list[Problem]:
+    return sorted(
+        check_front_matter(page, site.style, site.today)
+        + check_headings(page)
+        + check_links(page, site)
+        + check_words(page, site.style)
+        + check_reading_age(page, site.style)
+    )
+
+
+def load_site(docs_dir: Path, md_files: dict[str, Path], other_files: set[str], *, base: Path,
+              markdown_extensions=(), mdx_configs=None, style: Style, today: dt.date | None = None) -> Site:
+    pages = {uri: Page.read(path, display_path(path, base), uri) for uri, path in md_files.items()}
+    anchors = {uri: anchors_of(page, markdown_extensions, mdx_configs) for uri, page in pages.items()}
+    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today())
+
+
+def display_path(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_site(site: Site, only: set[str] | None = None) -> list[Problem]:
+    problems = []
+    for uri, page in sorted(site.pages.items()):
+        if only is None or uri in only:
+            problems.extend(check_page(page, site))
+    return problems
+
+
+def _site_from_mkdocs(config, files, today=None) -> Site:
+    docs_dir = Path(config.docs_dir)
+    base = Path(config.config_file_path or ".").resolve().parent
+    md_files, other = {}, set()
+    for file in files:
+        if getattr(file, "generated_by", None) or not file.abs_src_path or not os.path.isfile(file.abs_src_path):
+            continue  # made by another hook (e.g. the videos page): not a file an editor wrote
+        if file.is_documentation_page():
+            md_files[file.src_uri] = Path(file.abs_src_path)
+        else:
+            other.add(file.src_uri)
+    style = Style.load(find_style_file(base))
+    return load_site(docs_dir, md_files, other, base=base, markdown_extensions=config.markdown_extensions,
+                     mdx_configs=config.mdx_configs, style=style, today=today)
+
+
+def summary(problems: list[Problem], pages: int) -> str:
+    errors = sum(p.level == "error" for p in problems)
+    warnings = len(problems) - errors
+    if not problems:
+        return f"Content checks: all {pages} pages passed."
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    verdict = ("Fix the errors: the website will not build until they are fixed." if errors
+               else "The website will still build, but please fix the warnings soon.")
+    return f"Content checks: {plural(errors, 'error')} and {plural(warnings, 'warning')} in {plural(pages, 'page')}. {verdict}"
+
+
+# ---------------------------------------------------------------- MkDocs hook
+
+
+def on_config(config):
+    # Never publish "Edit this page" links to the placeholder repository. (Netlify's own
+    # REPOSITORY_URL is no substitute: it can carry an access token.)
+    if os.environ.get("NETLIFY") == "true" and PLACEHOLDER_REPO in str(config.repo_url or ""):
+        log.info("REPO_URL is not set in Netlify's environment variables, so the pages have no 'Edit this "
+                 "page' link. Set it to the repository's web address, like https://github.com/our-force/site.")
+        config.repo_url = None
+        config.edit_uri = None
+    return config
+
+
+def on_files(files, config):
+    site = _site_from_mkdocs(config, files)
+    problems = check_site(site)
+    for problem in problems:
+        # A MkDocs warning fails `mkdocs build --strict`; information never does.
+        (log.warning if problem.level == "error" else log.info)(str(problem))
+    if problems:
+        log.info(summary(problems, len(site.pages)))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    # "Last reviewed" (overrides/main.html) needs a real date, also when someone wrote it in quotes.
+    reviewed = _as_date(page.meta.get("reviewed"))
+    if reviewed is not None:
+        page.meta["reviewed"] = reviewed
+    return markdown
+
+
+def on_serve(server, config, builder):
+    # `mkdocs serve` rebuilds when someone edits the word list or the thresholds.
+    server.watch(str(find_style_file(Path(config.config_file_path).resolve().parent)))
+    return server
+
+
+# ---------------------------------------------------------------- Command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m hooks.content_checks",
+        description="Check the pages in site_content/ and say in plain words what to fix.",
+    )
+    parser.add_argument("paths", nargs="*", help="pages or folders to check (default: every page)")
+    parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's settings (default: mkdocs.yml)")
+    parser.add_argument("--today", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    config = load_config(config_file=args.config_file)
+    site = _site_from_mkdocs(config, get_files(config), today=args.today)
+    only = None
+    if args.paths:
+        only = set()
+        docs = Path(config.docs_dir).resolve()
+        for given in args.paths:
+            target = Path(given).resolve()
+            matched = {uri for uri, page in site.pages.items()
+                       if page.path.resolve() == target or target in page.path.resolve().parents}
+            if not matched:
+                print(f"{given}: not a page in {display_path(docs, Path.cwd())}/", file=sys.stderr)
+                return 2
+            only |= matched
+    problems = check_site(site, only)
+    for problem in problems:
+        print(problem)
+    print(summary(problems, len(only) if only is not None else len(site.pages)))
+    return 1 if any(p.level == "error" for p in problems) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
