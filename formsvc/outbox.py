@@ -13,11 +13,16 @@ default, run by the worker loop and by ``flask outbox purge-quarantine``).
 References, Message-IDs, timestamps, attempt counts and short error descriptions
 are kept: they are not personal and let the hub trace an enquiry.
 
-Concurrency: every call opens its own connection, so the object is safe to share
-between threads and survives gunicorn forking. Writers take SQLite's write lock up
-front (``BEGIN IMMEDIATE``) so two workers cannot claim the same row, and wait up to
-``busy_timeout`` seconds for it; past that, or on any other database failure, the
-call raises ``OutboxUnavailable`` and the transaction is rolled back.
+Concurrency: each thread of each process uses its own connection, opened on first
+use and kept (opening one costs more than a whole commit: SQLite reads the schema
+again), so the object is safe to share between threads and survives gunicorn
+forking; a connection inherited across fork() is never used. Writers take SQLite's
+write lock up front (``BEGIN IMMEDIATE``) so two workers cannot claim the same row,
+and wait up to ``busy_timeout`` seconds for it; past that, or on any other database
+failure, the call raises ``OutboxUnavailable``, the transaction is rolled back and the
+connection is dropped (the next call opens a fresh one). If the file is replaced or
+removed, the next call notices and opens the new one rather than writing into a
+deleted file.
 """
 from __future__ import annotations
 
@@ -42,6 +47,10 @@ REFERENCE_RE = re.compile(r"^RJ-[0-9A-HJKMNP-TV-Z]{8}$")
 
 #: How long quarantined answers are kept before ``purge_quarantine`` removes them.
 QUARANTINE_RETENTION_SECONDS = 30 * 24 * 3600
+
+#: Connections a forked child inherited: kept referenced so they are never closed
+#: (or garbage-collected, which closes them) in the child.
+_INHERITED: list = []
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS enquiries (
@@ -126,6 +135,7 @@ class Outbox:
         self.msgid_domain = domain or "localhost"
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._local = threading.local()  # this thread's connection (see _connection)
 
     # -- connections -------------------------------------------------------------
 
@@ -158,19 +168,58 @@ class Outbox:
         conn.execute("PRAGMA secure_delete=ON")
         return conn
 
+    def _file_id(self) -> tuple[int, int]:
+        info = os.stat(self.path)
+        return info.st_dev, info.st_ino
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection: opened once, checked cheaply on every use."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.pid != os.getpid():
+            # Inherited across fork(): never use it, and never close it here either
+            # (closing could checkpoint or remove the parent's WAL). Keep it alive.
+            _INHERITED.append(conn)
+            conn = local.conn = None
+        if conn is not None and local.file_id != self._file_id():
+            self._drop()  # the file was replaced: don't write into the old one
+            conn = None
+        if conn is None:
+            conn = self._open()
+            local.conn, local.pid, local.file_id = conn, os.getpid(), self._file_id()
+            local.busy_timeout = self.busy_timeout
+        elif local.busy_timeout != self.busy_timeout:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            local.busy_timeout = self.busy_timeout
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
     @contextmanager
     def _connect(self):
         try:
             self._setup()
-            conn = self._open()
+            conn = self._connection()
         except (sqlite3.Error, OSError) as exc:
+            self._drop()
             raise OutboxUnavailable(type(exc).__name__) from exc
         try:
             yield conn
         except sqlite3.Error as exc:
+            # Whatever state it is in (disk full, I/O error), start afresh next time.
+            self._drop()
             raise OutboxUnavailable(type(exc).__name__) from exc
-        finally:
-            conn.close()
+
+    def close(self) -> None:
+        """Close this thread's connection (it is opened again when needed)."""
+        self._drop()
 
     @contextmanager
     def _write(self):

@@ -35,16 +35,20 @@ GIVE_UP_AFTER_SECONDS = 3 * 24 * 3600
 BATCH_SIZE = 50
 
 
-def backoff_seconds(attempts: int) -> float:
+def backoff_seconds(attempts: int, first: float = BACKOFF_FIRST_SECONDS) -> float:
     """1, 2, 4, ... minutes up to an hour, plus up to 10% jitter so a queue that
     built up during an outage does not hit the relay all at the same second."""
-    delay = min(BACKOFF_FIRST_SECONDS * 2 ** min(attempts, 20), BACKOFF_MAX_SECONDS)
+    delay = min(first * 2 ** min(attempts, 20), BACKOFF_MAX_SECONDS)
     return delay + random.uniform(0, delay / 10)
 
 
 def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float | None = None,
-                limit: int = BATCH_SIZE, lease_seconds: int = 300, should_stop=None) -> dict:
+                limit: int = BATCH_SIZE, lease_seconds: int = 300, should_stop=None,
+                close_transport: bool = True, backoff_first: float = BACKOFF_FIRST_SECONDS) -> dict:
     """Send one batch of due enquiries over one connection.
+
+    ``close_transport=False`` leaves the connection open for the next batch (the
+    run loop closes it before it waits); it is still closed after a failure.
 
     Returns counts: ``claimed``, ``delivered``, ``retried`` (transient failure,
     tried again later), ``failed`` (given up, kept for an operator), ``released``
@@ -67,12 +71,13 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
             counts["failed"] += 1
             log.error("gave up on %s after %d attempts (%s)", enquiry.reference, enquiry.attempts + 1, error)
         else:
-            delay = backoff_seconds(enquiry.attempts)
+            delay = backoff_seconds(enquiry.attempts, backoff_first)
             outbox.mark_transient_failure(enquiry.id, error, now + delay)
             counts["retried"] += 1
             log.warning("will retry %s in %.0f s (%s)", enquiry.reference, delay, error)
 
     unreachable = None  # once the server cannot be reached, don't wait on it for every message
+    failed = True
     try:
         for position, enquiry in enumerate(batch):
             stopping = should_stop is not None and should_stop()
@@ -111,8 +116,10 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
                 outbox.mark_delivered(enquiry.id)
                 counts["delivered"] += 1
                 log.info("delivered %s", enquiry.reference)
+        failed = bool(unreachable)
     finally:
-        transport.close()
+        if close_transport or failed:
+            transport.close()
     return counts
 
 
@@ -125,6 +132,8 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     interval = float(cfg.get("DELIVER_INTERVAL_SECONDS", 10)) if interval is None else interval
     lease_seconds = int(cfg.get("OUTBOX_LEASE_SECONDS", 300))
     retention = float(cfg.get("QUARANTINE_RETENTION_SECONDS", QUARANTINE_RETENTION_SECONDS))
+    # The first retry's wait; later ones double (tests and drills shorten it).
+    backoff_first = float(cfg.get("DELIVER_BACKOFF_FIRST_SECONDS", BACKOFF_FIRST_SECONDS))
     outbox = get_outbox(app)
     transport = transport_from_config(cfg)
     stop = threading.Event()
@@ -134,8 +143,11 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     try:
         while not stop.is_set():
             try:
+                # One connection for as long as there is mail to send: reconnecting
+                # (and TLS, and logging in) for each batch costs more than a message.
                 counts = deliver_due(outbox, transport, mail_from=cfg["MAIL_FROM"], hub_inbox=cfg["HUB_INBOX"],
-                                     lease_seconds=lease_seconds, should_stop=stop.is_set)
+                                     lease_seconds=lease_seconds, should_stop=stop.is_set,
+                                     close_transport=False, backoff_first=backoff_first)
                 if counts["claimed"]:
                     log.info("batch: delivered %(delivered)d, retried %(retried)d, failed %(failed)d", counts)
                     outbox.checkpoint()  # don't leave delivered answers in the WAL file
@@ -144,6 +156,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                         log.info("purged the answers of %d old quarantined enquiries", purged)
                     next_purge = time.time() + 3600
             except OutboxUnavailable as exc:
+                transport.close()
                 if once:
                     raise
                 log.error("outbox unavailable (%s); trying again in %.0f s", exc, interval)
@@ -153,11 +166,13 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                 totals[key] += counts[key]
             if counts["claimed"] >= BATCH_SIZE or counts["released"]:
                 continue  # more may be due right now (stop.is_set() ends the loop)
+            transport.close()  # nothing more to send now: don't keep the relay waiting
             if once and not counts["claimed"]:
                 break
             if not once:
                 stop.wait(interval)
     finally:
+        transport.close()
         restore()
     return totals
 
