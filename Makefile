@@ -9,7 +9,7 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test build setup system-packages clean
+.PHONY: run test build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ system-packages:
 
 build: setup
 	$(VENV)/bin/mkdocs build --strict
+
+# The content checks on their own, for comms staff (EDITING.md): each problem as file:line.
+check: setup
+	$(PY) -m hooks.content_checks
 
 run: build
 	$(PY) -m formsvc.localsite

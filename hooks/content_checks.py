@@ -321,6 +321,7 @@ class Site:
     other_files: set[str]  # src_uris of non-Markdown files (images, ...)
     style: Style
     today: dt.date
+    docs_name: str = "site_content"  # the pages' folder, as editors know it
 
 
 def check_links(page: Page, site: Site) -> list[Problem]:
@@ -373,7 +374,7 @@ def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool
     if scheme in {"https"} or target.startswith("//"):
         if is_image:
             return error(f'The image "{target}" is on another website. Loading it would tell that website who is '
-                         "reading our pages. Save the image in site_content/images/ and link to it there.")
+                         f"reading our pages. Save the image in {site.docs_name}/images/ and link to it there.")
         return []
     if scheme in {"mailto", "tel"}:
         return []
@@ -396,8 +397,8 @@ def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool
         return []
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page.src_uri), path))
     if resolved.startswith("../") or resolved == "..":
-        return error(f'The {what} "{target}" points outside site_content, so it will not be on the website. '
-                     "Link to a page or file inside site_content.")
+        return error(f'The {what} "{target}" points outside {site.docs_name}, so it will not be on the website. '
+                     f"Link to a page or file inside {site.docs_name}.")
     if resolved in site.pages:
         if anchor and anchor not in site.anchors.get(resolved, set()):
             return error(f'The link "{target}" points to a heading "#{anchor}" that is not on {resolved}. '
@@ -412,7 +413,7 @@ def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool
                      f"ending in .md.{hint}")
     suggestion = _closest(resolved, site.pages.keys() if not is_image else site.other_files)
     hint = f' Did you mean "{suggestion}"?' if suggestion else " Check the spelling of the file name."
-    return error(f'The {what} "{target}" goes to a file that does not exist in site_content.{hint}')
+    return error(f'The {what} "{target}" goes to a file that does not exist in {site.docs_name}.{hint}')
 
 
 def _anchor_hint(anchors: set[str]) -> str:
@@ -425,7 +426,7 @@ def _anchor_hint(anchors: set[str]) -> str:
 def _closest(name: str, candidates) -> str | None:
     import difflib
 
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
     return matches[0] if matches else None
 
 
@@ -731,7 +732,7 @@ def load_site(docs_dir: Path, md_files: dict[str, Path], other_files: set[str], 
               markdown_extensions=(), mdx_configs=None, style: Style, today: dt.date | None = None) -> Site:
     pages = {uri: Page.read(path, display_path(path, base), uri) for uri, path in md_files.items()}
     anchors = {uri: anchors_of(page, markdown_extensions, mdx_configs) for uri, page in pages.items()}
-    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today())
+    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today(), display_path(docs_dir, base))
 
 
 def display_path(path: Path, base: Path) -> str:
@@ -769,7 +770,7 @@ def summary(problems: list[Problem], pages: int) -> str:
     errors = sum(p.level == "error" for p in problems)
     warnings = len(problems) - errors
     if not problems:
-        return f"Content checks: all {pages} pages passed."
+        return "Content checks: the page passed." if pages == 1 else f"Content checks: all {pages} pages passed."
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
     verdict = ("Fix the errors: the website will not build until they are fixed." if errors
                else "The website will still build, but please fix the warnings soon.")
