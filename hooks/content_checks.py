@@ -60,7 +60,7 @@ class Style:
     hard_sentences_to_show: int = 5
     review_warn_after_months: int = 11
     review_error_after_months: int = 12
-    description_max_length: int = 160
+    description_max_length: int = 155
     site_paths: list[str] = field(default_factory=lambda: ["/enquiry/"])
     avoid_errors: dict[str, str] = field(default_factory=dict)
     avoid_warnings: dict[str, str] = field(default_factory=dict)
@@ -757,6 +757,9 @@ def _site_from_mkdocs(config, files, today=None) -> Site:
     for file in files:
         if getattr(file, "generated_by", None) or not file.abs_src_path or not os.path.isfile(file.abs_src_path):
             continue  # made by another hook (e.g. the videos page): not a file an editor wrote
+        inclusion = getattr(file, "inclusion", None)
+        if inclusion is not None and inclusion.is_excluded():
+            continue  # left out of the website (exclude_docs in mkdocs.yml)
         if file.is_documentation_page():
             md_files[file.src_uri] = Path(file.abs_src_path)
         else:
