@@ -1,0 +1,404 @@
+"""The content checks (hooks/content_checks.py) and what editors see.
+
+Each check catches a seeded mistake in a small fixture site (tests/fixtures/content_checks/)
+and names the file and line; warnings never stop a build, errors stop `mkdocs build --strict`;
+the real site passes; every page shows "Last reviewed" and an edit link that loads nothing;
+and the commands in EDITING.md work as written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from conftest import build_site, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "content_checks"
+GUIDE = ROOT / "EDITING.md"
+TODAY = "2026-11-25"  # the fixture's pages were reviewed in October and November 2026
+LINE = re.compile(r"^(?P<file>[\w./-]+\.md):(?P<line>\d+): (?P<level>error|warning): (?P<message>.+)$")
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def load_checks():
+    """hooks/content_checks.py, loaded by its path as MkDocs loads a hook."""
+    if "content_checks" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("content_checks", ROOT / "hooks" / "content_checks.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["content_checks"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["content_checks"]
+
+
+def run_checks(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hooks.content_checks", *args], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+
+
+def problems(output: str) -> dict[tuple[str, int, str], list[str]]:
+    """{(file, line, level): [messages]} from lines like `docs/links.md:10: error: ...`."""
+    found: dict[tuple[str, int, str], list[str]] = {}
+    for line in output.splitlines():
+        match = LINE.search(line)
+        if match:
+            key = (match["file"], int(match["line"]), match["level"])
+            found.setdefault(key, []).append(match["message"])
+    return found
+
+
+# ---------------------------------------------------------------- Every seeded mistake, by file and line
+
+# (file, line, level): words the message must contain: what is wrong, and how to fix it.
+SEEDED = {
+    # Broken internal links and anchors; links that are not https; vague link text.
+    ("docs/links.md", 10, "error"): ["how-it-work.md", "does not exist"],
+    ("docs/links.md", 11, "error"): ["#who-can-join", "not on index.md"],
+    ("docs/links.md", 12, "error"): ["#nowhere", "not on this page"],
+    ("docs/links.md", 13, "error"): ["http://", "not secure", "https://example.org/old-page"],
+    ("docs/links.md", 14, "error"): ["good-page/", "Use (good-page.md)"],
+    ("docs/links.md", 15, "error"): ["/search/", "Link to the page's file"],
+    ("docs/links.md", 16, "error"): ["click here", "does not say where the link goes"],
+    # Images without alt text (Markdown and HTML), a missing picture, alt text that says nothing.
+    ("docs/images.md", 12, "error"): ["no alt text", "Describe what the image shows"],
+    ("docs/images.md", 14, "error"): ["no alt text"],
+    ("docs/images.md", 16, "error"): ["images/map.png", "does not exist"],
+    ("docs/images.md", 18, "warning"): ['"image"', "does not say what the image shows"],
+    # Headings: a skipped level, a second main heading, no main heading.
+    ("docs/headings.md", 12, "error"): ["skips a level", "level 4", "Use ### here"],
+    ("docs/headings.md", 14, "error"): ["more than one main heading", "line 8", "##"],
+    ("docs/no-heading.md", 7, "error"): ["no main heading", "# "],
+    # Front matter: no description, no review date; a review date long past.
+    ("docs/front-matter.md", 1, "error"): ["no description", "no review date", f"reviewed: {TODAY}"],
+    ("docs/old-review.md", 4, "error"): ["1 May 2024", "more than 12 months ago", f"reviewed: {TODAY}"],
+    # Reading age: the page, then the sentences that push it up (not the easy ones on lines 10 and 14).
+    ("docs/hard-to-read.md", 8, "error"): ["reading age of about", "target is 11"],
+    ("docs/hard-to-read.md", 12, "error"): ["Hard to read", "Restorative justice interventions", "necessitate"],
+    ("docs/hard-to-read.md", 16, "error"): ["Hard to read", "Practitioners systematically", "circumstances"],
+    # Words on the avoid list: blaming wording is an error, jargon a warning; with the replacement.
+    ("docs/avoid-words.md", 10, "error"): ['"Alleged Victim"', '"victim, or the person who was harmed"'],
+    ("docs/avoid-words.md", 12, "warning"): ['"utilise"', '"use"', '"in order to"', '"to"'],
+}
+
+
+@pytest.fixture(scope="module")
+def fixture_report():
+    return run_checks("-f", str(FIXTURE / "mkdocs.yml"), "--today", TODAY)
+
+
+def test_the_checks_find_exactly_the_seeded_mistakes(fixture_report):
+    """Nothing missed, and nothing reported on the clean pages (index.md, good-page.md), whose
+    code block, quoted review date, setext headings, admonition and links are all fine."""
+    assert set(problems(fixture_report.stdout)) == set(SEEDED), fixture_report.stdout
+    assert fixture_report.returncode == 1
+    assert "errors and" in fixture_report.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("where", sorted(SEEDED), ids=lambda w: f"{w[0]}:{w[1]}")
+def test_each_message_names_the_file_and_line_and_says_what_to_do(fixture_report, where):
+    messages = " ".join(problems(fixture_report.stdout).get(where, []))
+    assert messages, f"nothing reported at {where[0]}:{where[1]}"
+    for words in SEEDED[where]:
+        assert words in messages, (words, messages)
+
+
+def test_the_strict_build_fails_on_errors_with_the_same_messages(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(FIXTURE / "mkdocs.yml"),
+         "--site-dir", str(tmp_path / "out")],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Aborted with" in output and "in strict mode" in output
+    reported = problems(re.sub(r"^(WARNING|INFO) +- +", "", output, flags=re.M))
+    # Errors are MkDocs warnings (they fail --strict); warnings are information.
+    for where in SEEDED:
+        assert where in reported, (where, output)
+    assert re.search(r"^WARNING +- +docs/links\.md:13: error: ", output, re.M)
+    assert re.search(r"^INFO +- +docs/images\.md:18: warning: ", output, re.M)
+
+
+def _site_with(tmp_path: Path, pages: dict[str, str]) -> Path:
+    """A copy of the fixture site's clean pages plus ``pages``, hooks by absolute path."""
+    config = (FIXTURE / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("../../../hooks/", f"{ROOT}/hooks/")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    shutil.copy(FIXTURE / "content-style.yml", tmp_path / "content-style.yml")
+    docs = tmp_path / "docs"
+    shutil.copytree(FIXTURE / "docs" / "images", docs / "images")
+    for name in ("index.md", "good-page.md"):
+        shutil.copy(FIXTURE / "docs" / name, docs / name)
+    for name, text in pages.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return tmp_path / "mkdocs.yml"
+
+
+def test_warnings_alone_do_not_stop_the_build(tmp_path):
+    today = dt.date.today().isoformat()
+    config = _site_with(tmp_path, {"jargon.md": (
+        f"---\ndescription: A page with one formal word.\nreviewed: {today}\nowner: Test team\n---\n\n"
+        "# Jargon\n\nYou can utilise the form when you are ready.\n")})
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out")],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r'^INFO +- +docs/jargon\.md:9: warning: Avoid "utilise"\. Use "use"', result.stderr, re.M)
+
+
+@pytest.mark.parametrize(
+    "today, expected",
+    [
+        ("2027-09-30", None),  # index.md was reviewed on 2026-11-01: not yet due
+        ("2027-10-01", "warning"),  # 11 months: due for review
+        ("2027-11-01", "error"),  # 12 months: the build stops
+        ("2026-10-31", "error"),  # before the review date: it must be a typo
+    ],
+)
+def test_review_dates_warn_after_11_months_and_stop_the_build_after_12(today, expected):
+    result = run_checks("-f", str(FIXTURE / "mkdocs.yml"), "--today", today,
+                        str(FIXTURE / "docs" / "index.md"))
+    found = problems(result.stdout)
+    if expected is None:
+        assert found == {}, result.stdout
+        assert result.returncode == 0
+    else:
+        assert list(found) == [("docs/index.md", 4, expected)], result.stdout
+        assert result.returncode == (1 if expected == "error" else 0)
+        message = found[("docs/index.md", 4, expected)][0]
+        assert f"reviewed: {today}" in message
+        if expected == "warning":
+            assert "due for review" in message and "From 1 November 2027" in message
+
+
+def test_the_review_ages_come_from_content_style(tmp_path):
+    config = _site_with(tmp_path, {})
+    style = (tmp_path / "content-style.yml").read_text(encoding="utf-8")
+    (tmp_path / "content-style.yml").write_text(
+        style.replace("warn_after_months: 11", "warn_after_months: 2").replace("error_after_months: 12",
+                                                                             "error_after_months: 3"),
+        encoding="utf-8")
+    result = run_checks("-f", str(config), "--today", "2027-01-15")
+    assert set(problems(result.stdout)) == {("docs/index.md", 4, "warning"), ("docs/good-page.md", 4, "warning")}
+
+
+def test_the_reading_age_is_textstats_and_warns_between_the_target_and_the_limit():
+    import textstat
+
+    checks = load_checks()
+
+    textstat.set_lang("en_GB")
+    sentence = "Restorative justice means you meet or talk with the person who harmed you."
+    assert checks.reading_age(sentence) == pytest.approx(textstat.flesch_kincaid_grade(sentence) + 5)
+
+    page = checks.Page.read(FIXTURE / "docs" / "hard-to-read.md", "hard-to-read.md", "hard-to-read.md")
+    # Markdown, front matter and headings are stripped; each paragraph is a sentence here.
+    assert [s.line for s in checks.sentences(page)] == [10, 12, 14, 16]
+    lenient = checks.Style(target_reading_age=25, reading_age_limit=60)
+    found = checks.check_reading_age(page, lenient)
+    assert {p.level for p in found} == {"warning"}
+    assert [p.line for p in found] == [8, 12, 16]
+
+
+def test_link_addresses_markdown_and_code_do_not_count_towards_reading_age():
+    checks = load_checks()
+
+    assert checks.strip_inline(
+        "Read [how it works](how-it-works.md){ .md-button } and **this** `code`, "
+        "<span>here</span> ![A map](map.png)."
+    ) == "Read how it works and this , here ."
+
+
+def test_every_phrase_on_the_real_avoid_list_is_found_with_its_endings():
+    checks = load_checks()
+
+    style = checks.Style.load(ROOT / "content-style.yml")
+    assert style.avoid_errors and style.avoid_warnings
+    for phrase, instead in {**style.avoid_errors, **style.avoid_warnings}.items():
+        assert instead.strip(), phrase
+        pattern = checks._phrase_pattern(phrase)
+        assert pattern.search(f"Here: {phrase.upper()}, in a sentence."), phrase
+        assert not pattern.search(f"Here: x{phrase}x."), phrase
+    commence = checks._phrase_pattern("commence")
+    assert all(commence.search(w) for w in ["commences", "commenced", "commencing"])
+    # "facilitator" is a different word (explained where it is used), not "facilitate".
+    assert not checks._phrase_pattern("facilitate").search("A facilitator runs the meeting.")
+
+
+# ---------------------------------------------------------------- The real site
+
+def test_the_real_site_passes_every_check():
+    result = run_checks()
+    pages = sorted((ROOT / "site_content").rglob("*.md"))
+    found = problems(result.stdout)
+    # Only the calendar can add problems here: a page due for review (reviewed: is then out of date).
+    assert not [k for k, messages in found.items() if not all("due for review" in m for m in messages)], result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    if not found:
+        assert result.stdout.strip().splitlines()[-1] == f"Content checks: all {len(pages)} pages passed."
+
+
+def test_the_checks_run_in_every_build():
+    config = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))
+    assert "hooks/content_checks.py" in config["hooks"]
+
+
+def _front_matter(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+
+
+def _built(site: Path, md: Path) -> BeautifulSoup:
+    stem = md.relative_to(ROOT / "site_content").with_suffix("").as_posix()
+    page = site / ("index.html" if stem == "index" else f"{stem}/index.html")
+    return BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_page_shows_when_it_was_last_reviewed(built_site):
+    for md in sorted((ROOT / "site_content").glob("*.md")):
+        reviewed = _front_matter(md)["reviewed"]
+        stamp = _built(built_site, md).select_one("article p.page-reviewed")
+        assert stamp is not None, md.name
+        assert stamp.get_text(" ", strip=True) == f"Last reviewed: {reviewed.day} {reviewed.strftime('%B %Y')}"
+        assert stamp.time["datetime"] == reviewed.isoformat()
+    example = _built(built_site, ROOT / "site_content" / "index.md").select_one("p.page-reviewed")
+    assert example.get_text(" ", strip=True) == "Last reviewed: 25 November 2026"
+
+
+def test_every_page_has_an_edit_link_and_nothing_asks_github_for_anything(built_site):
+    for md in sorted((ROOT / "site_content").glob("*.md")):
+        html = _built(built_site, md)
+        edit = html.select_one("article a[rel=edit]")
+        assert edit is not None, md.name
+        assert edit["href"] == f"https://github.com/OWNER/REPO/edit/main/site_content/{md.name}"
+        assert edit["title"] == "Edit this page"
+    for path in built_site.rglob("*.html"):
+        # Material's script fetches stars and forks from GitHub's API for this element.
+        assert BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select(
+            "[data-md-component=source]") == [], path
+
+
+NETLIFY = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org",
+           "FORMSVC_NETLIFY_SIGNING_SECRET": "s" * 40}
+
+
+def test_on_netlify_the_edit_links_use_repo_url(tmp_path):
+    result = build_site(tmp_path / "out", REPO_URL="https://github.com/our-force/rj-site", **NETLIFY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    edit = BeautifulSoup((tmp_path / "out" / "how-it-works" / "index.html").read_text(encoding="utf-8"),
+                         "html.parser").select_one("a[rel=edit]")
+    assert edit["href"] == "https://github.com/our-force/rj-site/edit/main/site_content/how-it-works.md"
+
+
+def test_on_netlify_without_repo_url_there_are_no_edit_links_to_the_placeholder(tmp_path):
+    environment = {k: v for k, v in ENV.items() if k != "REPO_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out")],
+        cwd=ROOT, env={**environment, **NETLIFY}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "REPO_URL is not set" in result.stderr
+    for path in (tmp_path / "out").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "OWNER/REPO" not in text and 'rel="edit"' not in text, path
+
+
+# ---------------------------------------------------------------- The editor's guide
+
+def _guide_commands() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_the_guide_has_the_commands_this_file_runs():
+    assert _guide_commands() == [
+        "make setup",
+        ".venv/bin/mkdocs serve",
+        "make check",
+        ".venv/bin/python -m hooks.content_checks site_content/how-it-works.md",
+    ]
+
+
+@pytest.mark.parametrize("command", ["make setup", "make check",
+                                     ".venv/bin/python -m hooks.content_checks site_content/how-it-works.md"])
+def test_the_guides_commands_work_as_written(command):
+    assert command in _guide_commands()
+    result = subprocess.run(shlex.split(command), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    if "content_checks" in command:
+        assert result.stdout.strip().splitlines()[-1].startswith("Content checks: ")
+
+
+def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path):
+    """`.venv/bin/mkdocs serve`, on a free port rather than 8000 so it cannot clash with anything."""
+    command = ".venv/bin/mkdocs serve"
+    assert command in _guide_commands()
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(shlex.split(command) + ["--dev-addr", f"127.0.0.1:{port}"], cwd=ROOT, env=ENV,
+                              stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        page = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/how-it-works/", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+                break
+            except (OSError, socket.timeout):
+                time.sleep(0.3)
+        assert page is not None, "mkdocs serve did not answer:\n" + (tmp_path / "serve.log").read_text()
+        assert "Last reviewed:" in page and "How restorative justice works" in page
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_the_guides_example_message_is_what_the_check_says(tmp_path):
+    example = re.search(r"```text\n(site_content/\S+:\d+: error: .+)\n```", GUIDE.read_text(encoding="utf-8"))[1]
+    file, line = example.split(":")[:2]
+    wrong, right = re.search(r'The link "([^"]+)".*Did you mean "([^"]+)"', example).groups()
+    shutil.copytree(ROOT / "site_content", tmp_path / "site_content")
+    lines = (tmp_path / file).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert f"]({right})" in lines[int(line) - 1]
+    lines[int(line) - 1] = lines[int(line) - 1].replace(f"]({right})", f"]({wrong})")
+    (tmp_path / file).write_text("".join(lines), encoding="utf-8")
+    config = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump({
+        "site_name": "x", "docs_dir": "site_content", "markdown_extensions": config["markdown_extensions"],
+    }), encoding="utf-8")
+    shutil.copy(ROOT / "content-style.yml", tmp_path / "content-style.yml")
+    result = run_checks("-f", str(tmp_path / "mkdocs.yml"), "--today", TODAY)
+    assert result.stdout.splitlines()[0] == example
+
+
+def test_the_guide_lists_every_page_and_its_links_work():
+    text = GUIDE.read_text(encoding="utf-8")
+    for md in sorted((ROOT / "site_content").rglob("*.md")):
+        assert f"`{md.relative_to(ROOT).as_posix()}`" in text, md
+    # Links in the guide's own text, not in its examples of Markdown.
+    text = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", text, flags=re.S))
+    for target in re.findall(r"\]\((?!https?:|#)([^)#\s]+)", text):
+        assert (ROOT / target).exists(), target
+    headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+        assert anchor in headings, anchor
