@@ -13,9 +13,10 @@ headers tested are the headers deployed.
 from __future__ import annotations
 
 import argparse
-import fnmatch
+import functools
 import mimetypes
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,12 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def header_rules(site_dir: Path, netlify_toml: Path) -> list[tuple[str, dict[str, str]]]:
-    """(path pattern, headers) from netlify.toml and the built _headers file."""
+    """(path pattern, headers) from the built _headers file, then netlify.toml.
+
+    In that order because, for the very same path and header, netlify.toml's value
+    is the one Netlify uses (see headers_for)."""
     rules: list[tuple[str, dict[str, str]]] = []
-    if netlify_toml.exists():
-        config = tomllib.loads(netlify_toml.read_text(encoding="utf-8"))
-        for rule in config.get("headers", []):
-            rules.append((rule["for"], dict(rule.get("values", {}))))
     headers_file = site_dir / "_headers"
     if headers_file.exists():
         pattern, values = None, {}
@@ -48,17 +48,44 @@ def header_rules(site_dir: Path, netlify_toml: Path) -> list[tuple[str, dict[str
                 pattern, values = line.strip(), {}
             else:
                 name, _, value = line.strip().partition(":")
-                values[name.strip()] = value.strip()
+                name, value = name.strip(), value.strip()
+                # The same header twice under one path: one header, the values joined.
+                values[name] = f"{values[name]}, {value}" if name in values else value
         if pattern:
             rules.append((pattern, values))
+    if netlify_toml.exists():
+        config = tomllib.loads(netlify_toml.read_text(encoding="utf-8"))
+        for rule in config.get("headers", []):
+            rules.append((rule["for"], dict(rule.get("values", {}))))
     return rules
 
 
+@functools.lru_cache(maxsize=512)
+def _pattern(path_pattern: str) -> re.Pattern:
+    """A Netlify path pattern: * matches anything (slashes too), :name one path segment."""
+    parts = re.split(r"(\*|:[A-Za-z_][A-Za-z0-9_]*)", path_pattern)
+    return re.compile("".join(".*" if p == "*" else "[^/]+" if p.startswith(":") else re.escape(p) for p in parts))
+
+
 def headers_for(path: str, rules) -> dict[str, str]:
-    headers: dict[str, str] = {}
+    """The headers Netlify sends for a request to ``path``, as Netlify does it:
+
+    - rules for the very same path are merged first, a later value replacing an earlier
+      one (so netlify.toml's beats _headers', which header_rules lists first);
+    - then every rule whose pattern matches the requested address applies, and a header
+      set by more than one of them is sent once, the values joined by ", ".
+
+    For Content-Security-Policy that join is a list of policies, all enforced: a rule
+    for one page can add restrictions to /*, never lift them (hooks/netlify_files.py).
+    """
+    merged: dict[str, dict[str, str]] = {}
     for pattern, values in rules:
-        if fnmatch.fnmatchcase(path, pattern):
-            headers.update(values)
+        merged.setdefault(pattern, {}).update(values)
+    headers: dict[str, str] = {}
+    for pattern, values in merged.items():
+        if _pattern(pattern).fullmatch(path):
+            for name, value in values.items():
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
 
 

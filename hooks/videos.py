@@ -23,7 +23,7 @@ Players:
 
 A problem with an entry (no title, transcript or captions, a missing file, ...)
 stops the build with a message that names the file and says how to fix it.
-The catalogue is videos/ next to mkdocs.yml, or the folder in $VIDEOS_DIR (tests).
+The catalogue is videos/ at the top of the repository, or the folder in $VIDEOS_DIR (tests).
 """
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ PROVIDERS = {
         embed="https://www.youtube-nocookie.com/embed/{id}?cc_load_policy=1&rel=0",
         watch="https://www.youtube.com/watch?v={id}",
         what_happens=(
-            "When you press the button, your browser will connect to YouTube's privacy-enhanced service "
-            "(youtube-nocookie.com) to show the video here. YouTube will be able to see your internet "
-            "address, that you came from our website and that you watched this video."
+            "When you press it, the video loads from YouTube's privacy-enhanced service (youtube-nocookie.com). "
+            "YouTube can then see your internet address, that you came from our website and that you watched "
+            "this video."
         ),
         referrer_policy="strict-origin",
     ),
@@ -85,9 +85,8 @@ PROVIDERS = {
         embed="https://player.vimeo.com/video/{id}?dnt=1&texttrack=en",
         watch="https://vimeo.com/{id}",
         what_happens=(
-            "When you press the button, your browser will connect to Vimeo (player.vimeo.com) to show the "
-            "video here. We ask Vimeo not to track you, but Vimeo will be able to see your internet address "
-            "and that you watched this video."
+            "When you press it, the video loads from Vimeo (player.vimeo.com). We ask Vimeo not to track you. "
+            "But Vimeo can still see your internet address and that you watched this video."
         ),
     ),
 }
@@ -125,7 +124,9 @@ def catalogue_dir(config) -> Path:
     configured = os.environ.get("VIDEOS_DIR")
     if configured:
         return Path(configured).resolve()
-    return Path(config.config_file_path).resolve().parent / "videos"
+    # videos/ at the top of the repository, next to hooks/ (and mkdocs.yml); found from
+    # this file, so a copy of mkdocs.yml elsewhere (as some tests make) still finds it.
+    return Path(__file__).resolve().parent.parent / "videos"
 
 
 def read_markdown(path: Path, shown: str) -> tuple[dict, str]:
@@ -355,8 +356,8 @@ def player_html(video: Video) -> str:
         f'<div class="video-embed" data-video-embed>\n'
         f'<p class="video-embed__notice" id="{video.slug}-notice">This video is on {provider.name}. '
         f'Nothing is sent to {provider.name} until you press the button. {_attr(provider.what_happens)} '
-        f'If you would rather not, read the transcript below instead. If your browser does not run our '
-        f'scripts, the button opens the video on the {provider.name} website.</p>\n'
+        f'You can read the transcript below instead. If your browser does not run our scripts, the button '
+        f'takes you to the video on the {provider.name} website.</p>\n'
         f'<a class="video-embed__start" href="{_attr(watch)}" rel="noreferrer" '
         f'data-embed-src="{_attr(embed)}" data-embed-title="{title} (video on {provider.name})" '
         f'data-embed-referrerpolicy="{provider.referrer_policy}" aria-describedby="{video.slug}-notice">'

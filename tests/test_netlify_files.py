@@ -5,6 +5,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from conftest import build_site
@@ -110,3 +111,95 @@ def test_the_signing_secret_itself_is_never_written(tmp_path):
 
 def test_a_local_build_writes_no_proxy_rule(built_site):
     assert not (built_site / "_redirects").exists()
+
+
+# ---------------------------------------------------------------- Several rules for one address
+# formsvc/localsite.py serves the tests' site with the headers Netlify would send, so it must
+# combine rules as Netlify does; hooks/netlify_files.py relies on it for a page's own CSP.
+
+def test_headers_for_combines_rules_as_netlify_does(tmp_path):
+    from formsvc.localsite import headers_for
+
+    (tmp_path / "_headers").write_text(
+        "/*\n  X-Both: from-headers-file\n  Content-Security-Policy: default-src 'self'\n"
+        "/videos/\n  Content-Security-Policy: frame-src 'self'\n"
+        "/news/:slug\n  X-One-Segment: yes\n"
+        "/*\n  X-Later: later\n"
+        "/twice\n  Link: </a.css>\n  Link: </b.css>\n", encoding="utf-8")
+    (tmp_path / "netlify.toml").write_text(
+        '[[headers]]\n  for = "/*"\n  [headers.values]\n    X-Both = "from-netlify-toml"\n', encoding="utf-8")
+    rules = header_rules(tmp_path, tmp_path / "netlify.toml")
+
+    everywhere = headers_for("/anything/at/all", rules)
+    # The same path twice: merged, and netlify.toml's value beats _headers'.
+    assert everywhere == {"X-Both": "from-netlify-toml", "Content-Security-Policy": "default-src 'self'",
+                          "X-Later": "later"}
+    # Different patterns matching one address: all apply; one header, values joined, i.e. two policies.
+    assert headers_for("/videos/", rules)["Content-Security-Policy"] == "default-src 'self', frame-src 'self'"
+    # :placeholder is one path segment; * is anything.
+    assert headers_for("/news/today", rules)["X-One-Segment"] == "yes"
+    assert "X-One-Segment" not in headers_for("/news/today/more", rules)
+    # The same header twice under one path is one header with both values.
+    assert headers_for("/twice", rules)["Link"] == "</a.css>, </b.css>"
+
+
+def post_build(site: Path) -> str:
+    hooks = netlify_hooks()
+    hooks.on_post_build(type("Config", (), {"site_dir": str(site)})())
+    return (site / "_headers").read_text(encoding="utf-8")
+
+
+def small_site(tmp_path: Path, videos_html: str) -> Path:
+    site = tmp_path / "site"
+    for rel, body in {"index.html": "<p>Home</p>", "how/index.html": "<p>How</p>",
+                      "videos/index.html": videos_html, "404.html": "<p>Not found</p>"}.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(f"<!doctype html><html><head><meta charset='utf-8'><script>var a=1;</script>"
+                                f"</head><body>{body}</body></html>", encoding="utf-8")
+    return site
+
+
+def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp_path):
+    from formsvc.localsite import headers_for
+
+    site = small_site(tmp_path, '<a href="https://www.youtube.com/watch?v=x" '
+                                'data-embed-src="https://www.youtube-nocookie.com/embed/x?rel=0&amp;a=1">Play</a>')
+    post_build(site)
+    rules = header_rules(site, tmp_path / "missing.toml")
+    frame = "frame-src 'self' https://www.youtube-nocookie.com"
+
+    def enforced(address):  # the policies a browser enforces there, header and <meta>
+        found = headers_for(address, rules)["Content-Security-Policy"].split(", ")
+        folder = address.removesuffix("index.html")
+        page = {"/": "index.html", "/how/": "how/index.html", "/videos/": "videos/index.html"}.get(folder, "404.html")
+        meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (site / page).read_text())
+        return found + ([meta.group(1)] if meta else [])
+
+    def frame_allowed(address):
+        return all("youtube-nocookie" in (re.search(r"frame-src[^;]*", p) or re.search(r"default-src[^;]*", p)).group(0)
+                   for p in enforced(address))
+
+    assert frame_allowed("/videos/") and frame_allowed("/videos/index.html")
+    for address in ["/", "/index.html", "/how/", "/how/index.html", "/404.html", "/no-such-page/"]:
+        assert not frame_allowed(address), address
+    # Every policy still carries the script hashes, and the page's own rule is exactly the site policy plus frame-src.
+    hooks = netlify_hooks()
+    strict = hooks.content_security_policy({hooks.script_hash("var a=1;")})
+    assert strict in headers_for("/how/", rules)["Content-Security-Policy"].split(", ")
+    assert hooks.content_security_policy({hooks.script_hash("var a=1;")}, {"https://www.youtube-nocookie.com"}) == (
+        strict.replace("connect-src 'self'; ", f"connect-src 'self'; {frame}; "))
+
+
+def test_a_player_address_must_be_https(tmp_path):
+    from mkdocs.exceptions import PluginError
+
+    site = small_site(tmp_path, '<a data-embed-src="http://player.example/embed/1">Play</a>')
+    with pytest.raises(PluginError, match="videos/index.html: a player may only be loaded from an https://"):
+        post_build(site)
+
+
+def test_without_players_the_headers_file_is_one_rule(tmp_path):
+    text = post_build(small_site(tmp_path, "<p>No players</p>"))
+    assert [line for line in text.splitlines() if not line.startswith((" ", "#"))] == ["/*"]
+    assert "frame-src" not in text
+    assert "http-equiv" not in (tmp_path / "site" / "404.html").read_text()

@@ -210,6 +210,7 @@ def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path):
     config = config.replace("docs_dir: site_content", f"docs_dir: {docs}")
     config = config.replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
     config = config.replace("- hooks/", f"- {ROOT}/hooks/")
+    config = config.replace("\n  - videos\n", f"\n  - {ROOT / 'videos'}\n")  # watch: the video catalogue
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
 
     result = subprocess.run(
