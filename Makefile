@@ -9,7 +9,7 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test build check setup system-packages clean
+.PHONY: run test bench build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,12 @@ run: build
 
 test: setup system-packages
 	$(PY) -m pytest
+
+# Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
+# gunicorn vs a static file, with a healthy and a silent SMTP server. README "Reliability".
+bench: setup system-packages
+	$(PY) bench/deliver.py
+	$(PY) bench/submit.py
 
 clean:
 	rm -rf site var test-artifacts .pytest_cache

@@ -222,20 +222,33 @@ class Outbox:
         self._drop()
 
     @contextmanager
-    def _write(self):
-        """A write transaction: all of it is committed, or none of it."""
+    def _write(self, synced: bool = True):
+        """A write transaction: all of it is committed, or none of it.
+
+        ``synced`` (the default): the commit is on the disk when this returns. The
+        worker's bookkeeping (claim, delivered, failed) passes False: its commit
+        survives the process being killed (it is in the WAL file), but after a power
+        cut it may be undone, and the enquiry is then sent again with the same
+        Message-ID, which delivery allows anyway. That saves a disk flush per message.
+        """
         with self._connect() as conn:
-            # IMMEDIATE takes the write lock now (waiting up to busy_timeout), so
-            # the reads inside see exactly what we then change: no two claimers
-            # get the same row, no two adds the same submission_id.
-            conn.execute("BEGIN IMMEDIATE")
+            if not synced:
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                # IMMEDIATE takes the write lock now (waiting up to busy_timeout), so
+                # the reads inside see exactly what we then change: no two claimers
+                # get the same row, no two adds the same submission_id.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                if not synced:
+                    conn.execute("PRAGMA synchronous=FULL")
 
     # -- the web half --------------------------------------------------------------
 
@@ -287,7 +300,7 @@ class Outbox:
         the worker dies, it comes back then, with the same Message-ID.
         """
         now = time.time() if now is None else now
-        with self._write() as conn:
+        with self._write(synced=False) as conn:
             rows = conn.execute(
                 f"SELECT * FROM enquiries WHERE {WAITING} AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until <= ?) AND answers IS NOT NULL"
@@ -313,7 +326,7 @@ class Outbox:
 
     def release(self, ids: list[int]) -> None:
         """Give back claimed enquiries that were not tried (the worker is stopping)."""
-        with self._write() as conn:
+        with self._write(synced=False) as conn:
             conn.executemany(
                 "UPDATE enquiries SET lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
                 [(i,) for i in ids],
@@ -321,7 +334,7 @@ class Outbox:
 
     def mark_delivered(self, id: int) -> None:
         """Record delivery and delete the answers: the hub's inbox has them now."""
-        with self._write() as conn:
+        with self._write(synced=False) as conn:
             conn.execute(
                 "UPDATE enquiries SET delivered_at = ?, answers = NULL, lease_until = NULL,"
                 " failed_at = NULL, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL",
@@ -330,7 +343,7 @@ class Outbox:
 
     def mark_transient_failure(self, id: int, error: str, next_attempt_at: float) -> None:
         """Try again at ``next_attempt_at``. ``error`` is a short description, never content."""
-        with self._write() as conn:
+        with self._write(synced=False) as conn:
             # "delivered_at IS NULL": a slower twin of this attempt may have
             # delivered it meanwhile; delivered wins.
             conn.execute(
@@ -341,7 +354,7 @@ class Outbox:
 
     def mark_permanent_failure(self, id: int, error: str) -> None:
         """Stop trying; keep it (answers included) for an operator to look at and retry."""
-        with self._write() as conn:
+        with self._write(synced=False) as conn:
             conn.execute(
                 "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, failed_at = ?,"
                 " lease_until = NULL WHERE id = ? AND delivered_at IS NULL",

@@ -1,0 +1,122 @@
+"""How fast the delivery worker drains a backlog, against plain smtplib.
+
+    .venv/bin/python bench/deliver.py            # or: make bench
+
+Queues 1,000 enquiries in an outbox (production settings), starts a local SMTP
+server (aiosmtpd, in a process of its own so it never competes with the sender for
+Python's GIL), then:
+
+1. baseline: plain ``smtplib`` sends the very same 1,000 messages (built beforehand)
+   over one connection, nothing else;
+2. the worker: ``formsvc.worker.run(app, once=True)``, the loop behind
+   ``flask --app formsvc deliver --once``, drains the outbox: claim, build each
+   message, send, mark delivered (answers deleted, committed), checkpoint.
+
+Each round uses a fresh outbox; rounds alternate which of the two goes first, and the
+medians are printed: messages per second for both and the ratio (goal: the worker at
+least half the raw rate). The SMTP server's count must match: every enquiry delivered
+once.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import shutil
+import smtplib
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import SMTPSink, answers  # noqa: E402
+
+MAIL_FROM = "enquiries@rj.example"
+HUB = "hub@hub.example"
+
+
+def one_round(n: int, port: int, tmp: Path, worker_first: bool) -> dict:
+    """Fresh outbox with ``n`` enquiries; time the raw baseline and the worker on the same messages."""
+    from formsvc import create_app
+    from formsvc.mailer import build_message
+    from formsvc.outbox import get_outbox
+    from formsvc.worker import run
+
+    app = create_app({
+        "ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATA_DIR": str(tmp),
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
+        "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB,
+    })
+    outbox = get_outbox(app)
+    for i in range(n):
+        outbox.add(answers(i), submission_id=f"bench-{i:06d}-{secrets.token_hex(4)}")
+    # The same messages, built beforehand, for the baseline (then given back).
+    batch = outbox.claim(limit=n)
+    messages = [build_message(e, mail_from=MAIL_FROM, hub_inbox=HUB) for e in batch]
+    outbox.release([e.id for e in batch])
+
+    def raw() -> float:
+        start = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            for msg in messages:
+                smtp.send_message(msg)
+        return time.perf_counter() - start
+
+    def worker() -> tuple[float, dict]:
+        start = time.perf_counter()
+        totals = run(app, once=True, interval=0)
+        return time.perf_counter() - start, totals
+
+    if worker_first:
+        (worker_seconds, totals), raw_seconds = worker(), raw()
+    else:
+        raw_seconds, (worker_seconds, totals) = raw(), worker()
+    outbox.close()
+    return {"raw": n / raw_seconds, "worker": n / worker_seconds, "totals": totals, "stats": outbox.stats()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds (raw and worker alternate which goes first); medians are reported")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-"))
+    # As `flask deliver` runs: INFO logging (one line per message), here to a file.
+    logging.basicConfig(level=logging.INFO, filename=tmp / "worker.log",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sink = SMTPSink()
+    rounds = []
+    try:
+        for r in range(args.rounds):
+            rounds.append(one_round(args.messages, sink.port, tmp / f"round{r}", worker_first=r % 2 == 1))
+        received = sink.count()
+    finally:
+        sink.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    raw_rate = statistics.median(r["raw"] for r in rounds)
+    worker_rate = statistics.median(r["worker"] for r in rounds)
+    ratio = statistics.median(r["worker"] / r["raw"] for r in rounds)
+    print(f"deliver benchmark: {args.messages} enquiries x {args.rounds} rounds, local aiosmtpd on 127.0.0.1 "
+          f"(own process), {os.cpu_count()} CPUs; medians")
+    print(f"plain smtplib, one connection, messages built beforehand: {raw_rate:8.1f} messages/s")
+    print(f"worker (claim, build, send, mark delivered, checkpoint):  {worker_rate:8.1f} messages/s")
+    print(f"worker / raw: {ratio:.2f}  (goal >= 0.5; per round: "
+          + ", ".join(f"{r['worker'] / r['raw']:.2f}" for r in rounds) + ")")
+    delivered = sum(r["totals"]["delivered"] for r in rounds)
+    in_outboxes = sum(r["stats"]["delivered"] for r in rounds)
+    print(f"checks: the server received {received} (= 2 x {args.rounds} x {args.messages} expected); the worker "
+          f"delivered {delivered}, outboxes say {in_outboxes} delivered, "
+          f"{sum(r['stats']['backlog'] for r in rounds)} left")
+    expected = args.rounds * args.messages
+    return 0 if received == 2 * expected and delivered == in_outboxes == expected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
