@@ -286,7 +286,8 @@ def read_video(path: Path, folder: Path) -> Video:
         source=shown, slug=re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "video",
         title=title, summary=summary, seconds=seconds, transcript=body, captions=captions, video=video,
         provider=provider, provider_id=provider_id, poster=poster, order=float(order),
-        files=[p for p in (video, captions, poster) if p],
+        # A provider's video shows its own captions; ours are then only the check that they exist.
+        files=[p for p in (video, captions if video else None, poster) if p],
     )
 
 
@@ -398,7 +399,11 @@ def on_files(files: Files, config) -> Files:
     if files.get_file_from_path(PAGE) is not None:
         raise PluginError(f"{config.docs_dir}/{PAGE} would hide the Videos page made from the videos folder. "
                           "Remove it: the Videos page is written in videos/index.md.")
-    files.append(File.generated(config, PAGE, content=page_markdown(meta, intro, videos)))
+    page = File.generated(config, PAGE, content=page_markdown(meta, intro, videos))
+    if not os.environ.get("VIDEOS_DIR"):
+        # "Edit this page" opens videos/index.md (edit_uri points into docs_dir; urljoin resolves the ..).
+        page.edit_uri = os.path.relpath(folder / INDEX, Path(config.docs_dir).resolve()).replace(os.sep, "/")
+    files.append(page)
     for video in videos:
         for path in video.files:
             uri = f"{MEDIA}/{path.name}"
