@@ -620,9 +620,10 @@ def sentences(page: Page) -> list[Sentence]:
             units.append(current)
         current = []
 
+    heading_lines = {line for line, _, _ in page.headings()}
     for number, text in page.body():
         stripped = text.strip()
-        if (not stripped or ATX_HEADING.match(text) or SETEXT_UNDERLINE.match(text) or TABLE_ROW.match(text)
+        if (not stripped or number in heading_lines or ATX_HEADING.match(text) or SETEXT_UNDERLINE.match(text) or TABLE_ROW.match(text)
                 or ADMONITION.match(text) or THEMATIC_BREAK.match(text) or REFERENCE_DEFINITION.match(text)
                 or HTML_HEADING.search(text)):
             close()
