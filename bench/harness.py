@@ -142,6 +142,15 @@ class Process:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def _no_control_socket() -> list[str]:
+    """Gunicorn 27 opens a control socket at one fixed path in $HOME: several servers at
+    once (tests, benchmarks) would take it from each other. We do not use it."""
+    import gunicorn
+
+    major = int(gunicorn.__version__.split(".")[0])
+    return ["--no-control-socket"] if major >= 27 else []
+
+
 class Gunicorn(Process):
     """``gunicorn --workers N --bind 127.0.0.1:PORT 'formsvc:create_app()'`` as in the README."""
 
@@ -152,7 +161,7 @@ class Gunicorn(Process):
         args = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
                 # The worker's pid on each request: lets the tests see which process answered.
                 "--access-logfile", "-", "--access-logformat", 'pid=%(p)s "%(r)s" %(s)s',
-                "--graceful-timeout", "5", *extra, "formsvc:create_app()"]
+                "--graceful-timeout", "5", *_no_control_socket(), *extra, "formsvc:create_app()"]
         super().__init__(args, env, log, preexec_fn)
 
     def start(self, timeout: float = 30):
@@ -165,14 +174,14 @@ class Gunicorn(Process):
             raise RuntimeError("gunicorn exited:\n" + self.output()[-3000:])
         if len(self.worker_pids()) < self.workers:
             return False
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             conn.request("GET", "/healthz")
-            ok = conn.getresponse().status in (200, 503)
-            conn.close()
-            return ok
-        except OSError:
+            return conn.getresponse().status in (200, 503)
+        except (OSError, http.client.HTTPException):
             return False
+        finally:
+            conn.close()
 
     def worker_pids(self) -> list[int]:
         try:

@@ -103,3 +103,10 @@ def load(app, overrides: dict | None = None) -> None:
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
     cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
+        # redis-py waits for ever by default: a Redis that is up but not answering would
+        # hold every post (and then gunicorn kills the worker). Give up quickly instead;
+        # the in-memory fallback takes over (tests/test_faults.py).
+        options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        options.update(cfg.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = options

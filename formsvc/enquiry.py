@@ -65,6 +65,7 @@ NOTICE_UNAVAILABLE = {
     "title": "Sorry, we could not take your enquiry",
     "body": [
         "Nothing has been sent. Please try again in a few minutes.",
+        "If you need to speak to the police now, call 101, or 999 in an emergency.",
         "Your answers are below.",
     ],
 }

@@ -243,6 +243,13 @@ def _describe_reply(code: int, text: bytes | str | None) -> str:
     return f"SMTP {code}" + (f" {enhanced.group(1)}" if enhanced else "")
 
 
+def _error_name(exc: BaseException) -> str:
+    """The exception's type name; smtplib reports a timed-out read as a disconnect, so name the timeout."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+        return "TimeoutError"
+    return type(exc).__name__
+
+
 def _classify(code: int, text) -> DeliveryError:
     error = PermanentDeliveryError if 500 <= code < 600 else TransientDeliveryError
     return error(_describe_reply(code, text))
@@ -284,7 +291,7 @@ class SMTPTransport(Transport):
             raise ConnectError("connect: " + _describe_reply(exc.smtp_code, exc.smtp_error)) from None
         except (smtplib.SMTPException, OSError) as exc:  # OSError covers refused, timeout, TLS
             self._quietly_close(smtp)
-            raise ConnectError(type(exc).__name__) from None
+            raise ConnectError(_error_name(exc)) from None
         self._smtp, self._used = smtp, False
 
     def send(self, msg: EmailMessage) -> None:
@@ -305,7 +312,7 @@ class SMTPTransport(Transport):
         except (smtplib.SMTPException, OSError) as exc:  # disconnected, timeout, reset
             self._quietly_close(self._smtp)
             self._smtp = None
-            raise TransientDeliveryError(type(exc).__name__) from None
+            raise TransientDeliveryError(_error_name(exc)) from None
         if refused:
             # Only some recipients refused: sendmail returns them instead of raising.
             raise self._refused(refused)
