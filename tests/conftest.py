@@ -125,6 +125,64 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
 
 
+# ---------------------------------------------------------------- Site and form on one origin; accessibility
+# As Netlify serves them: the built site with its headers, and /enquiry/* from the form
+# service. Used by the form's browser tests (test_enquiry.py) and test_accessibility.py.
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def site_pages(site_dir: Path) -> list[str]:
+    """Every page of a built site as the address a reader asks for ("/", "/how-it-works/"),
+    found by walking the build's HTML files rather than a list kept by hand. 404.html and
+    formsvc-shell.html are frames for other addresses (any missing page, the form), not pages."""
+    pages = []
+    for path in sorted(Path(site_dir).rglob("*.html")):
+        rel = path.relative_to(site_dir).as_posix()
+        if rel in {"404.html", "formsvc-shell.html"}:
+            continue
+        if path.name == "index.html":
+            parent = path.parent.relative_to(site_dir).as_posix()
+            pages.append("/" if parent == "." else f"/{parent}/")
+        else:
+            pages.append(f"/{rel}")
+    return pages
+
+
+def axe_violations(page) -> str:
+    """axe-core's report of WCAG 2.0/2.1/2.2 A and AA violations on the page as it is now; "" if none."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return "" if results.violations_count == 0 else results.generate_report()
+
+
+@pytest.fixture
+def make_form_site(built_site, make_form_app):
+    """``make_form_site(**config)``: the built site and a form app made with ``config`` (for example
+    RATELIMIT_POST="1 per minute") on one origin over real HTTP. The server has ``url`` and ``app``."""
+    from formsvc.localsite import OneOrigin, StaticSite
+
+    servers = []
+
+    def make(**config):
+        app = make_form_app(SITE_DIR=str(built_site), **config)
+        server = ServerThread(OneOrigin(StaticSite(built_site), app))
+        server.app = app
+        servers.append(server.__enter__())
+        return server
+
+    yield make
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def form_site(make_form_site):
+    """The built site and the form on one origin over real HTTP, as Netlify serves them."""
+    return make_form_site()
+
+
 # ---------------------------------------------------------------- Delivery: outbox, mailer, worker, health
 # A real SMTP server over TCP (aiosmtpd), real SQLite files in tmp_path.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import FormBrowser, ServerThread, valid_answers
+from conftest import FormBrowser, ServerThread, axe_violations, valid_answers
 from formsvc.outbox import REFERENCE_RE, get_outbox
 
 TITLE = "Ask about restorative justice - Meet your offender"
@@ -653,25 +653,6 @@ def test_form_pages_in_the_site_shell(built_site, make_form_app, neutral_site):
     assert form_browser.title == "Page not found - Meet your offender"
     assert pages[1].status_code == 200 and BeautifulSoup(pages[1].data, "html.parser").title.get_text().startswith("Error: ")
     assert pages[2].status_code == 200
-
-
-@pytest.fixture
-def form_site(built_site, make_form_app):
-    """The built site and the form on one origin over real HTTP, as Netlify serves them."""
-    from formsvc.localsite import OneOrigin, StaticSite
-
-    app = make_form_app(SITE_DIR=str(built_site))
-    with ServerThread(OneOrigin(StaticSite(built_site), app)) as server:
-        server.app = app
-        yield server
-
-
-def axe_violations(page) -> str:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
-    return "" if results.violations_count == 0 else results.generate_report()
 
 
 @pytest.mark.browser

@@ -99,3 +99,31 @@ def test_a_reader_finds_the_form_sends_an_enquiry_and_it_lands_in_the_maildir(pa
     page.wait_for_url(neutral_site.url)
     assert not any(c["name"] == "formsvc_session" for c in page.context.cookies(url + "/enquiry/"))
     expect(page.locator("h1")).to_have_text("Weather")
+
+
+def test_static_site_compresses_text_like_netlify(built_site):
+    """Text goes out gzipped to browsers that accept it, so the browser tests and the
+    Lighthouse benchmark measure what readers really download; images do not."""
+    import gzip
+
+    from werkzeug.test import Client
+
+    from formsvc.localsite import StaticSite
+
+    client = Client(StaticSite(built_site))
+    css = (built_site / "stylesheets" / "site.css").read_bytes()
+    zipped = client.get("/stylesheets/site.css", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert gzip.decompress(zipped.data) == css
+    assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(css)
+    assert zipped.headers["Content-Security-Policy"]  # Netlify's headers still apply
+
+    plain = client.get("/stylesheets/site.css")
+    assert "Content-Encoding" not in plain.headers and plain.data == css
+    page = client.get("/no-such-page/", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 404 and b"Page not found" in gzip.decompress(page.data)
+
+    png = next(built_site.rglob("*.png"))
+    image = client.get("/" + png.relative_to(built_site).as_posix(), headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in image.headers and image.data == png.read_bytes()

@@ -6,19 +6,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import site_pages
+
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def content_pages(built_site: Path) -> list[str]:
-    pages = []
-    for path in sorted(built_site.rglob("index.html")):
-        rel = path.parent.relative_to(built_site).as_posix()
-        if rel.startswith("search"):
-            continue
-        pages.append("/" if rel == "." else f"/{rel}/")
-    return pages
 
 
 def wait_for_exit(page: Page, neutral_site):
@@ -189,7 +181,7 @@ def test_every_page_loads_nothing_from_elsewhere_and_breaks_no_csp(browser, buil
     page.on("request", lambda r: None if r.url.startswith(site_server.url) else foreign.append(r.url))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    for path in content_pages(built_site) + ["/no-such-page/", "/formsvc-shell.html"]:
+    for path in site_pages(built_site) + ["/no-such-page/", "/formsvc-shell.html"]:
         response = page.goto(site_server.url + path)
         assert response.headers.get("content-security-policy"), path
         page.wait_for_load_state("networkidle")

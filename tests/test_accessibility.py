@@ -1,0 +1,522 @@
+"""Every page and every state of the enquiry journey, in a real Chromium (issue #4).
+
+The pages are found from the build itself (conftest.site_pages walks the built HTML),
+so a new page is checked without anyone adding it here. The enquiry journey's states
+are made the way a reader makes them: an empty form, a form with errors, the
+confirmation, the site's and the service's 404 pages, too many messages (429) and a
+form left open until its security token expired (400).
+
+Each page and state is checked for:
+- axe-core, WCAG 2.0/2.1/2.2 A and AA rules: no violations, at desktop and phone widths;
+- reflow at 320 CSS px, and text at 200% there: nothing scrolls sideways, no text is
+  cut off, the exit button is on screen without scrolling;
+- keyboard: the first Tab reaches "Exit this page"; Tab reaches every control, each
+  with a visible focus indicator that is not hidden behind anything;
+- print: no exit button, no menus, header or footer; the page's own content prints.
+Separate tests cover the menu by keyboard and without JavaScript, and the form sent
+with the keyboard alone. Screenshots of every page and state at phone and desktop
+widths are left in test-artifacts/screenshots/ for a person to look at.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import ARTIFACTS, axe_violations, site_pages, valid_answers
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    # No animations: each check sees the page as it ends up, not half-way through a
+    # transition (Material drops its transitions for readers who ask for less motion).
+    return {**browser_context_args, "reduced_motion": "reduce"}
+
+PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+# ---------------------------------------------------------------- the pages and states
+
+
+def fill_in(page: Page, answers: dict[str, str]) -> None:
+    """Answer the enquiry form's questions as given (a pointer is fine here: these
+    tests are about the pages that come back; the keyboard has its own test)."""
+    for name in ("name", "email", "phone", "call_times", "crime_reference", "message"):
+        page.locator(f"#{name}").fill(answers.get(name, ""))
+    for name in ("contact_method", "leave_message", "say_who_we_are", "relationship"):
+        value = answers.get(name)
+        if value:
+            page.locator(f"input[name={name}][value={value}]").check()
+
+
+def send(page: Page, expected_status: int) -> None:
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator("form.fs-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert posted.value.status == expected_status, f"posting the form answered {posted.value.status}"
+
+
+class Journey:
+    """Puts one browser page in each state in turn: ``for name in journey.states(page)``.
+
+    ``autofocus`` lists the states whose page moves focus itself when it loads (the
+    form's error summary and notices, as GOV.UK does), so their first Tab does not
+    start at the top."""
+
+    autofocus = {"enquiry-errors", "enquiry-429", "enquiry-csrf-expired"}
+
+    def __init__(self, built_site: Path, make_form_site, clock):
+        self.pages = site_pages(built_site)
+        self.make_form_site = make_form_site
+        self.clock = clock
+        self.site = make_form_site()
+
+    def states(self, page: Page) -> Iterator[str]:
+        url = self.site.url
+        for path in self.pages:
+            assert page.goto(url + path).status == 200, path
+            yield "page-" + (path.strip("/").replace("/", "-").removesuffix(".html") or "home")
+
+        assert page.goto(url + "/no-such-page/").status == 404
+        yield "site-404"
+
+        assert page.goto(url + "/enquiry/").status == 200
+        yield "enquiry-form"
+
+        fill_in(page, valid_answers(contact_method="email", email="not an email", message=""))
+        send(page, 200)
+        expect(page.locator(".fs-error-summary")).to_be_visible()
+        yield "enquiry-errors"
+
+        fill_in(page, valid_answers())
+        send(page, 303)
+        expect(page).to_have_url(re.compile(r"/enquiry/sent$"))
+        yield "enquiry-sent"
+
+        assert page.goto(url + "/enquiry/no-such-page").status == 404
+        yield "enquiry-404"
+
+        limited = self.make_form_site(RATELIMIT_POST="1 per minute")
+        page.goto(limited.url + "/enquiry/")
+        fill_in(page, valid_answers())
+        send(page, 303)
+        page.goto(limited.url + "/enquiry/")
+        fill_in(page, valid_answers(message="A second message in a minute"))
+        send(page, 429)
+        expect(page.locator(".fs-notice")).to_contain_text("You have sent a lot of messages")
+        yield "enquiry-429"
+
+        expiring = self.make_form_site(WTF_CSRF_TIME_LIMIT=600)
+        page.goto(expiring.url + "/enquiry/")
+        fill_in(page, valid_answers())
+        self.clock.advance(601)  # the form left open past its token's time limit
+        send(page, 400)
+        expect(page.locator(".fs-notice")).to_contain_text("This page timed out")
+        yield "enquiry-csrf-expired"
+
+
+@pytest.fixture
+def journey(built_site, make_form_site, clock) -> Journey:
+    return Journey(built_site, make_form_site, clock)
+
+
+# ---------------------------------------------------------------- axe, and screenshots
+
+
+def test_axe_finds_nothing_on_any_page_or_state_at_desktop_and_phone_widths(page: Page, journey):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    reports, seen = [], []
+    for state in journey.states(page):
+        seen.append(state)
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(50)  # Material's layout settles after a resize
+            report = axe_violations(page)
+            if report:
+                reports.append(f"{state} at {name} width:\n{report}")
+            page.screenshot(path=str(SCREENSHOTS / f"{state}-{name}.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+    assert len(seen) == len(journey.pages) + 7
+    assert not reports, "\n\n".join(reports)
+
+
+def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey):
+    site = journey.site.url
+    page.set_viewport_size(PHONE)
+    page.goto(site + "/how-it-works/")
+    page.locator("label.md-header__button[for='__drawer']").click()
+    expect(page.locator(".md-sidebar--primary")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "menu-open-phone.png"))
+    report = axe_violations(page)
+    assert not report, report
+
+    page.set_viewport_size(DESKTOP)
+    page.goto(site + "/")
+    page.locator(".md-search__input").press_sequentially("letters", delay=50)
+    expect(page.locator(".md-search-result__item").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "search-open-desktop.png"))
+    report = axe_violations(page)
+    assert not report, report
+
+
+# ---------------------------------------------------------------- 320 px, and text at 200%
+
+# What a reader would lose: the page scrolling sideways, text cut off by its box, or
+# text outside the screen. Tables may scroll inside their own box (WCAG 1.4.10 allows
+# it for two-dimensional content); visually hidden text (1px) is meant for screen readers.
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width) {
+    problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px wide on a ${width}px screen`);
+  }
+  const scrollsItself = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const name = (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!el.checkVisibility({visibilityProperty: true}) || !el.textContent.trim()) continue;
+    if (el.closest('[aria-hidden=true]')) continue;  // hidden from everyone on purpose (the form's honeypot)
+    const box = el.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1) continue;
+    const style = getComputedStyle(el);
+    if (['hidden', 'clip'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`text cut off: ${name(el)} needs ${el.scrollWidth}px, has ${el.clientWidth}px`);
+    } else if (el.children.length === 0 && (box.right > width + 1 || box.left < -1) && !scrollsItself(el)) {
+      problems.push(`text off the screen: ${name(el)} from ${Math.round(box.left)}px to ${Math.round(box.right)}px`);
+    }
+  }
+  return problems;
+}"""
+
+# The exit button is wholly on screen and nothing covers it: at the top, and after
+# scrolling to the end (it stays put).
+EXIT_BUTTON_PROBLEMS = """() => {
+  const problems = [];
+  const button = document.querySelector('.qe-button');
+  for (const where of ['top', 'end']) {
+    window.scrollTo(0, where === 'top' ? 0 : document.documentElement.scrollHeight);
+    const box = button.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > document.documentElement.clientWidth
+        || !button.contains(hit)) {
+      problems.push(`the exit button is not wholly on screen at the ${where} of the page`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return problems;
+}"""
+
+# Text at 200%: the reader's own text size doubled, as Chrome's font-size setting or
+# Firefox's "Zoom text only" do, on top of the 320px screen. Page zoom at 200% on a
+# 640px-wide window is the same layout as the 320px check itself (320 CSS px), so the
+# harder case is text-only zoom, where the page does not get narrower but every word
+# gets twice as big: Material sizes everything in rem, so doubling the root font size
+# doubles every text size, exactly as that setting does. (Set through the CSSOM, which
+# the Content-Security-Policy allows; a style attribute would be blocked.)
+TEXT_200 = """() => {
+  const root = document.documentElement;
+  root.style.fontSize = (parseFloat(getComputedStyle(root).fontSize) * 2) + 'px';
+}"""
+
+
+def test_at_320px_and_with_text_at_200_percent_nothing_is_lost(page: Page, journey):
+    page.set_viewport_size(PHONE)
+    problems = []
+    for state in journey.states(page):
+        for size in ("100%", "200%"):
+            if size == "200%":
+                page.evaluate(TEXT_200)
+                page.wait_for_timeout(50)
+            found = page.evaluate(LAYOUT_PROBLEMS) + page.evaluate(EXIT_BUTTON_PROBLEMS)
+            problems += [f"{state} (text {size}): {problem}" for problem in found]
+        page.screenshot(path=str(SCREENSHOTS / f"{state}-phone-text-200.png"))
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- keyboard
+
+# Before any Tab: what must be reachable, and how each looks without focus.
+# Reachable: every visible link, button and form control, and every label drawn as a
+# button (cursor: pointer) that works a checkbox, as Material's menu and search do:
+# its checkbox must take focus instead. Radios count once per group (arrow keys move
+# inside a group). tabindex="-1" is left out on purpose (the honeypot, focus targets).
+KEYBOARD_START = """() => {
+  const rendered = (el) => {
+    const box = el.getBoundingClientRect();
+    return el.checkVisibility({visibilityProperty: true}) && box.width > 0 && box.height > 0;
+  };
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')} "${(el.getAttribute('aria-label') || el.textContent || el.value || '').trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
+  const PROPS = ['outlineStyle', 'outlineWidth', 'outlineColor', 'boxShadow', 'backgroundColor',
+                 'borderTopColor', 'borderBottomColor', 'borderBottomWidth'];
+  // How focus can show: on the control, its ::before/::after, or its labels (GOV.UK
+  // radios draw the ring on the label's ::before; our toggles on the header button).
+  const parts = (el) => [el, ...(el.labels ? [...el.labels] : [])];
+  const look = (el) => parts(el).map((p) => [null, '::before', '::after'].map((pseudo) => {
+    const style = getComputedStyle(p, pseudo);
+    return PROPS.map((k) => style[k]).join(' ');
+  }).join(';')).join('|');
+  const controls = [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], [contenteditable]')]
+    .filter((el) => !el.disabled && el.tabIndex >= 0 && !el.closest('[inert], [aria-hidden=true]') && rendered(el));
+  const toggles = [...document.querySelectorAll('label[for]')].filter((label) => {
+    const style = getComputedStyle(label);
+    return label.control && label.control.type === 'checkbox' && rendered(label)
+      && style.cursor === 'pointer' && style.pointerEvents !== 'none';
+  });
+  const must = [];
+  const groups = new Set();
+  for (const el of controls) {
+    if (el.type === 'radio') {
+      if (groups.has(el.name)) continue;
+      groups.add(el.name);
+    }
+    must.push(el);
+  }
+  for (const label of toggles) {
+    if (!must.includes(label.control)) must.push(label.control);
+  }
+  window.__keyboard = {must, name, look, rendered, before: new Map(controls.map((el) => [el, look(el)])), reached: new Set()};
+  return must.length;
+}"""
+
+# After each Tab: what has focus, whether it looks different from before, and whether
+# the reader can see it (WCAG 2.4.7, 2.4.11): some of it on screen and not covered.
+# A visually hidden control (a 1px toggle) shows its focus on its labels.
+KEYBOARD_STEP = """async () => {
+  // Let the page's own scroll handlers run first (Material sizes its sidebars on scroll).
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const k = window.__keyboard;
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  k.reached.add(el);
+  if (el.type === 'radio') for (const r of document.getElementsByName(el.name)) k.reached.add(r);
+  const box = el.getBoundingClientRect();
+  let shown = [el];
+  if (box.width <= 1 || box.height <= 1) shown = [...(el.labels || [])].filter((l) => k.rendered(l) && l.getBoundingClientRect().width > 1);
+  const labels = [...(el.labels || [])];
+  let cover = 'nothing: it is off the screen';
+  // Each box of it (a link that wraps has one per line).
+  const seen = shown.flatMap((part) => [...part.getClientRects()]).some((r) => {
+    for (const [fx, fy] of [[0.5, 0.5], [0.15, 0.5], [0.85, 0.5], [0.5, 0.15], [0.5, 0.85]]) {
+      const x = r.left + r.width * fx, y = r.top + r.height * fy;
+      if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+      const hit = document.elementFromPoint(x, y);
+      if (hit && (el.contains(hit) || hit === el || labels.some((l) => l.contains(hit)))) return true;
+      if (hit) cover = k.name(hit);
+    }
+    return false;
+  });
+  const before = k.before.get(el);
+  return {name: k.name(el), key: k.must.indexOf(el), changed: before === undefined ? null : before !== k.look(el),
+          seen, cover, top: Math.round(el.getBoundingClientRect().top)};
+}"""
+
+KEYBOARD_MISSED = """() => {
+  const k = window.__keyboard;
+  return k.must.filter((el) => !k.reached.has(el)).map(k.name);
+}"""
+
+
+def keyboard_problems(page: Page, first_tab_to_exit: bool) -> list[str]:
+    problems = []
+    count = page.evaluate(KEYBOARD_START)
+    seen_first = None
+    for step in range(count + 30):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(KEYBOARD_STEP)
+        if step == 0 and first_tab_to_exit and page.evaluate("!document.activeElement.matches('.qe-skip')"):
+            problems.append(f"the first Tab reached {focused and focused['name']}, not the exit link")
+        if focused is None:
+            continue  # past the last control: the next Tab starts again at the top
+        if focused["name"] == seen_first:
+            break
+        seen_first = seen_first or focused["name"]
+        if focused["changed"] is False:
+            problems.append(f"no visible focus indicator on {focused['name']}")
+        if not focused["seen"]:
+            problems.append(f"focus on {focused['name']} (at y={focused['top']}) is hidden by {focused['cover']}")
+    else:
+        problems.append("Tab never came back round to the start")
+    problems += [f"Tab never reaches {name}" for name in page.evaluate(KEYBOARD_MISSED)]
+    return problems
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_tab_reaches_everything_with_a_visible_focus_indicator(page: Page, journey, viewport):
+    page.set_viewport_size(viewport)
+    problems = []
+    for state in journey.states(page):
+        problems += [f"{state}: {p}" for p in keyboard_problems(page, state not in Journey.autofocus)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_menu_and_its_sections_work_by_keyboard_on_a_phone(browser, journey, javascript):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    site = journey.site.url
+    try:
+        page.goto(site + "/how-it-works/")
+        menu = page.locator("#__drawer")
+        drawer = page.locator(".md-sidebar--primary")
+        expect(drawer).to_be_hidden()
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        expect(menu).to_be_focused()
+        expect(menu).to_have_accessible_name("Menu")
+        page.keyboard.press("Space")
+        expect(drawer).to_be_visible()
+        link = drawer.get_by_role("link", name="Indirect meetings")
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim() === 'Indirect meetings'"):
+                break
+        expect(link).to_be_focused()
+        expect(link).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(site + "/indirect-meetings/")
+        expect(page.locator("h1")).to_have_text("Indirect meetings")
+
+        # A section of the menu opens as a panel, also with Space.
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+        section = page.locator("input.md-nav__toggle[aria-labelledby]").first
+        expect(section).to_have_accessible_name("About this site")
+        for _ in range(15):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement === document.querySelector('#__drawer ~ * input.md-nav__toggle[aria-labelledby]')"):
+                break
+        expect(section).to_be_focused()
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+        privacy = drawer.get_by_role("link", name="Privacy notice")
+        expect(privacy).to_be_focused()
+        expect(privacy).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(site + "/privacy/")
+    finally:
+        context.close()
+
+
+def test_focus_stays_in_sight_when_tabbing_backwards(page: Page, journey):
+    """Shift+Tab scrolls up; nothing may end up under the sticky exit bar and header."""
+    page.set_viewport_size(PHONE)
+    page.goto(journey.site.url + "/how-it-works/")
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.evaluate(KEYBOARD_START)
+    problems = []
+    for _ in range(40):
+        page.keyboard.press("Shift+Tab")
+        focused = page.evaluate(KEYBOARD_STEP)
+        if focused is None or "qe-skip" in focused["name"]:
+            break
+        if not focused["seen"]:
+            problems.append(f"{focused['name']} (at y={focused['top']}) is hidden by {focused['cover']}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_enquiry_can_be_sent_with_the_keyboard_alone(browser, form_site, javascript):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        page.goto(form_site.url + "/enquiry/")
+
+        def tab_to(selector: str, limit: int = 60) -> None:
+            for _ in range(limit):
+                page.keyboard.press("Tab")
+                if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                    return
+            raise AssertionError(f"Tab never reached {selector}")
+
+        tab_to("#name")
+        page.keyboard.type("Sam")
+        tab_to("input[name=contact_method]")
+        page.keyboard.press("ArrowDown")  # Email -> Phone, and selects it
+        expect(page.locator("#contact_method-phone")).to_be_checked()
+        tab_to("#phone")
+        page.keyboard.type("07700 900 982")
+        tab_to("#message")
+        page.keyboard.type("Typed without a mouse.")
+        tab_to("button[type=submit]")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/enquiry/sent")
+        expect(page.locator(".fs-panel h1")).to_have_text("Message sent")
+    finally:
+        context.close()
+    [enquiry] = _stored(form_site.app)
+    assert enquiry.answers["message"] == "Typed without a mouse."
+    assert (enquiry.answers["contact_method"], enquiry.answers["phone"]) == ("phone", "07700 900 982")
+
+
+def _stored(app):
+    from formsvc.outbox import get_outbox
+
+    return get_outbox(app).claim(limit=1000)
+
+
+# ---------------------------------------------------------------- without JavaScript
+
+
+def test_without_javascript_every_page_reads_and_the_menu_works(browser, journey):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    site = journey.site.url
+    try:
+        for path in journey.pages:
+            page.goto(site + path)
+            expect(page.locator("article h1, main h1").first).to_be_visible()
+            text = page.locator("article").inner_text()
+            assert len(text.split()) > 20, path
+        # The menu opens from its button (a label and a checkbox: no script needed).
+        page.goto(site + "/")
+        page.locator("label.md-header__button[for='__drawer']").click()
+        link = page.locator(".md-sidebar--primary").get_by_role("link", name="Email us")
+        expect(link).to_be_visible()
+        link.click()
+        expect(page).to_have_url(site + "/email-us/")
+        # At desktop width the menu is always there.
+        page.set_viewport_size(DESKTOP)
+        page.get_by_role("navigation", name="Navigation").get_by_role("link", name="Cookies").click()
+        expect(page).to_have_url(site + "/cookies/")
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- print
+
+# On paper: the page's own content, and none of the screen's furniture.
+PRINT_PROBLEMS = """() => {
+  const problems = [];
+  const furniture = '.qe, .qe-skip, .qe-button, .md-header, .md-sidebar, .md-footer, .site-footer-links, ' +
+                    '.md-search, .md-skip, .md-content__button, nav';
+  for (const el of document.querySelectorAll(furniture)) {
+    if (el.checkVisibility({visibilityProperty: true})) {
+      problems.push(`prints ${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
+    }
+  }
+  const h1 = document.querySelector('h1');
+  if (!h1 || !h1.checkVisibility()) problems.push('the main heading does not print');
+  return problems;
+}"""
+
+
+def test_print_has_no_exit_button_and_no_menus(page: Page, journey):
+    problems = []
+    for state in journey.states(page):
+        page.emulate_media(media="print")
+        problems += [f"{state}: {p}" for p in page.evaluate(PRINT_PROBLEMS)]
+        page.emulate_media(media="screen")
+    assert not problems, "\n".join(problems)
