@@ -118,6 +118,23 @@ def test_the_shipped_video_is_small_and_its_captions_and_transcript_agree():
         assert words(text) in words(transcript), text
 
 
+def test_everything_on_a_slide_is_also_said():
+    """So the slideshow needs no separate audio description (WCAG 1.2.5): the words on each
+    slide of the shipped video (videos/make_slideshow.py) are in that slide's narration."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_slideshow", CATALOGUE / "make_slideshow.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    def plain(text):
+        return re.sub(r"[^a-z0-9% ]+", "", text.lower())
+
+    for heading, line, sentences in script.SLIDES:
+        said = plain(" ".join(s[0] if isinstance(s, tuple) else s for s in sentences))
+        assert plain(heading) in said and plain(line) in said, heading
+
+
 # ---------------------------------------------------------------- Broken entries stop the build
 
 def catalogue_copy(tmp_path: Path) -> Path:

@@ -29,24 +29,27 @@ HERE = Path(__file__).resolve().parent
 NAME = "how-restorative-justice-works"
 TITLE = "How restorative justice works"
 
-# (heading on the slide, short line on the slide, [(caption, spoken)...])
+# (heading on the slide, short line on the slide, [caption or (caption, spoken), ...])
 # "spoken" is only given where the voice needs different letters from the caption.
+# Everything shown on a slide is also said, so the video needs no separate audio description.
 SLIDES = [
-    ("How restorative justice works", "A short guide from the victims and witness hub", [
+    ("How restorative justice works", "You meet or talk with the person who harmed you", [
         "How restorative justice works.",
         "Restorative justice means you meet or talk with the person who harmed you.",
         "We call that person the offender.",
     ]),
-    ("It is always your choice", "Nobody will push you into it", [
+    ("It is always your choice", "You can change your mind at any time", [
+        "It is always your choice.",
         "You decide if you want to meet or talk with the offender.",
-        "Nobody will push you into it.",
         "You can change your mind at any time.",
     ]),
     ("Any crime, any stage", "Even after the court has given a sentence", [
-        "Restorative justice is open to victims of any type of crime.",
-        "You can ask for it at any stage. This includes after the court has given the offender their sentence.",
+        "Any crime, any stage.",
+        "It is open to victims of any type of crime.",
+        "You can ask for it even after the court has given a sentence.",
     ]),
     ("We keep you safe", "A trained practitioner runs every meeting", [
+        "We keep you safe.",
         "A trained practitioner runs every meeting.",
         "They make sure you are never left alone with the offender.",
     ]),
@@ -54,11 +57,13 @@ SLIDES = [
         "You do not have to meet face to face.",
         "You can use forms, letters, videos, calls or a go-between.",
     ]),
-    ("How it can help", "85% of victims who took part felt it was positive", [
+    ("How it can help", "85% of victims who took part felt it was a positive experience", [
+        "How it can help.",
         ("Research shows that 85% of victims who took part felt it was a positive experience.",
          "Research shows that 85 percent of victims who took part felt it was a positive experience."),
     ]),
-    ("Want to talk about it?", "Email us from this website", [
+    ("Want to talk about it?", "Email us", [
+        "Want to talk about it?",
         "If you would like to talk about whether restorative justice is right for you, email us.",
     ]),
 ]
@@ -67,8 +72,8 @@ WIDTH, HEIGHT = 854, 480
 BACKGROUND, INK, BAND = "0xffffff", "0x0b0c0c", "0x1d3b6e"  # the site's colours
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-VOICE, SPEED = "en-gb", 160  # words a minute: unhurried and clear
-LEAD_IN, GAP, SLIDE_GAP = 0.5, 0.3, 0.6  # seconds of silence
+VOICE, SPEED = "en-gb", 170  # words a minute: a little slower than espeak-ng's 175
+LEAD_IN, GAP, SLIDE_GAP = 0.5, 0.25, 0.5  # seconds of silence
 
 
 def run(*args: str) -> None:
@@ -89,23 +94,24 @@ def stamp(seconds: float) -> str:
 
 
 def escape_drawtext(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\u2019").replace(":", "\\:").replace("%", "\\%")
+    # Used with expansion=none, so % is plain text; quotes become a typographic apostrophe.
+    return text.replace("\\", "\\\\").replace("'", "\u2019").replace(":", "\\:")
 
 
 def draw_slide(path: Path, number: int, heading: str, line: str) -> None:
     filters = [f"drawbox=x=0:y=0:w=iw:h=18:color={BAND}:t=fill"]
     y = 120
     for part in textwrap.wrap(heading, 26, break_on_hyphens=False):
-        filters.append(f"drawtext=fontfile={FONT_BOLD}:text='{escape_drawtext(part)}':fontsize=46:"
+        filters.append(f"drawtext=expansion=none:fontfile={FONT_BOLD}:text='{escape_drawtext(part)}':fontsize=46:"
                        f"fontcolor={INK}:x=(w-text_w)/2:y={y}")
         y += 62
     y += 18
-    for part in textwrap.wrap(line, 44, break_on_hyphens=False):
-        filters.append(f"drawtext=fontfile={FONT}:text='{escape_drawtext(part)}':fontsize=30:"
+    for part in textwrap.wrap(line, 48, break_on_hyphens=False):
+        filters.append(f"drawtext=expansion=none:fontfile={FONT}:text='{escape_drawtext(part)}':fontsize=30:"
                        f"fontcolor={INK}:x=(w-text_w)/2:y={y}")
         y += 42
     # The bottom of the picture stays empty for the captions.
-    filters.append(f"drawtext=fontfile={FONT}:text='{number} of {len(SLIDES)}':fontsize=20:"
+    filters.append(f"drawtext=expansion=none:fontfile={FONT}:text='{number} of {len(SLIDES)}':fontsize=20:"
                    f"fontcolor=0x505a5f:x=w-text_w-24:y=36")
     run("ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", f"color=c={BACKGROUND}:s={WIDTH}x{HEIGHT}",
         "-frames:v", "1", "-vf", ",".join(filters), str(path))
@@ -201,7 +207,7 @@ def main() -> int:
         "order: 1",
         "---",
         "",
-        "There is no music. A voice reads out the words. Each slide shows a heading and a short line of text.",
+        "There is no music. A voice reads out the words. Each slide shows a heading and a short line of text, and the voice says them too.",
         "",
         *transcript,
     ]
