@@ -85,10 +85,30 @@ def reply_to_address(answers: dict[str, str]) -> Address | None:
         local.encode("ascii")
         # addr_spec= makes the email package parse it and refuse anything that is
         # not exactly one address ("a@b, c@d", "a@b>x").
-        address = Address(display_name=one_line(answers.get("name"))[:100], addr_spec=f"{local}@{domain}")
+        address = Address(display_name=display_name(answers.get("name")), addr_spec=f"{local}@{domain}")
     except (UnicodeError, ValueError, email.errors.HeaderParseError):
         return None
     return address
+
+
+def display_name(name: str | None) -> str:
+    """The person's name for the Reply-To header, or "" when it is not safe there.
+
+    Python's email package decodes RFC 2047 encoded words ("=?utf-8?q?...?=") when it
+    folds an address header, even inside quotes, and writes what they decode to as it
+    is: a name typed as "=?utf-8?q?=0D=0ABcc:_x@y.z?=" came out as a line of its own,
+    "Bcc: x@y.z" (found by tests/test_fuzz.py; CVE-2024-6923 in Pythons before 3.11.10).
+    No real name contains "=?": such a name stays in the body only.
+    """
+    name = one_line(name)[:100]
+    return "" if "=?" in name else name
+
+
+def _folds_to_one_header(msg: EmailMessage, name: str) -> bool:
+    """Does header ``name`` serialise as one header (any further lines are folds)?"""
+    folded = msg.policy.fold(name, msg[name])
+    lines = folded.rstrip("\n").split("\n")
+    return "\r" not in folded and all(line[:1] in (" ", "\t") for line in lines[1:])
 
 
 def _answer(answers: dict[str, str], key: str) -> str:
@@ -202,6 +222,13 @@ def build_message(enquiry: Enquiry, *, mail_from: str, hub_inbox: str) -> EmailM
     reply_to = reply_to_address(enquiry.answers)
     if reply_to is not None:
         msg["Reply-To"] = reply_to
+        if not _folds_to_one_header(msg, "Reply-To"):
+            # Belt and braces for whatever else the email package might do to a name:
+            # the bare address, or no Reply-To (staff copy the address from the body).
+            del msg["Reply-To"]
+            msg["Reply-To"] = Address(addr_spec=reply_to.addr_spec)
+            if not _folds_to_one_header(msg, "Reply-To"):
+                del msg["Reply-To"]
     # Ask the hub's mail system not to send out-of-office or other automatic
     # replies: they would go to the Reply-To, that is, to the person.
     msg["Auto-Submitted"] = _same_in_every_message("Auto-Submitted", "auto-generated")
@@ -255,6 +282,21 @@ def _classify(code: int, text) -> DeliveryError:
     return error(_describe_reply(code, text))
 
 
+def wire_form(msg: EmailMessage) -> tuple[str, list[str], bytes, tuple[str, ...]]:
+    """Envelope sender, recipients, the bytes to send and MAIL options for ``msg``.
+
+    Not ``smtplib.send_message``: it writes the message with mbox "From " quoting, so a
+    line of someone's message starting "From what I remember" reached the hub as
+    ">From what I remember" (found by tests/test_fuzz.py). ``as_bytes`` does not.
+    """
+    sender = msg["From"].addresses[0].addr_spec
+    recipients = [address.addr_spec for address in msg["To"].addresses]
+    international = not all(address.isascii() for address in [sender, *recipients])
+    policy = msg.policy.clone(linesep="\r\n", utf8=international)
+    options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
+    return sender, recipients, msg.as_bytes(policy=policy), options
+
+
 class SMTPTransport(Transport):
     def __init__(self, host: str, port: int, security: str = "starttls", username: str = "",
                  password: str = "", timeout: float = 10):
@@ -301,7 +343,8 @@ class SMTPTransport(Transport):
         self.open()
         self._used = True
         try:
-            refused = self._smtp.send_message(msg)
+            sender, recipients, data, options = wire_form(msg)
+            refused = self._smtp.sendmail(sender, recipients, data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             raise self._refused(exc.recipients) from None
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...

@@ -1,0 +1,250 @@
+"""Bad input, generated (Hypothesis): the form never breaks, and mail carries exactly what was typed.
+
+Properties, for every POST field and for raw request bodies (unicode, control
+characters, CR/LF, NUL, very long values, wrong content types, repeated and missing
+fields):
+
+- the service never answers 500 (an unhandled error would also fail the test: the
+  app runs with TESTING, so exceptions propagate), and every answer has its headers;
+- an enquiry that is stored reaches a real SMTP server (aiosmtpd over TCP), with no
+  header but ours: nothing typed can add or change one;
+- the message arrives exactly as typed, once line endings are normalised (CR LF, CR,
+  and the Unicode line and paragraph separators all become a new line) and the blank
+  space around it is trimmed.
+
+Example counts are kept moderate so CI stays quick; raise them locally with
+``HYPOTHESIS_PROFILE=thorough``.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import urllib.parse
+
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+
+from conftest import SMTPServer, valid_answers
+from formsvc import create_app
+from formsvc.forms import CALL_TIMES_MAX, CRIME_REFERENCE_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX
+from formsvc.mailer import SMTPTransport
+from formsvc.outbox import get_outbox
+from formsvc.worker import deliver_due
+
+settings.register_profile("ci", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+ANSWER_FIELDS = ["name", "contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times",
+                 "crime_reference", "relationship", "message"]
+ALL_FIELDS = ANSWER_FIELDS + ["csrf_token", "form_token", "website"]
+OUR_HEADERS = {"subject", "from", "to", "date", "message-id", "auto-submitted", "x-auto-response-suppress",
+               "content-type", "content-transfer-encoding", "mime-version"}
+MAIL_FROM, HUB = "enquiries@rj.example", "hub@hub.example"
+
+# Text as nasty as it gets: every code point (surrogates cannot be sent), with extra
+# weight on what breaks mail: CR, LF, NUL, other controls, Unicode line separators,
+# bidi overrides, header-like and SMTP-like lines.
+NASTY = ["\r\n", "\n", "\r", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u202e",
+         "\ufeff", "\t", " ", ".", "\r\n.\r\n", "\r\nBcc: victim@example.org", "\nSubject: hacked",
+         "=?utf-8?q?=0D=0ABcc:_x@y.z?=", "From ", "--", "=", "%0d%0a", "\u00e9", "Siân", "محمد", "😀",
+         "<script>alert(1)</script>"]
+nasty_text = st.lists(st.one_of(st.text(max_size=20), st.sampled_from(NASTY)), max_size=12).map("".join)
+field_value = st.one_of(nasty_text, st.text(), st.sampled_from(["email", "phone", "yes", "no", "harmed", "on_behalf",
+                                                                "a@b.co", "07700 900 982", ""]))
+
+
+@pytest.fixture(scope="module")
+def mail_server():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, mail_server):
+    base = tmp_path_factory.mktemp("fuzz")
+    return create_app({
+        "TESTING": True,
+        "SITE_DIR": str(base / "no-site"),
+        "DATA_DIR": str(base / "data"),
+        "MIN_FILL_SECONDS": 0,
+        # Rate limits are tested elsewhere; here they would only stop the fuzzing early.
+        "RATELIMIT_ENABLED": False,
+        "SMTP_HOST": mail_server.host, "SMTP_PORT": mail_server.port, "SMTP_SECURITY": "none",
+        "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB,
+    })
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(tmp_path_factory):
+    """Its own outbox: what the never-a-500 tests store is never mixed with the mail test's."""
+    base = tmp_path_factory.mktemp("fuzz-posts")
+    return create_app({"TESTING": True, "SITE_DIR": str(base / "no-site"), "DATA_DIR": str(base / "data"),
+                       "MIN_FILL_SECONDS": 0, "RATELIMIT_ENABLED": False})
+
+
+def fresh_form(client) -> dict[str, str]:
+    page = client.get("/enquiry/").get_data(as_text=True)
+    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+
+
+def assert_served_safely(response) -> None:
+    assert response.status_code in {200, 303, 400, 413}, response.status_code
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    if response.status_code != 303:
+        assert "<html" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- every field
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    fields=st.dictionaries(st.sampled_from(ALL_FIELDS + ["unknown", "message[]", ""]),
+                           st.one_of(field_value, st.lists(field_value, min_size=2, max_size=3),
+                                     st.integers(1_000, 70_000).map(lambda n: "x" * n)),
+                           max_size=14),
+    keep_tokens=st.sampled_from([True, True, True, False]),
+    multipart=st.booleans(),
+    missing=st.lists(st.sampled_from(ALL_FIELDS), max_size=4),
+)
+def test_no_post_ever_gets_a_500(fuzz_app, fields, keep_tokens, multipart, missing):
+    client = fuzz_app.test_client()
+    # A good post (or one without its tokens), then any field changed, repeated or added.
+    data = {**(fresh_form(client) if keep_tokens else {}), **valid_answers()}
+    data.update(fields)
+    for name in missing:
+        data.pop(name, None)
+    response = client.post("/enquiry/", data=data,
+                           content_type="multipart/form-data" if multipart else None)
+    event(f"answered {response.status_code}")
+    assert_served_safely(response)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    body=st.one_of(st.binary(max_size=3000), nasty_text.map(lambda t: t.encode("utf-8", "surrogatepass"))),
+    content_type=st.sampled_from([None, "application/x-www-form-urlencoded", "multipart/form-data",
+                                  "multipart/form-data; boundary=xyz", "multipart/form-data; boundary=",
+                                  "application/json", "text/plain", "text/html; charset=latin-1",
+                                  "application/x-www-form-urlencoded; charset=utf-16", "image/png", "*/*",
+                                  "application/octet-stream", "\x00", "x" * 300]),
+    with_tokens=st.booleans(),
+)
+def test_raw_bodies_never_get_a_500(fuzz_app, body, content_type, with_tokens):
+    client = fuzz_app.test_client()
+    if with_tokens:  # get past the CSRF check, so the junk reaches the form itself
+        body = urllib.parse.urlencode(fresh_form(client)).encode() + b"&" + body
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    response = client.post("/enquiry/", data=body, headers=headers)
+    event(f"answered {response.status_code}")
+    assert_served_safely(response)
+
+
+# ---------------------------------------------------------------- through to the hub's inbox
+
+def normalised(typed: str) -> str:
+    """What the hub must see for what was typed: line endings made one (CR LF, CR, and
+    the Unicode line and paragraph separators), the blank space around it trimmed, and
+    control characters (which no keyboard types) left out."""
+    text = re.sub("\r\n|[\r\u2028\u2029\x0b\x0c\x85]", "\n", typed)
+    text = "".join(ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7f <= ord(ch) <= 0x9f))
+    return text.strip()
+
+
+def message_section(body: str) -> str:
+    start_marker = "THEIR MESSAGE (exactly as typed)\n--------------------------------\n"
+    end_marker = "\n--------------------------------\nEnd of message\n"
+    start = body.index(start_marker) + len(start_marker)
+    end = body.rindex(end_marker)
+    return body[start:end]
+
+
+def deliver(app, server) -> list:
+    before = len(server.inbox.envelopes)
+    transport = SMTPTransport(server.host, server.port, security="none", timeout=10)
+    counts = deliver_due(get_outbox(app), transport, mail_from=MAIL_FROM, hub_inbox=HUB)
+    assert counts["delivered"] == counts["claimed"], counts  # nothing stuck: every stored one is sent
+    return server.inbox.envelopes[before:]
+
+
+def header_names(raw: bytes) -> list[str]:
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")  # headers are ASCII: anything else is a fault
+    names = []
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t"):
+            continue  # a folded continuation of the header above
+        name, sep, _ = line.partition(":")
+        assert sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name), line
+        names.append(name.lower())
+    return names
+
+
+typed_message = st.lists(st.one_of(st.text(min_size=1, max_size=40), st.sampled_from(NASTY)),
+                         min_size=1, max_size=30).map("".join)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    message=typed_message,
+    name=nasty_text,
+    call_times=nasty_text,
+    crime_reference=nasty_text,
+    method=st.sampled_from(["email", "phone"]),
+    email_address=st.one_of(st.just("sian@example.org"), st.emails().map(str), nasty_text),
+    crlf=st.booleans(),
+)
+def test_what_is_typed_arrives_exactly_and_adds_no_header(app, mail_server, message, name, call_times,
+                                                         crime_reference, method, email_address, crlf):
+    if crlf:  # browsers send CR LF for every new line in a text area
+        message = re.sub(r"\r?\n", "\r\n", message)
+    assume(normalised(message))  # an empty message is asked for again, not sent
+    answers = valid_answers(message=message, name=name[:NAME_MAX], call_times=call_times[:CALL_TIMES_MAX],
+                            crime_reference=crime_reference[:CRIME_REFERENCE_MAX], contact_method=method,
+                            email=email_address[:EMAIL_MAX])
+    client = app.test_client()
+    response = client.post("/enquiry/", data={**fresh_form(client), **answers})
+    assert_served_safely(response)
+    event(f"answered {response.status_code}")
+    delivered = deliver(app, mail_server)
+    if response.status_code != 303:
+        assert delivered == []  # shown again with an error: nothing stored, nothing sent
+        return
+    [envelope] = delivered
+    raw = envelope.original_content
+
+    names = header_names(raw)
+    assert len(names) == len(set(names)), names  # nothing repeated
+    assert set(names) - {"reply-to"} == OUR_HEADERS, names
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["From"] == MAIL_FROM and mail["To"] == HUB and envelope.rcpt_tos == [HUB]
+    assert re.fullmatch(r"Restorative justice enquiry RJ-[0-9A-HJKMNP-TV-Z]{8}", mail["Subject"])
+    if "reply-to" in names:
+        assert method == "email"
+        assert mail["Reply-To"].addresses[0].addr_spec.lower() == answers["email"].strip().lower()
+        assert len(mail["Reply-To"].addresses) == 1
+
+    body = mail.get_content().replace("\r\n", "\n")
+    assert message_section(body) == normalised(message)
+
+
+def test_the_longest_valid_answers_in_four_byte_characters_are_not_too_large(app):
+    # Browsers send the form URL-encoded: a four-byte character becomes twelve bytes.
+    # A message at the stated limit, written in emoji, must still fit the body limit.
+    wide = "\U0001F600"
+    answers = valid_answers(message=wide * app.config["MESSAGE_MAX_CHARS"], name=wide * NAME_MAX,
+                            call_times=wide * CALL_TIMES_MAX, crime_reference=wide * CRIME_REFERENCE_MAX,
+                            contact_method="email", email="a" * (EMAIL_MAX - 12) + "@example.org",
+                            phone="0" * PHONE_MAX)
+    client = app.test_client()
+    body = urllib.parse.urlencode({**fresh_form(client), **answers, "website": ""}).encode()
+    response = client.post("/enquiry/", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code != 413, f"{len(body):,} bytes refused"
+    get_outbox(app).claim(limit=1000)  # leave nothing due for the other tests' deliveries
