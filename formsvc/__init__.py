@@ -8,7 +8,9 @@ from . import config, netlify, shell
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    # No app-wide /static/ route: the form's files are the blueprint's, at /enquiry/static/
+    # (only /enquiry/* is proxied here).
+    app = Flask(__name__, static_folder=None)
     config.load(app, overrides)
     shell.init_app(app)
     # First: requests that bypass Netlify are refused before CSRF or rate limits
@@ -28,13 +30,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import outbox, security
+    from . import compress, outbox, security
     from .extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
     outbox.init_app(app)
     security.init_app(app)
+    compress.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

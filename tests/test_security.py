@@ -198,3 +198,120 @@ def test_default_limits_never_stop_reading_or_leaving(make_form_app, default_lim
     assert browser.submit(**valid_answers()).status_code == 303
     for _ in range(3):
         assert browser.client.get("/enquiry/sent").status_code == 200
+
+
+# ---------------------------------------------------------------- every route, every method, every error page
+
+ERROR_ROUTES = {
+    # A test-only route per error the app-wide handler can meet (the form's own 400,
+    # 413, 429 and 503 pages are requested for real below).
+    "/_test/400": 400, "/_test/403": 403, "/_test/404": 404, "/_test/405": 405, "/_test/413": 413,
+    "/_test/429": 429, "/_test/500": 500, "/_test/503": 503,
+}
+
+
+def request_path(rule) -> str:
+    """A concrete address for a URL rule; a rule this does not know fails the test (so it gets covered)."""
+    if not rule.arguments:
+        return rule.rule
+    if rule.endpoint.endswith("static") and rule.arguments == {"filename"}:
+        return rule.rule.replace("<path:filename>", "enquiry.css")
+    raise AssertionError(f"add an example address for {rule.rule} to request_path()")
+
+
+def assert_no_unhashed_inline_script(response):
+    """CSP without 'unsafe-inline': any inline script must be hashed in script-src; no inline handlers."""
+    if not response.mimetype == "text/html":
+        return
+    from bs4 import BeautifulSoup
+
+    spec = importlib.util.spec_from_file_location("netlify_files", ROOT / "hooks" / "netlify_files.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    allowed = set(directives(response.headers["Content-Security-Policy"])["script-src"])
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    for text in hook.inline_scripts(str(page)):
+        assert hook.script_hash(text) in allowed, text[:80]
+    for tag in page.find_all(True):
+        handlers = [name for name in tag.attrs if name.lower().startswith("on")]
+        assert not handlers, (tag.name, handlers)
+        for name in ("href", "src", "action"):
+            assert not str(tag.get(name, "")).lower().startswith("javascript:"), tag
+
+
+def every_response(app):
+    """(label, response) for every rule in app.url_map with each of its methods, then every error page."""
+    from flask import abort
+
+    for path, code in ERROR_ROUTES.items():
+        app.add_url_rule(path, path, (lambda code=code: abort(code)) if code != 500 else (lambda: 1 / 0))
+    client = app.test_client()
+    browser = FormBrowser(client)
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule in ERROR_ROUTES:
+            continue
+        path = request_path(rule)
+        for method in sorted(rule.methods):
+            data = None
+            if method == "POST" and rule.endpoint == "enquiry.submit":
+                browser.get()
+                data = {**browser.values(), **valid_answers()}
+            response = client.open(path, method=method, data=data)
+            out.append((f"{method} {path}", response))
+    for path in ERROR_ROUTES:
+        out.append((f"GET {path}", client.get(path)))
+    out.append(("GET /nothing-here", client.get("/nothing-here")))
+    return out
+
+
+def test_every_route_and_error_page_sends_the_strict_headers(make_form_app, built_site):
+    # The real shell (with its inline scripts, hashed) and the plain fallback layout.
+    for site in (str(built_site), None):
+        settings = {"PROPAGATE_EXCEPTIONS": False, "RATELIMIT_POST": "100 per minute"}
+        app = make_form_app(**settings, **({"SITE_DIR": site} if site else {}))
+        seen = {}
+        for label, response in every_response(app):
+            seen[label] = response.status_code
+            assert_security_headers(response, form_page=security.is_form_page(label.split(" ", 1)[1]))
+            assert_no_unhashed_inline_script(response)
+            assert "Set-Cookie" not in response.headers or label.split(" ", 1)[1].startswith("/enquiry/")
+            response.close()  # static files are streamed from an open file
+        for path, code in ERROR_ROUTES.items():
+            assert seen[f"GET {path}"] == code, path
+        assert seen["POST /enquiry/"] == 303 and seen["GET /enquiry/"] == 200 and seen["GET /healthz"] == 200
+        assert not any(label.startswith(("GET /static/", "HEAD /static/")) for label in seen)  # no stray routes
+
+
+def test_the_forms_own_error_pages_send_the_strict_headers(make_form_app, built_site):
+    """400 (CSRF), 413, 429 and 503 as the form really produces them, in the real shell."""
+    from formsvc.outbox import get_outbox
+
+    app = make_form_app(SITE_DIR=str(built_site), RATELIMIT_POST="1 per minute")
+    browser = FormBrowser(app.test_client())
+    responses = {}
+    browser.get()
+    responses[400] = browser.submit(drop=("csrf_token",))
+    browser.get()
+    responses[413] = browser.client.post("/enquiry/", data={**browser.values(), "message": "x" * 70_000})
+    get_outbox(app).path.mkdir(parents=True)  # the outbox cannot be opened
+    browser.get()
+    responses[503] = browser.submit(**valid_answers())
+    browser.get()
+    responses[429] = browser.submit(**valid_answers())
+    health = browser.client.get("/healthz")
+    assert {code: r.status_code for code, r in responses.items()} == {400: 400, 413: 413, 503: 503, 429: 429}
+    assert health.status_code == 503
+    for response in [*responses.values(), health]:
+        assert_security_headers(response, form_page=response is not health)
+        assert_no_unhashed_inline_script(response)
+    assert responses[503].headers["Retry-After"] and responses[429].headers["Retry-After"]
+
+
+def test_the_refusal_of_requests_that_bypass_netlify_sends_the_strict_headers(make_form_app):
+    app = make_form_app(NETLIFY_SIGNING_SECRET="n" * 64)
+    for method in ("GET", "POST", "HEAD", "OPTIONS"):
+        response = app.test_client().open("/enquiry/", method=method)
+        assert response.status_code == 403
+        assert_security_headers(response, form_page=True)
+        assert_no_unhashed_inline_script(response)
