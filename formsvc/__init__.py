@@ -30,13 +30,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import outbox, security
+    from . import compress, outbox, security
     from .extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
     outbox.init_app(app)
     security.init_app(app)
+    compress.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

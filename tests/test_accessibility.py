@@ -520,3 +520,45 @@ def test_print_has_no_exit_button_and_no_menus(page: Page, journey):
         problems += [f"{state}: {p}" for p in page.evaluate(PRINT_PROBLEMS)]
         page.emulate_media(media="screen")
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- findable
+# What Lighthouse's SEO audits look at, checked on every build rather than only when
+# someone runs the benchmark (bench/lighthouse.py).
+
+
+def test_every_page_can_be_found_and_is_described(built_site, make_form_app):
+    from urllib.parse import urlsplit
+
+    from bs4 import BeautifulSoup
+    from werkzeug.test import Client
+
+    from formsvc.localsite import StaticSite
+
+    robots = (built_site / "robots.txt").read_text(encoding="utf-8")
+    assert re.search(r"^Allow: /$", robots, re.M) and not re.search(r"^Disallow: /$", robots, re.M)
+    [sitemap_url] = re.findall(r"^Sitemap: (https?://\S+/sitemap\.xml)$", robots, re.M)
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    locations = re.findall(r"<loc>(.*?)</loc>", sitemap)
+    assert {urlsplit(loc).path for loc in locations} == set(site_pages(built_site))
+    assert all(loc.startswith(sitemap_url.removesuffix("sitemap.xml")) for loc in locations)
+
+    pages = {path: built_site.joinpath(path.strip("/"), "index.html").read_text(encoding="utf-8")
+             for path in site_pages(built_site) if path.endswith("/")}
+    form = make_form_app(SITE_DIR=str(built_site)).test_client().get("/enquiry/")
+    pages["/enquiry/"] = form.get_data(as_text=True)
+    for path, html in pages.items():
+        page = BeautifulSoup(html, "html.parser")
+        assert page.html.get("lang"), path
+        assert page.title.get_text(strip=True), path
+        description = page.find("meta", attrs={"name": "description"})
+        assert description and 50 <= len(description["content"]) <= 160, path
+        assert page.find("meta", attrs={"name": "viewport"}), path
+        robots_meta = page.find("meta", attrs={"name": "robots"})
+        assert robots_meta is None or "noindex" not in robots_meta["content"], path
+        canonical = page.find("link", rel="canonical")
+        if path != "/enquiry/":
+            assert canonical and urlsplit(canonical["href"]).path == path, path
+    # The form's frame is a file of the site, not a page: kept out of search results.
+    frame = Client(StaticSite(built_site)).get("/formsvc-shell.html")
+    assert frame.headers["X-Robots-Tag"] == "noindex"
