@@ -86,6 +86,7 @@ def main() -> int:
                         help="rounds (raw and worker alternate which goes first); medians are reported")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="bench-deliver-"))
     # As `flask deliver` runs: INFO logging (one line per message), here to a file.
     logging.basicConfig(level=logging.INFO, filename=tmp / "worker.log",
@@ -104,7 +105,8 @@ def main() -> int:
     worker_rate = statistics.median(r["worker"] for r in rounds)
     ratio = statistics.median(r["worker"] / r["raw"] for r in rounds)
     print(f"deliver benchmark: {args.messages} enquiries x {args.rounds} rounds, local aiosmtpd on 127.0.0.1 "
-          f"(own process), {os.cpu_count()} CPUs; medians")
+          f"(own process), {os.cpu_count()} CPUs; medians; load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
     print(f"plain smtplib, one connection, messages built beforehand: {raw_rate:8.1f} messages/s")
     print(f"worker (claim, build, send, mark delivered, checkpoint):  {worker_rate:8.1f} messages/s")
     print(f"worker / raw: {ratio:.2f}  (goal >= 0.5; per round: "
