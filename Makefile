@@ -9,7 +9,7 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test bench build check setup system-packages clean
+.PHONY: run test bench lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,15 @@ test: setup system-packages
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
+
+# Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
+# with Debian's Chromium; prints the table kept in the README. Not part of test.
+lighthouse: setup system-packages bench/node_modules/.installed
+	$(PY) bench/lighthouse.py
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
 
 clean:
 	rm -rf site var test-artifacts .pytest_cache

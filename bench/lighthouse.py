@@ -106,6 +106,8 @@ def summarise(data: dict) -> dict:
         raise RuntimeError(f"Lighthouse gave no score for {data['finalDisplayedUrl']}: {scores}")
     lost = []
     for category in CATEGORIES:
+        if scores[category] >= 0.995:  # shown as 100
+            continue
         for ref in data["categories"][category]["auditRefs"]:
             audit = data["audits"][ref["id"]]
             if ref["weight"] and audit["score"] is not None and audit["score"] < 1:
@@ -152,7 +154,7 @@ def main(argv=None) -> int:
             site_dir = tmp / "site"
             print(f"Building the site for {origin}/ ...", file=sys.stderr)
             build(site_dir, origin + "/")
-        pages = args.pages or site_pages(site_dir) + EXTRA_PAGES
+        pages = args.pages or sorted(site_pages(site_dir), key=lambda p: (p != "/", p)) + EXTRA_PAGES
         reports = args.keep or tmp / "reports"
         reports.mkdir(parents=True, exist_ok=True)
         server = serve(site_dir, tmp / "data", port)

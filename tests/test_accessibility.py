@@ -27,6 +27,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import ARTIFACTS, axe_violations, site_pages, valid_answers
+from formsvc.outbox import get_outbox
 
 pytestmark = pytest.mark.browser
 
@@ -177,22 +178,31 @@ LAYOUT_PROBLEMS = """() => {
   if (document.documentElement.scrollWidth > width) {
     problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px wide on a ${width}px screen`);
   }
-  const scrollsItself = (el) => {
-    for (let p = el.parentElement; p; p = p.parentElement) {
-      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
-    }
-    return false;
-  };
   const name = (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
+  const clips = (style) => ['hidden', 'clip'].includes(style.overflowX);
+  // Every element that holds text itself and can be seen.
   for (const el of document.body.querySelectorAll('*')) {
-    if (!el.checkVisibility({visibilityProperty: true}) || !el.textContent.trim()) continue;
+    if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) continue;
+    if (!el.checkVisibility({visibilityProperty: true})) continue;
     if (el.closest('[aria-hidden=true]')) continue;  // hidden from everyone on purpose (the form's honeypot)
     const box = el.getBoundingClientRect();
     if (box.width <= 1 || box.height <= 1) continue;
-    const style = getComputedStyle(el);
-    if (['hidden', 'clip'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+    if (clips(getComputedStyle(el)) && el.scrollWidth > el.clientWidth + 1) {
       problems.push(`text cut off: ${name(el)} needs ${el.scrollWidth}px, has ${el.clientWidth}px`);
-    } else if (el.children.length === 0 && (box.right > width + 1 || box.left < -1) && !scrollsItself(el)) {
+      continue;
+    }
+    let scrolls = false;
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (['auto', 'scroll'].includes(style.overflowX)) { scrolls = true; break; }
+      if (!clips(style)) continue;
+      const edge = p.getBoundingClientRect();
+      if (edge.width > 1 && (box.right > edge.right + 1 || box.left < edge.left - 1)) {
+        problems.push(`text cut off: ${name(el)} runs past the edge of ${name(p).split(' ')[0]}`);
+        break;
+      }
+    }
+    if (!scrolls && (box.right > width + 1 || box.left < -1)) {
       problems.push(`text off the screen: ${name(el)} from ${Math.round(box.left)}px to ${Math.round(box.right)}px`);
     }
   }
@@ -241,6 +251,17 @@ def test_at_320px_and_with_text_at_200_percent_nothing_is_lost(page: Page, journ
             found = page.evaluate(LAYOUT_PROBLEMS) + page.evaluate(EXIT_BUTTON_PROBLEMS)
             problems += [f"{state} (text {size}): {problem}" for problem in found]
         page.screenshot(path=str(SCREENSHOTS / f"{state}-phone-text-200.png"))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_open_menu_fits_a_320px_screen_with_text_at_200_percent(page: Page, journey):
+    page.set_viewport_size(PHONE)
+    page.goto(journey.site.url + "/how-it-works/")
+    page.evaluate(TEXT_200)
+    page.locator("label.md-header__button[for='__drawer']").click()
+    expect(page.locator(".md-sidebar--primary").get_by_role("link", name="Indirect meetings")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "menu-open-phone-text-200.png"))
+    problems = page.evaluate(LAYOUT_PROBLEMS)
     assert not problems, "\n".join(problems)
 
 
@@ -361,51 +382,49 @@ def test_tab_reaches_everything_with_a_visible_focus_indicator(page: Page, journ
     assert not problems, "\n".join(problems)
 
 
+def tab_to(page: Page, target, limit: int = 30) -> None:
+    """Press Tab until ``target`` (a locator) has focus; fail after ``limit`` presses."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_the_menu_and_its_sections_work_by_keyboard_on_a_phone(browser, journey, javascript):
-    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, reduced_motion="reduce")
     page = context.new_page()
     site = journey.site.url
+    menu = page.locator("#__drawer")
+    drawer = page.locator(".md-sidebar--primary")
     try:
         page.goto(site + "/how-it-works/")
-        menu = page.locator("#__drawer")
-        drawer = page.locator(".md-sidebar--primary")
         expect(drawer).to_be_hidden()
-        for _ in range(3):
-            page.keyboard.press("Tab")
-        expect(menu).to_be_focused()
+        tab_to(page, menu, limit=3)  # straight after the exit link and button
         expect(menu).to_have_accessible_name("Menu")
         page.keyboard.press("Space")
         expect(drawer).to_be_visible()
         link = drawer.get_by_role("link", name="Indirect meetings")
-        for _ in range(10):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.textContent.trim() === 'Indirect meetings'"):
-                break
-        expect(link).to_be_focused()
+        tab_to(page, link, limit=10)
         expect(link).to_be_in_viewport()
         page.keyboard.press("Enter")
-        expect(page).to_have_url(site + "/indirect-meetings/")
+        page.wait_for_url(site + "/indirect-meetings/")
+        page.wait_for_load_state()
         expect(page.locator("h1")).to_have_text("Indirect meetings")
 
         # A section of the menu opens as a panel, also with Space.
-        for _ in range(3):
-            page.keyboard.press("Tab")
+        tab_to(page, menu, limit=3)
         page.keyboard.press("Space")
-        section = page.locator("input.md-nav__toggle[aria-labelledby]").first
+        section = drawer.locator("input.md-nav__toggle[aria-labelledby]")
         expect(section).to_have_accessible_name("About this site")
-        for _ in range(15):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement === document.querySelector('#__drawer ~ * input.md-nav__toggle[aria-labelledby]')"):
-                break
-        expect(section).to_be_focused()
+        tab_to(page, section, limit=15)
         page.keyboard.press("Space")
-        page.keyboard.press("Tab")
         privacy = drawer.get_by_role("link", name="Privacy notice")
-        expect(privacy).to_be_focused()
+        tab_to(page, privacy, limit=1)
         expect(privacy).to_be_in_viewport()
         page.keyboard.press("Enter")
-        expect(page).to_have_url(site + "/privacy/")
+        page.wait_for_url(site + "/privacy/")
     finally:
         context.close()
 
@@ -433,38 +452,24 @@ def test_the_enquiry_can_be_sent_with_the_keyboard_alone(browser, form_site, jav
     page = context.new_page()
     try:
         page.goto(form_site.url + "/enquiry/")
-
-        def tab_to(selector: str, limit: int = 60) -> None:
-            for _ in range(limit):
-                page.keyboard.press("Tab")
-                if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-                    return
-            raise AssertionError(f"Tab never reached {selector}")
-
-        tab_to("#name")
+        tab_to(page, page.locator("#name"), limit=60)
         page.keyboard.type("Sam")
-        tab_to("input[name=contact_method]")
+        tab_to(page, page.locator("#contact_method"))  # a radio group is one Tab stop
         page.keyboard.press("ArrowDown")  # Email -> Phone, and selects it
         expect(page.locator("#contact_method-phone")).to_be_checked()
-        tab_to("#phone")
+        tab_to(page, page.locator("#phone"))
         page.keyboard.type("07700 900 982")
-        tab_to("#message")
+        tab_to(page, page.locator("#message"))
         page.keyboard.type("Typed without a mouse.")
-        tab_to("button[type=submit]")
+        tab_to(page, page.locator("form.fs-form button[type=submit]"))
         page.keyboard.press("Enter")
         page.wait_for_url("**/enquiry/sent")
         expect(page.locator(".fs-panel h1")).to_have_text("Message sent")
     finally:
         context.close()
-    [enquiry] = _stored(form_site.app)
+    [enquiry] = get_outbox(form_site.app).claim(limit=10)
     assert enquiry.answers["message"] == "Typed without a mouse."
     assert (enquiry.answers["contact_method"], enquiry.answers["phone"]) == ("phone", "07700 900 982")
-
-
-def _stored(app):
-    from formsvc.outbox import get_outbox
-
-    return get_outbox(app).claim(limit=1000)
 
 
 # ---------------------------------------------------------------- without JavaScript
