@@ -52,6 +52,8 @@ lighthouse: setup system-packages bench/node_modules/.installed
 	$(PY) bench/lighthouse.py
 
 bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --prefix bench --no-audit --no-fund
 	touch $@
 
