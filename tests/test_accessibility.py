@@ -32,15 +32,21 @@ from formsvc.outbox import get_outbox
 pytestmark = pytest.mark.browser
 
 
+PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
 @pytest.fixture
 def browser_context_args(browser_context_args):
     # No animations: each check sees the page as it ends up, not half-way through a
     # transition (Material drops its transitions for readers who ask for less motion).
     return {**browser_context_args, "reduced_motion": "reduce"}
 
-PHONE = {"width": 320, "height": 640}
-DESKTOP = {"width": 1280, "height": 800}
-SCREENSHOTS = ARTIFACTS / "screenshots"
+
+@pytest.fixture(autouse=True, scope="module")
+def screenshots_folder():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 # ---------------------------------------------------------------- the pages and states
@@ -132,7 +138,6 @@ def journey(built_site, make_form_site, clock) -> Journey:
 
 
 def test_axe_finds_nothing_on_any_page_or_state_at_desktop_and_phone_widths(page: Page, journey):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     reports, seen = [], []
     for state in journey.states(page):
         seen.append(state)
@@ -320,6 +325,8 @@ KEYBOARD_STEP = """async () => {
   const k = window.__keyboard;
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  if (el === k.first) return {again: true};  // round once: done
+  k.first = k.first || el;
   k.reached.add(el);
   if (el.type === 'radio') for (const r of document.getElementsByName(el.name)) k.reached.add(r);
   const box = el.getBoundingClientRect();
@@ -339,7 +346,7 @@ KEYBOARD_STEP = """async () => {
     return false;
   });
   const before = k.before.get(el);
-  return {name: k.name(el), key: k.must.indexOf(el), changed: before === undefined ? null : before !== k.look(el),
+  return {name: k.name(el), changed: before === undefined ? null : before !== k.look(el),
           seen, cover, top: Math.round(el.getBoundingClientRect().top)};
 }"""
 
@@ -352,7 +359,6 @@ KEYBOARD_MISSED = """() => {
 def keyboard_problems(page: Page, first_tab_to_exit: bool) -> list[str]:
     problems = []
     count = page.evaluate(KEYBOARD_START)
-    seen_first = None
     for step in range(count + 30):
         page.keyboard.press("Tab")
         focused = page.evaluate(KEYBOARD_STEP)
@@ -360,9 +366,8 @@ def keyboard_problems(page: Page, first_tab_to_exit: bool) -> list[str]:
             problems.append(f"the first Tab reached {focused and focused['name']}, not the exit link")
         if focused is None:
             continue  # past the last control: the next Tab starts again at the top
-        if focused["name"] == seen_first:
+        if focused.get("again"):
             break
-        seen_first = seen_first or focused["name"]
         if focused["changed"] is False:
             problems.append(f"no visible focus indicator on {focused['name']}")
         if not focused["seen"]:
