@@ -151,8 +151,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--client-processes", type=int, default=4)
-    parser.add_argument("--per-client", type=int, default=30, help="submissions per client per run")
-    parser.add_argument("--trivial-per-client", type=int, default=120)
+    parser.add_argument("--per-client", type=int, default=60, help="submissions per client per run")
+    parser.add_argument("--trivial-per-client", type=int, default=240)
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of the three runs; medians are reported (a busy machine is noisy)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")

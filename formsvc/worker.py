@@ -33,6 +33,8 @@ BACKOFF_MAX_SECONDS = 3600
 #: an operator: a relay down for three days needs a human anyway.
 GIVE_UP_AFTER_SECONDS = 3 * 24 * 3600
 BATCH_SIZE = 50
+#: In a long burst, fold the WAL back (removing delivered answers from it) at least this often.
+CHECKPOINT_EVERY_SECONDS = 60
 
 
 def backoff_seconds(attempts: int, first: float = BACKOFF_FIRST_SECONDS) -> float:
@@ -140,6 +142,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     restore = _handle_stop_signals(stop)
     totals = {"delivered": 0, "retried": 0, "failed": 0}
     next_purge = 0.0
+    unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
     try:
         while not stop.is_set():
             try:
@@ -150,7 +153,15 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                                      close_transport=False, backoff_first=backoff_first)
                 if counts["claimed"]:
                     log.info("batch: delivered %(delivered)d, retried %(retried)d, failed %(failed)d", counts)
-                    outbox.checkpoint()  # don't leave delivered answers in the WAL file
+                    unfolded += counts["claimed"]
+                drained = counts["claimed"] < BATCH_SIZE and not counts["released"]
+                if unfolded and (drained or time.monotonic() >= next_checkpoint):
+                    # Don't leave delivered answers in the WAL file. Once the queue is
+                    # drained (or once a minute in a long burst), not after every batch:
+                    # the checkpoint writes the database file and holds up the form's
+                    # writes meanwhile.
+                    outbox.checkpoint()
+                    unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
                 if time.time() >= next_purge:
                     if purged := outbox.purge_quarantine(retention):
                         log.info("purged the answers of %d old quarantined enquiries", purged)
