@@ -97,7 +97,7 @@ def display_name(name: str | None) -> str:
     Python's email package decodes RFC 2047 encoded words ("=?utf-8?q?...?=") when it
     folds an address header, even inside quotes, and writes what they decode to as it
     is: a name typed as "=?utf-8?q?=0D=0ABcc:_x@y.z?=" came out as a line of its own,
-    "Bcc: x@y.z" (found by tests/test_fuzz.py; CVE-2024-6923 in Pythons before 3.11.10).
+    "Bcc: x@y.z" (found by tests/test_fuzz.py on Python 3.11.7; the family of CVE-2024-6923).
     No real name contains "=?": such a name stays in the body only.
     """
     name = one_line(name)[:100]
