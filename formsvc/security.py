@@ -1,8 +1,8 @@
 """Response headers for every response, and a session cookie only where the form is.
 
 Netlify's [[headers]] rules cover only files Netlify serves itself, so the
-service sends its own. The values match netlify.toml and the site's CSP
-(hooks/netlify_files.py); tests/test_security.py checks that they stay equal.
+service sends its own. The values match netlify.toml, and the CSP is the site's
+own (formsvc/csp.py); tests/test_security.py checks that they stay equal.
 """
 from __future__ import annotations
 
@@ -13,24 +13,9 @@ import re
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
-log = logging.getLogger(__name__)
+from . import csp
 
-# The site's policy (hooks/netlify_files.py) with the shell's inline-script hashes
-# in script-src. No 'unsafe-inline' anywhere: our own CSS and JS are files.
-CSP_DIRECTIVES = (
-    "default-src 'self'",
-    "{script_src}",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "manifest-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "object-src 'none'",
-)
+log = logging.getLogger(__name__)
 
 STATIC_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
@@ -70,8 +55,8 @@ def content_security_policy(hashes) -> str:
 def _policy(hashes: tuple[str, ...]) -> str:
     # Cached: the hashes change only when the site is rebuilt, so each response
     # reuses the header (and a malformed hash is reported once, not per request).
-    script_src = " ".join(["script-src 'self'", *script_hashes(hashes)])
-    return "; ".join(d.format(script_src=script_src) for d in CSP_DIRECTIVES)
+    # The site's own policy (formsvc/csp.py), with the shell's inline-script hashes.
+    return csp.policy(script_hashes(hashes))
 
 
 def is_form_page(path: str) -> bool:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import os
 import re
 from html.parser import HTMLParser
@@ -52,22 +53,17 @@ from mkdocs.exceptions import PluginError
 # The environment variable (in Netlify and in the service) holding the proxy's signing secret.
 SIGNING_SECRET_ENV = "FORMSVC_NETLIFY_SIGNING_SECRET"
 
-# Everything but script-src. Kept in one place; formsvc/security.py sends the same
-# policy from the service (with the hashes of the form's shell).
-CSP_DIRECTIVES = (
-    "default-src 'self'",
-    "{script_src}",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "manifest-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "object-src 'none'",
-)
+
+def _load_csp():
+    """formsvc/csp.py, by its path: importing the formsvc package would need Flask."""
+    path = Path(__file__).resolve().parent.parent / "formsvc" / "csp.py"
+    spec = importlib.util.spec_from_file_location("formsvc_csp", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+csp = _load_csp()
 
 
 class _InlineScripts(HTMLParser):
@@ -114,12 +110,7 @@ def script_hash(text: str) -> str:
 
 
 def content_security_policy(hashes, frame_origins=()) -> str:
-    script_src = " ".join(["script-src 'self'", *sorted(set(hashes))])
-    directives = [d.format(script_src=script_src) for d in CSP_DIRECTIVES]
-    if frame_origins:
-        directives.insert(directives.index("connect-src 'self'") + 1,
-                          " ".join(["frame-src 'self'", *sorted(set(frame_origins))]))
-    return "; ".join(directives)
+    return csp.policy(hashes, frame_origins)
 
 
 def frame_origin(url: str, page: str) -> str:
