@@ -87,11 +87,18 @@ def test_the_404_page_is_useful(built_site):
         "how it made you feel", "the harm it caused",
         # Restorative conferences and community work.
         "agreement", "contract", "neighbour", "both sides", "anti-social behaviour",
-        "after", "sentenc", "never left alone", "any type of crime",
+        "never left alone", "any type of crime",
     ],
 )
 def test_the_source_facts_are_on_the_site(built_site, fact):
     assert fact.lower() in page_text(built_site).lower()
+
+
+def test_it_is_available_after_sentencing(built_site):
+    # One sentence must say it: "after" and "sentence" anywhere on the site proves nothing.
+    text = soup(built_page(built_site, "how-it-works.md")).select_one("article").get_text(" ")
+    sentences = re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", text).lower())
+    assert any("after" in s and "sentence" in s for s in sentences)
 
 
 def test_the_four_things_every_meeting_must_include(built_site):
