@@ -13,10 +13,12 @@ export NO_MKDOCS_2_WARNING := 1
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-service.txt requirements-dev.txt
+# The project itself, editable, with everything the site and the tests need
+# (pyproject.toml; the lists are the requirements*.txt files).
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
 # The browser tests use Debian's Chromium (never `playwright install`), and the

@@ -31,9 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.harness import SMTPSink, answers  # noqa: E402
+from testsupport.answers import numbered_answers as answers
+from testsupport.smtp import SMTPSink
 
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"

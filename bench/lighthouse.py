@@ -22,15 +22,17 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from testsupport import ROOT
+from testsupport.net import free_port
+# The same page discovery as the accessibility tests.
+from testsupport.site import build_site, site_pages
+
 
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
@@ -44,28 +46,10 @@ CHROME_FLAGS = [
 EXTRA_PAGES = ["/enquiry/"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def build(dest: Path, site_url: str) -> None:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "URL": site_url}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
+    result = build_site(dest, URL=site_url)
     if result.returncode:
         raise SystemExit(f"mkdocs build failed:\n{result.stdout}{result.stderr}")
-
-
-def site_pages(site_dir: Path) -> list[str]:
-    # The same discovery as the accessibility tests (tests/conftest.py).
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import site_pages as discover
-
-    return discover(site_dir)
 
 
 def serve(site_dir: Path, data_dir: Path, port: int):

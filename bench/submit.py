@@ -29,6 +29,7 @@ printed, and each round's ratios):
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import secrets
@@ -41,14 +42,22 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.harness import (FormClient, Gunicorn, DeliveryWorker, Redis, SMTPSink, SilentSMTP,  # noqa: E402
-                           answers, percentile, service_env)
+from testsupport.answers import numbered_answers as answers
+from testsupport.forms import FormClient
+from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
+from testsupport.smtp import SilentSMTP, SMTPSink
 
 MIN_FILL_SECONDS = 3  # the service's default: the bot trap is on
 TRIVIAL_PATH = "/enquiry/static/enquiry.css"
 
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
 
 def client_headers(group: int, index: int) -> dict[str, str]:
     address = f"198.18.{group}.{index + 1}"  # a benchmarking range (RFC 2544), one per person

@@ -1,6 +1,6 @@
 """Every page and every state of the enquiry journey, in a real Chromium (issue #4).
 
-The pages are found from the build itself (conftest.site_pages walks the built HTML),
+The pages are found from the build itself (testsupport.site.site_pages walks the built HTML),
 so a new page is checked without anyone adding it here. The enquiry journey's states
 are made the way a reader makes them: an empty form, a form with errors, the
 confirmation, the site's and the service's 404 pages, too many messages (429) and a
@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import ARTIFACTS, axe_violations, site_pages, valid_answers
+from testsupport import ARTIFACTS
+from testsupport.answers import valid_answers
+from testsupport.site import axe_violations, site_pages
 from formsvc.outbox import get_outbox
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from conftest import FormBrowser, valid_answers
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
 
 STATIC = Path(__file__).resolve().parent.parent / "formsvc" / "static"
 

@@ -24,7 +24,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import build_site, free_port
+from testsupport.net import free_port
+from testsupport.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "content_checks"

@@ -1,6 +1,6 @@
 """The enquiry pages (formsvc/enquiry.py): a real enquiry is never lost.
 
-Most tests drive the Flask test client like a form_browser (FormBrowser in conftest):
+Most tests drive the Flask test client like a form_browser (testsupport.forms.FormBrowser):
 read the page, keep its tokens, post. CSRF is on throughout. A few go over real
 HTTP where the server's behaviour matters (cookies, large bodies, client address).
 """
@@ -21,7 +21,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import FormBrowser, ServerThread, axe_violations, valid_answers
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
+from testsupport.net import ServerThread
+from testsupport.site import axe_violations
 from formsvc.outbox import REFERENCE_RE, get_outbox
 
 TITLE = "Ask about restorative justice - Meet your offender"

@@ -30,15 +30,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMTPServer, valid_answers
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.harness import (DeliveryWorker, FormClient, Gunicorn, Redis, free_port,  # noqa: E402
-                           service_env, wait_for)
-from formsvc.mailer import SMTPTransport, build_message  # noqa: E402
-from formsvc.outbox import Outbox  # noqa: E402
+from formsvc.mailer import SMTPTransport, build_message
+from formsvc.outbox import Outbox
+from testsupport import ROOT
+from testsupport.answers import valid_answers
+from testsupport.forms import FormClient
+from testsupport.net import free_port, wait_for
+from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
+from testsupport.smtp import SMTPServer
 
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from conftest import valid_answers
+from testsupport.answers import valid_answers
 from formsvc.forms import (
     MSG_CONTACT_METHOD,
     MSG_EMAIL,

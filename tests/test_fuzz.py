@@ -27,7 +27,8 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import SMTPServer, valid_answers
+from testsupport.answers import valid_answers
+from testsupport.smtp import SMTPServer
 from formsvc import create_app
 from formsvc.forms import CALL_TIMES_MAX, CRIME_REFERENCE_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX
 from formsvc.mailer import SMTPTransport

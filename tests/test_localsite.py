@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import free_port
+from testsupport.net import free_port
 from formsvc.localsite import headers_for, header_rules
 
 ROOT = Path(__file__).resolve().parent.parent

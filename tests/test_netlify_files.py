@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import build_site
+from testsupport.site import build_site
 from formsvc.localsite import header_rules
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,8 @@ import jwt
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import FormBrowser, valid_answers
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
 from formsvc.outbox import get_outbox
 
 SECRET = "s3cret-" + "x" * 60  # long enough for HS512 too (the "other algorithm" case)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import site_pages
+from testsupport.site import site_pages
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FormBrowser, valid_answers
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
 from formsvc import security
 
 ROOT = Path(__file__).resolve().parent.parent

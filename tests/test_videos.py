@@ -19,7 +19,8 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Page, expect
 
-from conftest import ServerThread, build_site
+from testsupport.net import ServerThread
+from testsupport.site import build_site
 from formsvc.localsite import StaticSite, header_rules, headers_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,80 @@
+"""The built site: building it, finding its pages, the exit's destination, axe-core."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from . import ROOT
+from .net import free_port
+
+
+def build_site(dest: Path, **env) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
+        cwd=ROOT, env=environment, capture_output=True, text=True,
+    )
+
+
+class NeutralSite:
+    """Stands in for the exit destination (BBC Weather) on another origin, and
+    records what each request told it, such as the Referer."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                owner.requests.append({"path": self.path, "headers": dict(self.headers)})
+                body = b"<!doctype html><html lang='en'><title>Weather</title><h1>Weather</h1></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        # "localhost" rather than 127.0.0.1: another site, not just another port.
+        self.url = f"http://localhost:{self.server.server_port}/weather"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def site_pages(site_dir: Path) -> list[str]:
+    """Every page of a built site as the address a reader asks for ("/", "/how-it-works/"),
+    found by walking the build's HTML files rather than a list kept by hand. 404.html and
+    formsvc-shell.html are frames for other addresses (any missing page, the form), not pages."""
+    pages = []
+    for path in sorted(Path(site_dir).rglob("*.html")):
+        rel = path.relative_to(site_dir).as_posix()
+        if rel in {"404.html", "formsvc-shell.html"}:
+            continue
+        if path.name == "index.html":
+            parent = path.parent.relative_to(site_dir).as_posix()
+            pages.append("/" if parent == "." else f"/{parent}/")
+        else:
+            pages.append(f"/{rel}")
+    return pages
+
+
+def axe_violations(page) -> str:
+    """axe-core's report of WCAG 2.0/2.1/2.2 A and AA violations on the page as it is now; "" if none."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return "" if results.violations_count == 0 else results.generate_report()
