@@ -37,7 +37,7 @@ check: setup
 	$(PY) -m hooks.content_checks
 
 run: build
-	$(PY) -m formsvc.localsite
+	$(PY) -m localrun
 
 test: setup system-packages
 	$(PY) -m pytest

@@ -5,7 +5,7 @@
 
 Builds the site (mkdocs build --strict) into a temporary folder, serves it and the
 enquiry form on one origin on 127.0.0.1 with Netlify's headers and compression
-(formsvc.localsite), runs Lighthouse in its default mobile mode with Debian's
+(localrun.localsite), runs Lighthouse in its default mobile mode with Debian's
 Chromium on every page found in the build plus /enquiry/, and prints a table of the
 four category scores and each page's total transfer size (compressed, as sent).
 Anything short of 100 is listed under the table with the audits that cost points.
@@ -59,7 +59,7 @@ def serve(site_dir: Path, data_dir: Path, port: int):
     from werkzeug.serving import make_server
 
     from formsvc import create_app
-    from formsvc.localsite import OneOrigin, StaticSite
+    from localrun.localsite import OneOrigin, StaticSite
 
     service = create_app({"SITE_DIR": str(site_dir), "DATA_DIR": str(data_dir),
                           "SECRET_KEY": secrets.token_hex(32)})

@@ -1,63 +1,21 @@
-"""The enquiry service: takes a victim's enquiry and gets it to the hub's inbox."""
-from __future__ import annotations
+"""The enquiry service: takes a victim's enquiry and gets it to the hub's inbox.
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+Where things are: the app factory in ``app.py``, every setting in ``config.py``, each
+question in ``questions.py``, the pages in ``enquiry.py``, mail built and sent in
+``mailer.py``, the delivery loop in ``worker.py``, operator commands in ``cli.py``.
 
-from . import config, netlify, shell
-
-
-def create_app(overrides: dict | None = None) -> Flask:
-    # No app-wide /static/ route: the form's files are the blueprint's, at /enquiry/static/
-    # (only /enquiry/* is proxied here).
-    app = Flask(__name__, static_folder=None)
-    config.load(app, overrides)
-    shell.init_app(app)
-    # First: requests that bypass Netlify are refused before CSRF or rate limits
-    # look at them; its middleware runs inside ProxyFix (wrapped below).
-    netlify.init_app(app)
-
-    if app.config["PROXY_HOPS"]:
-        # Trust exactly the configured number of proxies, no more.
-        hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    return app
+``create_app`` is imported on first use, so parts such as ``formsvc.csp`` can be
+imported without Flask (the site's build does), while ``flask --app formsvc`` and
+``gunicorn 'formsvc:create_app()'`` still find it here.
+"""
 
 
-def register_extensions(app: Flask) -> None:
-    from . import compress, outbox, security
-    from .extensions import csrf, limiter
+def __getattr__(name: str):
+    if name == "create_app":
+        from .app import create_app
 
-    csrf.init_app(app)
-    limiter.init_app(app)
-    outbox.init_app(app)
-    security.init_app(app)
-    compress.init_app(app)
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def register_blueprints(app: Flask) -> None:
-    from . import enquiry, health
-
-    app.register_blueprint(enquiry.bp)
-    app.register_blueprint(health.bp)
-
-
-def register_errorhandlers(app: Flask) -> None:
-    """Friendly pages for every HTTP error (the form's own troubles are handled in enquiry.py)."""
-    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
-    from . import enquiry
-
-    app.register_error_handler(RequestEntityTooLarge, enquiry.too_large)
-    app.register_error_handler(HTTPException, enquiry.http_error)
-
-
-def register_commands(app: Flask) -> None:
-    from . import worker
-
-    worker.init_app(app)
+__all__ = ["create_app"]

@@ -27,7 +27,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .extensions import csrf, limiter
 from .forms import CONTACT_METHODS, RELATIONSHIPS, YES_NO, EnquiryForm
@@ -275,40 +275,4 @@ def rate_limited(error: RateLimitExceeded):
     refresh_form_token(enquiry)
     return render_form(
         enquiry, notice=notice_rate_limited(wait), status=429, headers={"Retry-After": str(wait)}
-    )
-
-
-# App-wide error pages (registered by create_app's register_errorhandlers).
-
-ERROR_TITLES = {
-    400: "Sorry, there is a problem",
-    # Reached without going through our website (formsvc/netlify.py).
-    403: "Please use the form on our website",
-    404: "Page not found",
-    405: "Page not found",
-    429: "Sorry, there is a problem",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
-}
-
-
-def too_large(error: RequestEntityTooLarge):
-    return (
-        render_template(
-            "enquiry_too_large.html",
-            message_max=int(current_app.config["MESSAGE_MAX_CHARS"]),
-        ),
-        413,
-    )
-
-
-def http_error(error: HTTPException):
-    code = error.code or 500
-    response = error.get_response()
-    # Keep headers such as Allow (405) and Retry-After (429), lose the default body.
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in {"content-type", "content-length"}}
-    return (
-        render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Sorry, there is a problem")),
-        code,
-        headers,
     )

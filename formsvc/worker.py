@@ -1,7 +1,7 @@
 """The delivery loop: take due enquiries from the outbox, mail them, record what happened.
 
-Runs as its own process (``flask --app formsvc deliver``), never inside a web
-request. Delivery is at-least-once: if the worker dies between the server's "250"
+Runs as its own process (``flask --app formsvc deliver``, in cli.py), never inside a
+web request. Delivery is at-least-once: if the worker dies between the server's "250"
 and ``mark_delivered``, the lease runs out and the enquiry is sent again with the
 same Message-ID, so the hub sees one message twice rather than none.
 
@@ -10,17 +10,11 @@ Logs carry references, counts and short error descriptions only, never answers.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import signal
 import threading
 import time
 import traceback
-from datetime import datetime, timezone
-
-import click
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
 
 from .mailer import (ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message,
                      transport_from_config)
@@ -207,94 +201,3 @@ def _handle_stop_signals(stop: threading.Event):
             signal.signal(sig, old)
 
     return restore
-
-
-# -- command line ------------------------------------------------------------------------
-
-
-def _when(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-@click.command("deliver")
-@click.option("--once", is_flag=True, help="Deliver everything due now, then exit.")
-@click.option("--interval", type=float, default=None, help="Seconds between looks at the outbox.")
-@with_appcontext
-def deliver_command(once: bool, interval: float | None) -> None:
-    """Send queued enquiries to the hub's inbox (runs until stopped)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Mail can wait a moment; someone sending the form should not. On a small machine a
-    # burst of deliveries took CPU from the web workers and tripled their slowest
-    # answers (bench/submit.py); at a lower priority it takes what they leave.
-    niceness = int(current_app.config.get("DELIVER_NICENESS", DELIVER_NICENESS))
-    if niceness > 0 and hasattr(os, "nice"):
-        os.nice(niceness)
-    try:
-        totals = run(current_app._get_current_object(), once=once, interval=interval)
-    except OutboxUnavailable as exc:
-        raise click.ClickException(f"The outbox is unavailable ({exc}).") from None
-    click.echo("delivered {delivered}, retried {retried}, failed {failed}".format(**totals))
-
-
-outbox_cli = AppGroup("outbox", help="Look after the outbox: failed and quarantined enquiries.")
-
-
-@outbox_cli.command("list")
-def list_command() -> None:
-    """Failed and quarantined enquiries: reference, created, attempts, last error."""
-    outbox = get_outbox()
-    row = "{:<12}  {:<20}  {:>8}  {}"
-    click.echo("FAILED: delivery stopped; fix the cause, then `flask outbox retry REFERENCE`")
-    failed = outbox.failed()
-    click.echo(row.format("REFERENCE", "CREATED", "ATTEMPTS", "LAST ERROR"))
-    for item in failed:
-        click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"],
-                              item["last_error"] or "-"))
-    if not failed:
-        click.echo("(none)")
-    click.echo("")
-    click.echo("QUARANTINED: suspected spam, not sent; `flask outbox retry REFERENCE` sends a real one")
-    quarantined = outbox.quarantined()
-    click.echo(row.format("REFERENCE", "CREATED", "ATTEMPTS", "REASON"))
-    for item in quarantined:
-        reason = item["reason"] or "-"
-        if item["purged"]:
-            reason += " (answers purged)"
-        click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"], reason))
-    if not quarantined:
-        click.echo("(none)")
-
-
-@outbox_cli.command("retry")
-@click.argument("reference")
-def retry_command(reference: str) -> None:
-    """Send a failed or quarantined enquiry again."""
-    if not get_outbox().retry(reference):
-        raise click.ClickException(
-            "No failed or quarantined enquiry with that reference that can be sent "
-            "(see `flask outbox list`)."
-        )
-    click.echo("Queued for delivery: the worker sends it on its next round.")
-
-
-@outbox_cli.command("stats")
-def stats_command() -> None:
-    """Counts: backlog, oldest waiting, failed, quarantined, delivered."""
-    for key, value in get_outbox().stats().items():
-        if key == "oldest_undelivered_age_seconds" and value is not None:
-            value = round(value)
-        click.echo(f"{key}: {value if value is not None else '-'}")
-
-
-@outbox_cli.command("purge-quarantine")
-@click.option("--days", type=float, default=QUARANTINE_RETENTION_SECONDS / 86400, show_default=True)
-def purge_command(days: float) -> None:
-    """Delete the answers of quarantined enquiries older than DAYS (the worker does this hourly too)."""
-    purged = get_outbox().purge_quarantine(days * 86400)
-    click.echo(f"Purged the answers of {purged} quarantined enquiries.")
-
-
-def init_app(app) -> None:
-    app.cli.add_command(deliver_command)
-    app.cli.add_command(outbox_cli)

@@ -38,7 +38,7 @@ def built_site(tmp_path_factory, neutral_site) -> Path:
 @pytest.fixture(scope="session")
 def site_server(built_site):
     """The built site over real HTTP with the headers Netlify would send."""
-    from formsvc.localsite import StaticSite
+    from localrun.localsite import StaticSite
 
     with ServerThread(StaticSite(built_site)) as server:
         yield server
@@ -69,7 +69,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def make_form_site(built_site, make_form_app):
     """``make_form_site(**config)``: the built site and a form app made with ``config`` (for example
     RATELIMIT_POST="1 per minute") on one origin over real HTTP. The server has ``url`` and ``app``."""
-    from formsvc.localsite import OneOrigin, StaticSite
+    from localrun.localsite import OneOrigin, StaticSite
 
     servers = []
 

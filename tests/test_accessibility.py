@@ -545,7 +545,7 @@ def test_every_page_can_be_found_and_is_described(built_site, make_form_app):
     from bs4 import BeautifulSoup
     from werkzeug.test import Client
 
-    from formsvc.localsite import StaticSite
+    from localrun.localsite import StaticSite
 
     robots = (built_site / "robots.txt").read_text(encoding="utf-8")
     assert re.search(r"^Allow: /$", robots, re.M) and not re.search(r"^Disallow: /$", robots, re.M)

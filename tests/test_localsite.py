@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from testsupport.net import free_port
-from formsvc.localsite import headers_for, header_rules
+from localrun.localsite import headers_for, header_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def local_run(built_site, tmp_path):
     }
     env.pop("FORMSVC_SMTP_HOST", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "formsvc.localsite", "--port", str(port), "--site-dir", str(built_site)],
+        [sys.executable, "-m", "localrun", "--port", str(port), "--site-dir", str(built_site)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -108,7 +108,7 @@ def test_static_site_compresses_text_like_netlify(built_site):
 
     from werkzeug.test import Client
 
-    from formsvc.localsite import StaticSite
+    from localrun.localsite import StaticSite
 
     client = Client(StaticSite(built_site))
     css = (built_site / "stylesheets" / "site.css").read_bytes()

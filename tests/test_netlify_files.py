@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from testsupport.site import build_site
-from formsvc.localsite import header_rules
+from localrun.localsite import header_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
@@ -114,11 +114,11 @@ def test_a_local_build_writes_no_proxy_rule(built_site):
 
 
 # ---------------------------------------------------------------- Several rules for one address
-# formsvc/localsite.py serves the tests' site with the headers Netlify would send, so it must
+# localrun/localsite.py serves the tests' site with the headers Netlify would send, so it must
 # combine rules as Netlify does; hooks/netlify_files.py relies on it for a page's own CSP.
 
 def test_headers_for_combines_rules_as_netlify_does(tmp_path):
-    from formsvc.localsite import headers_for
+    from localrun.localsite import headers_for
 
     (tmp_path / "_headers").write_text(
         "/*\n  X-Both: from-headers-file\n  Content-Security-Policy: default-src 'self'\n"
@@ -160,7 +160,7 @@ def small_site(tmp_path: Path, videos_html: str) -> Path:
 
 
 def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp_path):
-    from formsvc.localsite import headers_for
+    from localrun.localsite import headers_for
 
     site = small_site(tmp_path, '<a href="https://www.youtube.com/watch?v=x" '
                                 'data-embed-src="https://www.youtube-nocookie.com/embed/x?rel=0&amp;a=1">Play</a>')

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from testsupport.net import ServerThread
 from testsupport.site import build_site
-from formsvc.localsite import StaticSite, header_rules, headers_for
+from localrun.localsite import StaticSite, header_rules, headers_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "videos"

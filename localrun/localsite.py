@@ -1,6 +1,6 @@
 """Run the whole thing on one origin, as Netlify does in production.
 
-    python -m formsvc.localsite          # after `mkdocs build`
+    python -m localrun                   # after `mkdocs build` (`make run` does both)
 
 serves the built site (site/) with the same headers Netlify would send
 (netlify.toml's [[headers]] plus the build's _headers), the enquiry form at
@@ -161,7 +161,7 @@ class OneOrigin:
 
 
 def create_local_app(site_dir: str | os.PathLike = ROOT / "site"):
-    from . import create_app
+    from formsvc import create_app
 
     service = create_app({"SITE_DIR": str(site_dir)})
     return OneOrigin(StaticSite(site_dir), service), service

@@ -1,0 +1,47 @@
+"""App-wide error pages: a friendly page for every HTTP error, never a bare one.
+
+The form's own troubles (CSRF, rate limit, outbox unavailable) are handled in
+enquiry.py, which shows the form again with the person's answers.
+"""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+ERROR_TITLES = {
+    400: "Sorry, there is a problem",
+    # Reached without going through our website (formsvc/netlify.py).
+    403: "Please use the form on our website",
+    404: "Page not found",
+    405: "Page not found",
+    429: "Sorry, there is a problem",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+
+def too_large(error: RequestEntityTooLarge):
+    return (
+        render_template(
+            "enquiry_too_large.html",
+            message_max=int(current_app.config["MESSAGE_MAX_CHARS"]),
+        ),
+        413,
+    )
+
+
+def http_error(error: HTTPException):
+    code = error.code or 500
+    response = error.get_response()
+    # Keep headers such as Allow (405) and Retry-After (429), lose the default body.
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in {"content-type", "content-length"}}
+    return (
+        render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Sorry, there is a problem")),
+        code,
+        headers,
+    )
+
+
+def init_app(app) -> None:
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(HTTPException, http_error)
