@@ -12,8 +12,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .outbox import QUARANTINE_RETENTION_SECONDS, OutboxUnavailable, get_outbox
-from .worker import DELIVER_NICENESS, run
+from .config import default
+from .outbox import OutboxUnavailable, get_outbox
+from .worker import run
 
 
 def _when(timestamp: float) -> str:
@@ -31,7 +32,7 @@ def deliver_command(once: bool, interval: float | None) -> None:
     # Mail can wait a moment; someone sending the form should not. On a small machine a
     # burst of deliveries took CPU from the web workers and tripled their slowest
     # answers (bench/submit.py); at a lower priority it takes what they leave.
-    niceness = int(current_app.config.get("DELIVER_NICENESS", DELIVER_NICENESS))
+    niceness = int(current_app.config["DELIVER_NICENESS"])
     if niceness > 0 and hasattr(os, "nice"):
         os.nice(niceness)
     try:
@@ -92,7 +93,7 @@ def stats_command() -> None:
 
 
 @outbox_cli.command("purge-quarantine")
-@click.option("--days", type=float, default=QUARANTINE_RETENTION_SECONDS / 86400, show_default=True)
+@click.option("--days", type=float, default=default("QUARANTINE_RETENTION_SECONDS") / 86400, show_default=True)
 def purge_command(days: float) -> None:
     """Delete the answers of quarantined enquiries older than DAYS (the worker does this hourly too)."""
     purged = get_outbox().purge_quarantine(days * 86400)

@@ -9,64 +9,106 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, NamedTuple
 
 DEV_SECRET_KEY = "development-only-not-secret"
+DAY = 24 * 3600
 
-DEFAULTS = {
+
+class Setting(NamedTuple):
+    default: Any
+    meaning: str  # one line; the README's settings table is made from these
+    shown: str | None = None  # how the README shows the default, when not as the value itself
+
+
+#: Every setting the service reads: name (without the FORMSVC_ prefix) -> default and meaning.
+#: No other module keeps a default of its own; ``python -m formsvc.config`` prints the
+#: README's table, and tests/test_config.py checks that the README has it.
+DEFAULTS: dict[str, Setting] = {
+    # -- the service
     # "production" unless told otherwise, so a forgotten setting fails safe.
-    "ENV": "production",
-    "SECRET_KEY": None,
-    # Where the outbox database and the local Maildir live.
-    "DATA_DIR": "var",
-    # Where the built site is (the form page borrows its look from it).
-    "SITE_DIR": "site",
-    "HUB_INBOX": "hub@localhost",
-    "MAIL_FROM": "enquiries@localhost",
-    # No SMTP host means: deliver into DATA_DIR/maildir.
-    "SMTP_HOST": "",
-    "SMTP_PORT": 0,
-    "SMTP_SECURITY": "starttls",  # starttls | ssl | none
-    "SMTP_USERNAME": "",
-    "SMTP_PASSWORD": "",
-    "SMTP_TIMEOUT": 10,
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_ENABLED": True,
-    # Posts sooner than this after the form was served get a second look.
-    "MIN_FILL_SECONDS": 3,
-    # How many proxies in front of us append to X-Forwarded-For (Netlify = 1).
-    "PROXY_HOPS": 0,
-    # The secret Netlify signs proxied requests with (X-Nf-Sign, see netlify.py).
-    # Set: requests without a valid signature get a 403, and the client address
-    # comes from Netlify's X-Nf-Client-Connection-Ip. Empty: no check (local run).
-    "NETLIFY_SIGNING_SECRET": "",
-    # The longest message we accept, in characters (the page states it).
-    "MESSAGE_MAX_CHARS": 5000,
-    # The whole request body; larger gets a friendly 413.
-    "MAX_CONTENT_LENGTH": 64 * 1024,
-    # --- The enquiry form (formsvc/enquiry.py) ---
-    # Flask-Limiter limits on POST /enquiry/ per client address (";" separates limits).
-    "RATELIMIT_POST": "5 per minute;30 per hour",
-    # A form served longer ago than this (seconds) is shown again to check before sending.
-    "FORM_TOKEN_MAX_AGE": 24 * 3600,
-    # How long (seconds) the confirmation page still shows the reference after sending.
-    "SENT_PAGE_MAX_AGE": 3600,
-    # Flask-WTF's CSRF token lifetime (its default is 1 hour). Someone may take longer
-    # than an hour to write about what happened to them; the token is still tied to the
-    # session cookie (SameSite=Lax, path /enquiry/), and an expired one only re-shows
-    # the form with the answers kept.
-    "WTF_CSRF_TIME_LIMIT": 24 * 3600,
-    # The form's session cookie (holds only the CSRF secret and the last reference sent).
-    # Set here because Flask's own default ("session") makes a setdefault a no-op.
-    "SESSION_COOKIE_NAME": "formsvc_session",
-    # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url
-    # is read when the built site is available; this is the fallback).
-    "EXIT_URL": "https://www.bbc.co.uk/weather",
+    "ENV": Setting("production", "`development` relaxes the checks below (used by `make run` and tests)"),
+    "SECRET_KEY": Setting(None, "Required in production: the service refuses to start without it", "none"),
+    "DATA_DIR": Setting("var", "Outbox database (`outbox.sqlite3`) and the local Maildir"),
+    "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
+    "EXIT_URL": Setting("https://www.bbc.co.uk/weather",
+                        "Where the exit button goes; the built site's own value (mkdocs.yml) wins when there is one"),
+    "SHELL_SCRIPT_HASHES": Setting((), "Hashes of the site shell's inline scripts for the CSP; read from the "
+                                       "built site, not set by hand", "from the site"),
+    # -- mail
+    "HUB_INBOX": Setting("hub@localhost", "Where enquiries are sent"),
+    "MAIL_FROM": Setting("enquiries@localhost", "Our own sender address"),
+    "SMTP_HOST": Setting("", "Empty means: deliver to `DATA_DIR/maildir`"),
+    "SMTP_PORT": Setting(0, "0 means the usual port for SMTP_SECURITY", "587 / 465 / 25"),
+    "SMTP_SECURITY": Setting("starttls", "`starttls`, `ssl` or `none`; TLS certificates are verified"),
+    "SMTP_USERNAME": Setting("", "Log in only when a username is set"),
+    "SMTP_PASSWORD": Setting("", "The SMTP password"),
+    "SMTP_TIMEOUT": Setting(10, "Seconds to wait for the SMTP server at each step before trying later"),
+    # -- the delivery worker (flask deliver)
+    "DELIVER_INTERVAL_SECONDS": Setting(10, "Seconds between the worker's looks at the outbox when it is empty"),
+    "DELIVER_BACKOFF_FIRST_SECONDS": Setting(60, "Wait before the first retry after a failure; later waits double, "
+                                                 "up to an hour"),
+    "DELIVER_NICENESS": Setting(10, "`flask deliver` lowers its CPU priority by this much, so deliveries never "
+                                    "slow the form"),
+    "OUTBOX_LEASE_SECONDS": Setting(300, "How long a worker holds enquiries it took before another may send them"),
+    "QUARANTINE_RETENTION_SECONDS": Setting(30 * DAY, "Quarantined (suspected spam) answers are deleted after "
+                                                      "this long", "30 days"),
+    # -- the form
+    "MIN_FILL_SECONDS": Setting(3, "A post sooner than this after the form was served gets a second look; "
+                                   "`0` disables"),
+    "MESSAGE_MAX_CHARS": Setting(5000, "The longest message we accept, in characters (the page says so)"),
+    "MAX_CONTENT_LENGTH": Setting(64 * 1024, "The largest request body in bytes; larger gets the friendly "
+                                             "\"too large\" page"),
+    # Flask-Limiter's limits: ";" separates limits.
+    "RATELIMIT_POST": Setting("5 per minute;30 per hour", "Accepted enquiries per client address"),
+    "RATELIMIT_INVALID_POST": Setting("60 per minute;300 per hour",
+                                      "Posts with a problem per client address (generous: people correct "
+                                      "their answers)"),
+    "RATELIMIT_STORAGE_URI": Setting("memory://", "Use `redis://host:6379` with more than one process"),
+    "RATELIMIT_ENABLED": Setting(True, "Rate limits on the form's posts"),
+    "FORM_TOKEN_MAX_AGE": Setting(1 * DAY, "A form served longer ago than this (seconds) is shown again to "
+                                           "check before sending"),
+    "SENT_PAGE_MAX_AGE": Setting(3600, "How long (seconds) the confirmation page still shows the reference"),
+    # Flask-WTF's own default is an hour; someone may take longer to write about what
+    # happened to them. An expired token only shows the form again with the answers kept.
+    "WTF_CSRF_TIME_LIMIT": Setting(1 * DAY, "Lifetime (seconds) of the form's CSRF token"),
+    # Set here because Flask's own default ("session") would otherwise win.
+    "SESSION_COOKIE_NAME": Setting("formsvc_session", "The form's only cookie (the CSRF secret and the last "
+                                                      "reference sent)"),
+    # -- in front of the service
+    "PROXY_HOPS": Setting(0, "Number of trusted proxies in front (Netlify: `1`); the client address comes only "
+                             "from them"),
+    "NETLIFY_SIGNING_SECRET": Setting("", "Set to accept only requests Netlify signed (see below); empty: no "
+                                          "check (local run)", "empty"),
 }
+
+
+def default(name: str):
+    """The default of one setting, for code that runs without an app (tests, benchmarks)."""
+    return DEFAULTS[name].default
+
+
+def _shown(name: str, setting: Setting) -> str:
+    if setting.shown is not None:
+        return setting.shown
+    value = setting.default
+    if value is None or value == "":
+        return "empty" if value == "" else "none"
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"`{value}`"
+
+
+def settings_table() -> str:
+    """The README's table of settings, in Markdown."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `FORMSVC_{name}` | {_shown(name, s)} | {s.meaning} |" for name, s in DEFAULTS.items()]
+    return "\n".join(rows) + "\n"
 
 
 def load(app, overrides: dict | None = None) -> None:
     """Fill ``app.config`` from defaults, then the environment, then ``overrides``."""
-    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping({name: setting.default for name, setting in DEFAULTS.items()})
     app.config.from_prefixed_env("FORMSVC")
     if overrides:
         app.config.from_mapping(overrides)
@@ -93,7 +135,6 @@ def load(app, overrides: dict | None = None) -> None:
         cfg["SMTP_PORT"] = {"starttls": 587, "ssl": 465, "none": 25}[security]
 
     # The session cookie only carries the CSRF secret; keep it as tight as we can.
-    cfg.setdefault("SESSION_COOKIE_NAME", "formsvc_session")
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["SESSION_COOKIE_SECURE"] = not development
@@ -110,3 +151,7 @@ def load(app, overrides: dict | None = None) -> None:
         options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
         options.update(cfg.get("RATELIMIT_STORAGE_OPTIONS") or {})
         cfg["RATELIMIT_STORAGE_OPTIONS"] = options
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")

@@ -27,6 +27,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+from .config import default
 from .outbox import Enquiry
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
@@ -299,12 +300,12 @@ def wire_form(msg: EmailMessage) -> tuple[str, list[str], bytes, tuple[str, ...]
 
 class SMTPTransport(Transport):
     def __init__(self, host: str, port: int, security: str = "starttls", username: str = "",
-                 password: str = "", timeout: float = 10):
+                 password: str = "", timeout: float = default("SMTP_TIMEOUT")):
         if security not in {"starttls", "ssl", "none"}:
             raise ValueError("security must be starttls, ssl or none")
         self.host, self.port, self.security = host, int(port), security
         self.username, self.password = username, password
-        self.timeout = float(timeout or 10)  # never wait for ever on a silent server
+        self.timeout = float(timeout or default("SMTP_TIMEOUT"))  # never wait for ever on a silent server
         self._smtp: smtplib.SMTP | None = None
         self._used = False
 
@@ -446,10 +447,10 @@ def transport_from_config(config) -> Transport:
     return SMTPTransport(
         config["SMTP_HOST"],
         int(config["SMTP_PORT"]),
-        security=config.get("SMTP_SECURITY", "starttls"),
-        username=config.get("SMTP_USERNAME", ""),
-        password=config.get("SMTP_PASSWORD", ""),
-        timeout=config.get("SMTP_TIMEOUT", 10),
+        security=config["SMTP_SECURITY"],
+        username=config["SMTP_USERNAME"],
+        password=config["SMTP_PASSWORD"],
+        timeout=config["SMTP_TIMEOUT"],
     )
 
 

@@ -38,15 +38,15 @@ from dataclasses import dataclass, field
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
+
+from .config import default
+
 #: Crockford's base32: no I, L, O or U, so a reference read out over the phone
 #: cannot be mistaken (0/O, 1/I/L) and cannot spell most words.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "RJ-"
 REFERENCE_LENGTH = 8  # 32**8 ≈ 10**12 possibilities: not guessable by trying
 REFERENCE_RE = re.compile(r"^RJ-[0-9A-HJKMNP-TV-Z]{8}$")
-
-#: How long quarantined answers are kept before ``purge_quarantine`` removes them.
-QUARANTINE_RETENTION_SECONDS = 30 * 24 * 3600
 
 #: Connections a forked child inherited: kept referenced so they are never closed
 #: (or garbage-collected, which closes them) in the child.
@@ -293,7 +293,8 @@ class Outbox:
 
     # -- the worker ------------------------------------------------------------------
 
-    def claim(self, now: float | None = None, limit: int = 50, lease_seconds: int = 300) -> list[Enquiry]:
+    def claim(self, now: float | None = None, limit: int = 50,
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         A leased enquiry is not handed to anyone else until the lease runs out; if
@@ -410,7 +411,8 @@ class Outbox:
             )
             return cur.rowcount == 1
 
-    def purge_quarantine(self, older_than_seconds: float = QUARANTINE_RETENTION_SECONDS, now: float | None = None) -> int:
+    def purge_quarantine(self, older_than_seconds: float = default("QUARANTINE_RETENTION_SECONDS"),
+                         now: float | None = None) -> int:
         """Delete the answers of quarantined enquiries older than the given age.
 
         Data minimisation: suspected spam may still hold a real person's details, so
@@ -452,7 +454,7 @@ class Outbox:
 def init_app(app) -> None:
     app.extensions["outbox"] = Outbox(
         Path(app.config["DATA_DIR"]) / "outbox.sqlite3",
-        mail_from=app.config.get("MAIL_FROM"),
+        mail_from=app.config["MAIL_FROM"],
     )
 
 

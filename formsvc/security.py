@@ -66,7 +66,7 @@ def is_form_page(path: str) -> bool:
 
 def add_security_headers(response):
     response.headers["Content-Security-Policy"] = content_security_policy(
-        current_app.config.get("SHELL_SCRIPT_HASHES", [])
+        current_app.config["SHELL_SCRIPT_HASHES"]
     )
     for name, value in STATIC_HEADERS.items():
         response.headers[name] = value

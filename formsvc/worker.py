@@ -18,11 +18,11 @@ import traceback
 
 from .mailer import (ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message,
                      transport_from_config)
-from .outbox import QUARANTINE_RETENTION_SECONDS, OutboxUnavailable, get_outbox
+from .config import default
+from .outbox import OutboxUnavailable, get_outbox
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 #: Transient failures for this long (from when it was queued) and we stop and ask
 #: an operator: a relay down for three days needs a human anyway.
@@ -30,11 +30,9 @@ GIVE_UP_AFTER_SECONDS = 3 * 24 * 3600
 BATCH_SIZE = 50
 #: In a long burst, fold the WAL back (removing delivered answers from it) at least this often.
 CHECKPOINT_EVERY_SECONDS = 60
-#: `flask deliver` lowers its CPU priority by this much (``nice``), below the web workers.
-DELIVER_NICENESS = 10
 
 
-def backoff_seconds(attempts: int, first: float = BACKOFF_FIRST_SECONDS) -> float:
+def backoff_seconds(attempts: int, first: float = default("DELIVER_BACKOFF_FIRST_SECONDS")) -> float:
     """1, 2, 4, ... minutes up to an hour, plus up to 10% jitter so a queue that
     built up during an outage does not hit the relay all at the same second."""
     delay = min(first * 2 ** min(attempts, 20), BACKOFF_MAX_SECONDS)
@@ -42,8 +40,9 @@ def backoff_seconds(attempts: int, first: float = BACKOFF_FIRST_SECONDS) -> floa
 
 
 def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float | None = None,
-                limit: int = BATCH_SIZE, lease_seconds: int = 300, should_stop=None,
-                close_transport: bool = True, backoff_first: float = BACKOFF_FIRST_SECONDS) -> dict:
+                limit: int = BATCH_SIZE, lease_seconds: int = default("OUTBOX_LEASE_SECONDS"), should_stop=None,
+                close_transport: bool = True,
+                backoff_first: float = default("DELIVER_BACKOFF_FIRST_SECONDS")) -> dict:
     """Send one batch of due enquiries over one connection.
 
     ``close_transport=False`` leaves the connection open for the next batch (the
@@ -128,11 +127,11 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     ``once``: drain everything due now, then return.
     """
     cfg = app.config
-    interval = float(cfg.get("DELIVER_INTERVAL_SECONDS", 10)) if interval is None else interval
-    lease_seconds = int(cfg.get("OUTBOX_LEASE_SECONDS", 300))
-    retention = float(cfg.get("QUARANTINE_RETENTION_SECONDS", QUARANTINE_RETENTION_SECONDS))
+    interval = float(cfg["DELIVER_INTERVAL_SECONDS"]) if interval is None else interval
+    lease_seconds = int(cfg["OUTBOX_LEASE_SECONDS"])
+    retention = float(cfg["QUARANTINE_RETENTION_SECONDS"])
     # The first retry's wait; later ones double (tests and drills shorten it).
-    backoff_first = float(cfg.get("DELIVER_BACKOFF_FIRST_SECONDS", BACKOFF_FIRST_SECONDS))
+    backoff_first = float(cfg["DELIVER_BACKOFF_FIRST_SECONDS"])
     outbox = get_outbox(app)
     transport = transport_from_config(cfg)
     stop = threading.Event()

@@ -78,3 +78,64 @@ def test_behind_one_proxy_the_client_address_comes_from_that_hop_only(monkeypatc
     app.test_client().get("/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"},
                           environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen["addr"] == "203.0.113.7"
+
+
+# ---------------------------------------------------------------- one table of settings
+
+# Names Flask and its extensions read that config.load sets itself (not settings anyone chooses).
+FIXED = {"SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_PATH",
+         "PREFERRED_URL_SCHEME", "RATELIMIT_HEADERS_ENABLED", "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED",
+         "RATELIMIT_SWALLOW_ERRORS", "RATELIMIT_STORAGE_OPTIONS", "TESTING"}
+
+
+def _config_reads() -> dict[str, list[str]]:
+    """Every ``config["NAME"]`` / ``cfg.get("NAME", ...)`` in the service's code: name -> the lines."""
+    import re
+
+    from testsupport import ROOT
+
+    reads: dict[str, list[str]] = {}
+    pattern = re.compile(r"""\b(?:config|cfg)(?:\[|\.get\()["']([A-Z][A-Z0-9_]+)["'](?=([^\n]*))""")
+    for path in sorted((ROOT / "formsvc").glob("*.py")):
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            reads.setdefault(match.group(1), []).append(f"{path.name}: {match.group(0)}{match.group(2)}")
+    return reads
+
+
+def test_every_setting_the_service_reads_is_in_the_table_with_a_meaning():
+    from formsvc.config import DEFAULTS
+
+    missing = sorted(set(_config_reads()) - set(DEFAULTS) - FIXED)
+    assert not missing, f"read but not in config.DEFAULTS: {missing}"
+    for name, setting in DEFAULTS.items():
+        assert setting.meaning.strip() and "\n" not in setting.meaning, name
+
+
+def test_no_module_keeps_a_default_of_its_own():
+    # cfg.get("NAME", fallback) would be a second default beside config.DEFAULTS.
+    import re
+
+    own = [line for lines in _config_reads().values() for line in lines
+           if not line.startswith("config.py") and re.search(r"""\.get\(["'][A-Z0-9_]+["']\s*,""", line)]
+    assert not own, own
+
+
+def test_the_readme_table_is_the_table_of_settings():
+    from formsvc.config import settings_table
+    from testsupport import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme, "README's settings table is out of date: paste `python -m formsvc.config`"
+
+
+def test_every_setting_in_the_table_can_be_set_from_the_environment(monkeypatch):
+    from formsvc.config import DEFAULTS
+
+    monkeypatch.setenv("FORMSVC_ENV", "development")
+    monkeypatch.setenv("FORMSVC_DELIVER_INTERVAL_SECONDS", "2.5")
+    monkeypatch.setenv("FORMSVC_QUARANTINE_RETENTION_SECONDS", "60")
+    app = create_app()
+    assert app.config["DELIVER_INTERVAL_SECONDS"] == 2.5
+    assert app.config["QUARANTINE_RETENTION_SECONDS"] == 60
+    for name in DEFAULTS:
+        assert name in app.config, name
