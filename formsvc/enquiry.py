@@ -30,8 +30,9 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .extensions import csrf, limiter
-from .forms import CONTACT_METHODS, RELATIONSHIPS, YES_NO, EnquiryForm
+from .forms import EnquiryForm
 from .outbox import OutboxUnavailable, get_outbox
+from .questions import QUESTIONS
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,7 @@ def render_form(form: EnquiryForm, *, notice: dict | None = None, status: int = 
             form=form,
             notice=notice,
             errors=form.error_list(),
-            contact_methods=CONTACT_METHODS,
-            yes_no=YES_NO,
-            relationships=RELATIONSHIPS,
+            questions=QUESTIONS,
             message_max=int(current_app.config["MESSAGE_MAX_CHARS"]),
         ),
         status,

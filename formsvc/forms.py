@@ -1,5 +1,7 @@
 """The enquiry form: what a victim may send us, cleaned and checked.
 
+The questions themselves (labels, hints, choices) are in questions.py; this module
+makes the form's fields from them and says how each answer is checked.
 Validation happens here and only here (the page uses ``novalidate``), with the
 GOV.UK Design System's error messages. Nothing is dropped or cut short quietly:
 an answer that is too long or in the wrong shape gets a message saying so, and
@@ -19,13 +21,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
+from .questions import ANSWER_KEYS, BY_KEY, QUESTIONS
+
 # The choices for each set of radios: value -> label on the page.
-CONTACT_METHODS = {"email": "Email", "phone": "Phone"}
-YES_NO = {"yes": "Yes", "no": "No"}
-RELATIONSHIPS = {
-    "harmed": "Yes, it happened to me",
-    "on_behalf": "No, I am writing for someone it happened to",
-}
+CONTACT_METHODS = BY_KEY["contact_method"].choice_map
+RELATIONSHIPS = BY_KEY["relationship"].choice_map
 
 NAME_MAX = 100
 EMAIL_MAX = 254  # the longest address SMTP allows
@@ -133,87 +133,54 @@ def message_required(form, field):
         raise StopValidation(MSG_MESSAGE)
 
 
+# How each answer is cleaned and checked, by question (questions.py).
+CHECKS = {
+    "name": [max_length(NAME_MAX, "Your name")],
+    "contact_method": [one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
+    "email": [required_for("email", MSG_EMAIL), valid_email],
+    "phone": [required_for("phone", MSG_PHONE), valid_phone],
+    "leave_message": [one_of(BY_KEY["leave_message"].choice_map, MSG_YES_NO["leave_message"])],
+    "say_who_we_are": [one_of(BY_KEY["say_who_we_are"].choice_map, MSG_YES_NO["say_who_we_are"])],
+    "call_times": [max_length(CALL_TIMES_MAX, "Safe times to call")],
+    "crime_reference": [max_length(CRIME_REFERENCE_MAX, "Crime reference number")],
+    "relationship": [one_of(RELATIONSHIPS, MSG_RELATIONSHIP)],
+    "message": [message_required, message_length],
+}
+
+
 class EnquiryForm(FlaskForm):
+    """The questions' fields (added below, in the page's order), the form token and the honeypot."""
+
     class Meta:
         # CSRFProtect checks every POST before the view runs and a failure gets its own
         # friendly page (enquiry.csrf_failed), so the form does not check it a second
         # time. The page template renders the csrf_token field itself.
         csrf = False
 
-    name = StringField(
-        "What should we call you?", filters=[clean_line], validators=[max_length(NAME_MAX, "Your name")]
-    )
-    contact_method = StringField(
-        "How is it safe for us to contact you?",
-        filters=[clean_line],
-        validators=[one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
-    )
-    email = StringField(
-        "Email address",
-        filters=[clean_line],
-        validators=[required_for("email", MSG_EMAIL), valid_email],
-    )
-    phone = StringField(
-        "Phone number",
-        filters=[clean_line],
-        validators=[required_for("phone", MSG_PHONE), valid_phone],
-    )
-    leave_message = StringField(
-        "Is it safe for us to leave a message on this phone?",
-        filters=[clean_line],
-        validators=[one_of(YES_NO, MSG_YES_NO["leave_message"])],
-    )
-    say_who_we_are = StringField(
-        "Can we say who we are when we call?",
-        filters=[clean_line],
-        validators=[one_of(YES_NO, MSG_YES_NO["say_who_we_are"])],
-    )
-    call_times = StringField(
-        "When is it safe to call you?",
-        filters=[clean_line],
-        validators=[max_length(CALL_TIMES_MAX, "Safe times to call")],
-    )
-    crime_reference = StringField(
-        "Crime reference number",
-        filters=[clean_line],
-        validators=[max_length(CRIME_REFERENCE_MAX, "Crime reference number")],
-    )
-    relationship = StringField(
-        "Did the crime happen to you?",
-        filters=[clean_line],
-        validators=[one_of(RELATIONSHIPS, MSG_RELATIONSHIP)],
-    )
-    message = TextAreaField(
-        "What would you like to talk about?",
-        filters=[clean_text],
-        validators=[message_required, message_length],
-    )
     # Signed submission id and the time the form was served (see enquiry.py).
     form_token = HiddenField(filters=[clean_line])
     # The honeypot: hidden from people, tempting to bots. Not validated: a filled-in
     # value quarantines the enquiry instead of rejecting it (see enquiry.py).
     website = StringField("Leave this field empty", filters=[clean_line])
 
-    ANSWER_FIELDS = (
-        "name",
-        "contact_method",
-        "email",
-        "phone",
-        "leave_message",
-        "say_who_we_are",
-        "call_times",
-        "crime_reference",
-        "relationship",
-        "message",
-    )
-
     def answers(self) -> dict[str, str]:
         """The person's answers for ``outbox.add``: every key, "" when not answered."""
-        return {key: self[key].data or "" for key in self.ANSWER_FIELDS}
+        return {key: self[key].data or "" for key in ANSWER_KEYS}
 
     def honeypot_filled(self) -> bool:
         return bool(self.website.data)
 
     def error_list(self) -> list[tuple[str, str]]:
         """(field id, message) for the error summary, in the order of the page."""
-        return [(field.id, field.errors[0]) for field in self if field.errors]
+        return [(self[key].id, self[key].errors[0]) for key in ANSWER_KEYS if self[key].errors]
+
+
+def _field(question):
+    if question.kind == "textarea":
+        return TextAreaField(question.label, filters=[clean_text], validators=CHECKS[question.key])
+    return StringField(question.label, filters=[clean_line], validators=CHECKS[question.key])
+
+
+for _question in QUESTIONS:
+    # WTForms' form class takes fields added after it is made (FormMeta.__setattr__).
+    setattr(EnquiryForm, _question.key, _field(_question))

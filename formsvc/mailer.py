@@ -6,7 +6,8 @@ Knows nothing of Flask requests. Rules that protect the person who wrote:
   email, after validation (no CR/LF or other control characters, one plain address).
   The subject is "Restorative justice enquiry " and the reference, nothing else.
 * The body starts with how it is safe to contact them, so nobody phones a person
-  who said "email only", or leaves a message they said was unsafe.
+  who said "email only", or leaves a message they said was unsafe. Each answer is
+  under the form's own question, worded as on the form (formsvc/questions.py).
 * Errors describe themselves in a few words ("SMTP 451", "TimeoutError"): server
   replies and exception texts can echo what was sent, so they are not kept.
 """
@@ -29,9 +30,9 @@ from pathlib import Path
 
 from .config import default
 from .outbox import Enquiry
+from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, NOT_ANSWERED, Question
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
-NOT_ANSWERED = "Not answered"
 
 # Characters that could break a header or fake a line or reorder text on screen:
 # C0/C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates.
@@ -112,23 +113,30 @@ def _folds_to_one_header(msg: EmailMessage, name: str) -> bool:
     return "\r" not in folded and all(line[:1] in (" ", "\t") for line in lines[1:])
 
 
-def _answer(answers: dict[str, str], key: str) -> str:
-    return one_line(answers.get(key)) or NOT_ANSWERED
-
-
-def _yes_no(answers: dict[str, str], key: str, yes: str, no: str) -> str:
-    value = answers.get(key)
-    if value == "yes":
-        return yes
-    if value == "no":
-        return no
-    # Unknown is treated as unsafe: the person did not tell us it was fine.
-    return f"{NOT_ANSWERED} - treat as NO"
+def answer_line(question: Question, answers: dict[str, str]) -> str:
+    """One answer as the hub reads it: the form's question, then the answer worded as on the form."""
+    if question.choices:
+        choice = question.choice(answers.get(question.key))
+        if choice is None:
+            text = question.not_answered
+        else:
+            text = choice.label + (f" - {choice.for_the_hub}" if choice.for_the_hub else "")
+    else:
+        text = one_line(answers.get(question.key)) or question.not_answered
+    return f"{question.label}{' ' if question.label.endswith('?') else ': '}{text}"
 
 
 def build_body(enquiry: Enquiry) -> str:
     a = enquiry.answers
     method = a.get("contact_method")
+    known_method = BY_KEY["contact_method"].choice(method) is not None
+
+    def wanted(key: str) -> bool:
+        # Only the way of contact they chose: the other may not be safe to use. If the
+        # choice is missing, show everything (the first line says to take care).
+        only_for = BY_KEY[key].only_for
+        return only_for is None or not known_method or only_for == method
+
     received = datetime.fromtimestamp(enquiry.created_at, timezone.utc).strftime("%d %B %Y, %H:%M UTC")
     lines = [
         f"Restorative justice enquiry {enquiry.reference}",
@@ -136,44 +144,17 @@ def build_body(enquiry: Enquiry) -> str:
         "",
         "HOW TO CONTACT THEM SAFELY",
         "--------------------------",
-    ]
-    if method == "email":
-        lines += [
-            "Only contact this person by EMAIL. Do not phone them.",
-            f"Email: {_answer(a, 'email')}",
-        ]
-    elif method == "phone":
-        lines += [
-            "Only contact this person by PHONE. Do not email them.",
-            f"Phone: {_answer(a, 'phone')}",
-            "Safe to leave a message: "
-            + _yes_no(a, "leave_message", "Yes", "NO - do not leave a message"),
-            "Can we say who we are: "
-            + _yes_no(a, "say_who_we_are", "Yes", "NO - do not say who we are or where we are calling from"),
-            f"Safe times to call: {_answer(a, 'call_times')}",
-        ]
-    else:
-        # The form requires a choice; if one is missing anyway, say so loudly
-        # rather than guess.
-        lines += [
-            "They did not say how it is safe to contact them. Take care before using these:",
-            f"Email: {_answer(a, 'email')}",
-            f"Phone: {_answer(a, 'phone')}",
-        ]
-    relationship = {
-        "harmed": "The person harmed",
-        "on_behalf": "Someone writing on behalf of the person harmed",
-    }.get(a.get("relationship") or "", NOT_ANSWERED)
-    message = (a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n")
-    lines += [
+        *(answer_line(BY_KEY[key], a) for key in CONTACT_KEYS if wanted(key)),
         "",
         "ABOUT THEM",
         "----------",
-        f"Name to use: {_answer(a, 'name')}",
-        f"Writing as: {relationship}",
-        f"Crime reference: {_answer(a, 'crime_reference')}",
+        *(answer_line(BY_KEY[key], a) for key in ABOUT_KEYS),
+    ]
+    message = (a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n")
+    lines += [
         "",
         "THEIR MESSAGE (exactly as typed)",
+        BY_KEY["message"].label,
         "--------------------------------",
         message if message.strip() else NOT_ANSWERED,
         "--------------------------------",

@@ -161,7 +161,7 @@ def normalised(typed: str) -> str:
 
 
 def message_section(body: str) -> str:
-    start_marker = "THEIR MESSAGE (exactly as typed)\n--------------------------------\n"
+    start_marker = "THEIR MESSAGE (exactly as typed)\nWhat would you like to talk about?\n--------------------------------\n"
     end_marker = "\n--------------------------------\nEnd of message\n"
     start = body.index(start_marker) + len(start_marker)
     end = body.rindex(end_marker)

@@ -54,37 +54,38 @@ def test_the_hub_receives_every_answer_over_smtp(smtp_server, answers):
     assert got.get_content_type() == "text/plain"
     body = text(got)
     for value in ["Siân Łukasz محمد", "07700 900123", "Weekdays after 6pm", "CR/12345/25",
-                  "The person harmed", "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."]:
+                  "Yes, it happened to me", "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."]:
         assert value in body, value
     assert "\r" not in body
     assert "Only contact this person by PHONE" in body
-    assert "NO - do not leave a message" in body
-    assert "NO - do not say who we are" in body
+    assert "leave a message on this phone? No - do NOT leave a message" in body
+    assert "say who we are when we call? No - do NOT say who we are" in body
 
 
 def test_safe_contact_answers_come_first(answers):
     body = build_body(enquiry(answers(contact_method="phone")))
     order = [body.index(text) for text in
-             ["Only contact this person by PHONE", "Phone: 07700 900123", "Safe to leave a message",
-              "Can we say who we are", "Safe times to call", "Name to use", "Writing as", "Crime reference",
-              "THEIR MESSAGE"]]
+             ["Only contact this person by PHONE", "Phone number: 07700 900123", "Is it safe for us to leave",
+              "Can we say who we are", "When is it safe to call you?", "What should we call you?",
+              "Did the crime happen to you?", "Crime reference number", "THEIR MESSAGE"]]
     assert order == sorted(order)
 
 
 def test_empty_optional_answers_say_not_answered(answers):
     body = build_body(enquiry(answers(contact_method="phone", leave_message="", say_who_we_are="",
                                       call_times="", crime_reference="", relationship="", name="")))
-    assert "Safe to leave a message: Not answered - treat as NO" in body
-    assert "Can we say who we are: Not answered - treat as NO" in body
-    for label in ["Safe times to call", "Name to use", "Writing as", "Crime reference"]:
-        assert f"{label}: Not answered" in body
+    assert "Is it safe for us to leave a message on this phone? Not answered - treat as NO" in body
+    assert "Can we say who we are when we call? Not answered - treat as NO" in body
+    for label in ["When is it safe to call you?", "What should we call you?", "Did the crime happen to you?",
+                  "Crime reference number:"]:
+        assert f"{label} Not answered" in body
 
 
 def test_unicode_names_survive_the_trip(smtp_server, answers):
     sent = answers(name="Siân", message="Łukasz and محمد were there.\nZażółć gęślą jaźń.")
     got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
     body = text(got)
-    assert "Name to use: Siân" in body
+    assert "What should we call you? Siân" in body
     assert "Łukasz and محمد were there.\nZażółć gęślą jaźń." in body
     assert got["Reply-To"].addresses[0].display_name == "Siân"
 
@@ -153,7 +154,7 @@ def test_maildir_transport_writes_a_message_a_mail_client_can_read(tmp_path, ans
     [message] = list(box)
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
-    assert "Name to use: Siân Łukasz محمد" in text(parsed)
+    assert "What should we call you? Siân Łukasz محمد" in text(parsed)
 
 
 def test_server_replies_map_to_transient_and_permanent(smtp_server, answers):

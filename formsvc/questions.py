@@ -1,0 +1,122 @@
+"""Each question of the enquiry form, once: what the page asks and how the hub's email reads it.
+
+The form's fields (forms.py), the page (templates/enquiry_form.html through the
+``question`` macro) and the email (mailer.build_body) are all made from these. Changing
+a label or adding a choice is one edit here. How each answer is checked stays in
+forms.py, next to its messages.
+
+The keys are a contract: they are the POST field names and the keys of the answers
+the outbox stores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NOT_ANSWERED = "Not answered"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str  # what the page posts
+    label: str  # what the page shows, and the email repeats
+    # What the hub must do or not do, said after the answer in the email ("" for nothing).
+    for_the_hub: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: str
+    hint: str = ""
+    kind: str = "text"  # text | email | tel | radios | textarea
+    choices: tuple[Choice, ...] = ()
+    optional: bool = False
+    # Shown (and sent to the hub) only when the person chose this way of contact.
+    only_for: str | None = None
+    # What the email says when there is no answer; an unknown safety answer is read as "no".
+    not_answered: str = NOT_ANSWERED
+    # How the page's input behaves (autocomplete, spellcheck, width, inline radios, ...).
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def choice_map(self) -> dict[str, str]:
+        """value -> label, in the page's order."""
+        return {choice.value: choice.label for choice in self.choices}
+
+    def choice(self, value: str | None) -> Choice | None:
+        return next((choice for choice in self.choices if choice.value == value), None)
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "name", "What should we call you?", optional=True,
+        hint="This can be your first name or any name you like.",
+        attrs={"autocomplete": "given-name", "spellcheck": False, "width": "20"},
+    ),
+    Question(
+        "contact_method", "How is it safe for us to contact you?", kind="radios",
+        hint="We will only contact you in the way you choose.",
+        choices=(
+            Choice("email", "Email", "Only contact this person by EMAIL. Do not phone them."),
+            Choice("phone", "Phone", "Only contact this person by PHONE. Do not email them."),
+        ),
+        # The form requires a choice; if one is missing anyway, say so loudly rather than guess.
+        not_answered="Not answered. Take care before using the email address or phone number below.",
+        attrs={"legend_class": "fs-fieldset__legend--m"},
+    ),
+    Question(
+        "email", "Email address", kind="email", only_for="email",
+        hint="Fill this in if you chose email.",
+        attrs={"autocomplete": "email", "spellcheck": False},
+    ),
+    Question(
+        "phone", "Phone number", kind="tel", only_for="phone",
+        hint="Fill this in if you chose phone.",
+        attrs={"autocomplete": "tel", "width": "20"},
+    ),
+    Question(
+        "leave_message", "Is it safe for us to leave a message on this phone?", kind="radios",
+        optional=True, only_for="phone",
+        hint="For example, a voicemail or a text. If you do not answer, we will not leave a message.",
+        choices=(Choice("yes", "Yes"), Choice("no", "No", "do NOT leave a message")),
+        not_answered="Not answered - treat as NO: do not leave a message",
+        attrs={"inline": True},
+    ),
+    Question(
+        "say_who_we_are", "Can we say who we are when we call?", kind="radios", optional=True, only_for="phone",
+        hint="For example, if someone else answers. If you do not answer, we will not say who we are.",
+        choices=(Choice("yes", "Yes"), Choice("no", "No", "do NOT say who we are or where we are calling from")),
+        not_answered="Not answered - treat as NO: do not say who we are or where we are calling from",
+        attrs={"inline": True},
+    ),
+    Question(
+        "call_times", "When is it safe to call you?", optional=True, only_for="phone",
+        hint="For example, weekday mornings, or not after 6pm.",
+        attrs={"autocomplete": "off"},
+    ),
+    Question(
+        "crime_reference", "Crime reference number", optional=True,
+        hint="If you have one. It is on letters from the police.",
+        attrs={"autocomplete": "off", "spellcheck": False, "width": "20"},
+    ),
+    Question(
+        "relationship", "Did the crime happen to you?", kind="radios", optional=True,
+        choices=(
+            Choice("harmed", "Yes, it happened to me"),
+            Choice("on_behalf", "No, I am writing for someone it happened to"),
+        ),
+    ),
+    Question(
+        "message", "What would you like to talk about?", kind="textarea",
+        # {message_max} is the MESSAGE_MAX_CHARS setting, filled in on the page.
+        hint="Tell us as much or as little as you like. You can write up to {message_max:,} characters.",
+    ),
+)
+
+BY_KEY: dict[str, Question] = {question.key: question for question in QUESTIONS}
+ANSWER_KEYS: tuple[str, ...] = tuple(BY_KEY)
+
+# The email's sections, in order: how to reach them safely first, so nobody phones a
+# person who said "email only" or leaves a message they said was unsafe.
+CONTACT_KEYS = ("contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times")
+ABOUT_KEYS = ("name", "relationship", "crime_reference")
