@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, netlify, shell
+from . import bodylimit, config, netlify, shell
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -13,6 +13,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     config.load(app, overrides)
     shell.init_app(app)
+    # Innermost: the body is read (within the limit) only for requests that got past the
+    # Netlify check wrapped around it below.
+    bodylimit.init_app(app)
     # First: requests that bypass Netlify are refused before CSRF or rate limits
     # look at them; its middleware runs inside ProxyFix (wrapped below).
     netlify.init_app(app)

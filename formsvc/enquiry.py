@@ -6,8 +6,11 @@ except a body too large to read (413), which says so and gives the limit:
 - invalid answers             -> the form with an error summary (200)
 - CSRF token missing/expired  -> "This page timed out..." (400)
 - form token too new/bad/old  -> "Please check your answers and send again" (200)
-- too many posts              -> "You have sent a lot of messages..." (429, Retry-After)
+- too many posts              -> "You have sent a lot of messages..." (429, Retry-After);
+                                 only stored enquiries count, posts with problems have a limit of their own
 - the outbox cannot store     -> "Sorry, we could not take your enquiry..." (503)
+- a post we cannot read       -> "Sorry, we could not read your answers" (400): another
+                                 character set is decoded, but text that cannot be is refused
 
 Answers are never logged and never put in a URL, the session or a cookie: the
 session cookie is signed, not encrypted. Only the reference of the last enquiry
@@ -30,7 +33,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .extensions import csrf, limiter
-from .forms import EnquiryForm
+from .forms import EnquiryForm, UnreadablePost, posted_formdata
 from .outbox import OutboxUnavailable, get_outbox
 from .questions import QUESTIONS
 
@@ -62,6 +65,13 @@ NOTICE_NO_COOKIE = (
     "one cookie to keep your message secure. It is deleted when you close your browser or "
     "use Exit this page."
 )
+NOTICE_UNREADABLE = {
+    "title": "Sorry, we could not read your answers",
+    "body": [
+        "Nothing has been sent. Your browser sent them in a way we cannot read.",
+        "Please fill in the form again on this page and send it.",
+    ],
+}
 NOTICE_UNAVAILABLE = {
     "title": "Sorry, we could not take your enquiry",
     "body": [
@@ -162,14 +172,22 @@ def render_form(form: EnquiryForm, *, notice: dict | None = None, status: int = 
 def _posted_form() -> EnquiryForm:
     """The form filled with what was posted, or empty if the body cannot be read."""
     try:
-        formdata = request.form if request.method == "POST" else None
-    except (RequestEntityTooLarge, OSError, ValueError):
+        formdata = posted_formdata() if request.method == "POST" else None
+    except (RequestEntityTooLarge, UnreadablePost, OSError, ValueError):
         formdata = None
     return EnquiryForm(formdata=formdata)
 
 
 def _post_limit() -> str:
     return current_app.config["RATELIMIT_POST"]
+
+
+def _invalid_post_limit() -> str:
+    return current_app.config["RATELIMIT_INVALID_POST"]
+
+
+def _not_stored(response) -> bool:
+    return response.status_code != 303
 
 
 # Only the POST is rate limited (below). Reading the form, the confirmation and,
@@ -182,10 +200,19 @@ def form():
     return render_form(enquiry)
 
 
+# Posts that are not stored have a limit of their own, generous for people putting
+# their answers right, but not for a bot trying answers to learn what the checks accept.
 @bp.post("/")
-@limiter.limit(_post_limit, methods=["POST"])
+@limiter.limit(_invalid_post_limit, methods=["POST"], deduct_when=_not_stored)
 def submit():
-    enquiry = EnquiryForm(formdata=request.form)
+    try:
+        enquiry = EnquiryForm(formdata=posted_formdata())
+    except UnreadablePost as exc:
+        # Nothing could be read as it was meant, so nothing is shown back or kept.
+        log.info("Enquiry form shown again: post unreadable (%s)", exc)
+        enquiry = EnquiryForm(formdata=None)
+        enquiry.form_token.data = new_form_token()
+        return render_form(enquiry, notice=NOTICE_UNREADABLE, status=400)
     submission_id, problem = refresh_form_token(enquiry)
     if problem:
         # Not stored. Shown again with the fresh token, and any answer problems too
@@ -201,6 +228,11 @@ def submit():
     # filled it in: keep it aside for an operator to release, and show the usual
     # confirmation so a bot learns nothing.
     quarantined = enquiry.honeypot_filled()
+    # Only an enquiry about to be stored counts towards RATELIMIT_POST (counted here, at
+    # once, so posts arriving together cannot all slip under it). Over it: RateLimitExceeded,
+    # and the form comes back with the answers (rate_limited below).
+    with limiter.limit(_post_limit):
+        pass
     try:
         answers = enquiry.answers()
         reference = get_outbox().add(

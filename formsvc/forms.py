@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
+from .bodylimit import BODY_KEY
 from .questions import ANSWER_KEYS, BY_KEY, QUESTIONS
 
 # The choices for each set of radios: value -> label on the page.
@@ -51,6 +54,10 @@ MSG_YES_NO = {
     "leave_message": "Select yes if it is safe for us to leave a message",
     "say_who_we_are": "Select yes if we can say who we are when we call",
 }
+MSG_EMAIL_HIDDEN = ("Your email address has a hidden character in it, such as a tab or a line break. "
+                    "Type it again, like name@example.com")
+MSG_PHONE_HIDDEN = ("Your phone number has a hidden character in it, such as a tab or a line break. "
+                    "Type it again, like 07700 900 982")
 MSG_RELATIONSHIP = "Select yes if it happened to you, or no if you are writing for someone else"
 
 # Line breaks of every kind, for normalising to "\n".
@@ -76,6 +83,30 @@ def clean_text(value: str | None) -> str:
         return ""
     text = _LINE_BREAKS.sub("\n", str(value))
     return _drop_controls(text, keep="\n\t").strip()
+
+
+def clean_contact(value: str | None) -> str:
+    """An email address or phone number: only the blank space around it trimmed, as a
+    browser does for an email field. Nothing inside is changed: a control character in
+    it is refused (no_hidden_characters), never removed, since removing it could turn it
+    into someone else's address or number."""
+    if value is None:
+        return ""
+    return str(value).strip(" \t\r\n")
+
+
+def _hidden(text: str) -> bool:
+    """Control or formatting characters (tabs, line breaks, NUL, bidi controls, zero-width
+    spaces, line separators): nothing anyone means to be in an address or number."""
+    return any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text)
+
+
+def no_hidden_characters(message: str):
+    def check(form, field):
+        if _hidden(field.data):
+            raise StopValidation(message)
+
+    return check
 
 
 def max_length(limit: int, what: str):
@@ -137,8 +168,8 @@ def message_required(form, field):
 CHECKS = {
     "name": [max_length(NAME_MAX, "Your name")],
     "contact_method": [one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
-    "email": [required_for("email", MSG_EMAIL), valid_email],
-    "phone": [required_for("phone", MSG_PHONE), valid_phone],
+    "email": [required_for("email", MSG_EMAIL), no_hidden_characters(MSG_EMAIL_HIDDEN), valid_email],
+    "phone": [required_for("phone", MSG_PHONE), no_hidden_characters(MSG_PHONE_HIDDEN), valid_phone],
     "leave_message": [one_of(BY_KEY["leave_message"].choice_map, MSG_YES_NO["leave_message"])],
     "say_who_we_are": [one_of(BY_KEY["say_who_we_are"].choice_map, MSG_YES_NO["say_who_we_are"])],
     "call_times": [max_length(CALL_TIMES_MAX, "Safe times to call")],
@@ -146,6 +177,40 @@ CHECKS = {
     "relationship": [one_of(RELATIONSHIPS, MSG_RELATIONSHIP)],
     "message": [message_required, message_length],
 }
+
+
+class UnreadablePost(Exception):
+    """The post's text cannot be read as sent: not a form, or not in a character set we can decode."""
+
+
+def _decode_form(body: bytes, charset: str) -> MultiDict:
+    pairs = []
+    for piece in body.split(b"&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition(b"=")
+        pairs.append(tuple(unquote_to_bytes(part.replace(b"+", b" ")).decode(charset) for part in (name, value)))
+    return MultiDict(pairs)
+
+
+def posted_formdata() -> MultiDict:
+    """The posted form, read in the character set it says it is in (UTF-8 if it says none).
+
+    Werkzeug reads every form as UTF-8 and keeps bytes that are not as percent-escapes
+    ("caf%E9"), which would be stored and sent to the hub as if typed. Here text in
+    another character set is decoded properly, and text that cannot be decoded is
+    refused (UnreadablePost), never changed. Raises RequestEntityTooLarge as Flask does.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise UnreadablePost("not a form")
+    body = request.environ.get(BODY_KEY)
+    if body is None:
+        body = request.get_data(cache=True)
+    charset = request.mimetype_params.get("charset") or "utf-8"
+    try:
+        return _decode_form(body, charset)
+    except (LookupError, UnicodeDecodeError):
+        raise UnreadablePost("character set") from None
 
 
 class EnquiryForm(FlaskForm):
@@ -178,7 +243,10 @@ class EnquiryForm(FlaskForm):
 def _field(question):
     if question.kind == "textarea":
         return TextAreaField(question.label, filters=[clean_text], validators=CHECKS[question.key])
-    return StringField(question.label, filters=[clean_line], validators=CHECKS[question.key])
+    # In names and other one-line answers a line break or tab becomes a space; in an
+    # address or number nothing is changed (clean_contact).
+    cleaned = clean_contact if question.kind in {"email", "tel"} else clean_line
+    return StringField(question.label, filters=[cleaned], validators=CHECKS[question.key])
 
 
 for _question in QUESTIONS:

@@ -58,13 +58,24 @@ class PermanentDeliveryError(DeliveryError):
 # -- the message ----------------------------------------------------------------------
 
 
+# Characters that reorder the text around them on screen (bidirectional embeddings,
+# overrides, isolates and marks): "\u202e" can make "Do not call" display as something else.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_bidi(text: str) -> str:
+    """Bidirectional controls written out ("[U+202E]"): the hub sees that they were there,
+    and the email displays in the order it was typed."""
+    return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
+
+
 def one_line(value: str | None) -> str:
-    """A single-line answer as safe plain text: no line breaks, controls or bidi tricks.
+    """A single-line answer as safe plain text: no line breaks or controls, bidi controls shown.
 
     Answers other than the message are one line on the form; flattening them here
     means none of them can add a fake line such as "Only contact this person by PHONE."
     """
-    return re.sub(r"\s+", " ", _UNSAFE_INLINE.sub(" ", value or "")).strip()
+    return re.sub(r"\s+", " ", _UNSAFE_INLINE.sub(" ", visible_bidi(value or ""))).strip()
 
 
 def reply_to_address(answers: dict[str, str]) -> Address | None:
@@ -150,7 +161,7 @@ def build_body(enquiry: Enquiry) -> str:
         "----------",
         *(answer_line(BY_KEY[key], a) for key in ABOUT_KEYS),
     ]
-    message = (a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n")
+    message = visible_bidi((a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n"))
     lines += [
         "",
         "THEIR MESSAGE (exactly as typed)",

@@ -447,6 +447,33 @@ def test_rate_limit_keeps_the_text_and_says_when_to_try_again(make_form_app):
     assert form_browser.get().status_code == 200
 
 
+def test_putting_answers_right_does_not_count_towards_the_limit(make_form_app):
+    app = make_form_app(RATELIMIT_POST="2 per minute")
+    form_browser = FormBrowser(app.test_client())
+    form_browser.get()
+    for attempt in range(5):  # someone correcting their answers, one problem at a time
+        form_browser.submit(**valid_answers(phone=f"0770{attempt}", message=""))
+        assert form_browser.response.status_code == 200
+        assert form_browser.error_links(), "expected the form with its problems"
+    for _ in range(2):
+        assert form_browser.send(**valid_answers()).status_code == 303
+    assert form_browser.send(**valid_answers(message="A third enquiry")).status_code == 429
+    assert get_outbox(app).stats()["backlog"] == 2
+
+
+def test_posts_with_problems_have_a_limit_of_their_own(make_form_app):
+    # Generous for people, but a bot cannot try answers for ever to learn what the checks accept.
+    app = make_form_app(RATELIMIT_POST="5 per minute", RATELIMIT_INVALID_POST="3 per minute")
+    form_browser = FormBrowser(app.test_client())
+    form_browser.get()
+    for _ in range(3):
+        assert form_browser.submit(**valid_answers(email="not an address", contact_method="email")).status_code == 200
+    answers = valid_answers(message="Now it is right, please keep it.")
+    assert form_browser.submit(**answers).status_code == 429
+    assert kept(form_browser, answers)
+    assert get_outbox(app).stats()["backlog"] == 0
+
+
 # ---------------------------------------------------------------- too large
 
 
@@ -529,7 +556,7 @@ def test_exit_works_by_post_without_a_token(form_app):
 
 
 def test_no_personal_data_in_logs(make_form_app, caplog):
-    app = make_form_app(RATELIMIT_POST="3 per minute")
+    app = make_form_app(RATELIMIT_POST="2 per minute")
     secrets_ = {
         "name": "Zebedee",
         "email": "zebedee.private@example.org",

@@ -360,6 +360,7 @@ def test_killing_web_and_worker_processes_loses_no_confirmed_enquiry(tmp_path, s
     smtp.inbox.delay = 0.02  # a relay that takes its time, so kills land mid-conversation
     data = tmp_path / "data"
     env = worker_env(data, smtp.port, MIN_FILL_SECONDS="0", RATELIMIT_POST="100000 per minute",
+                     RATELIMIT_INVALID_POST="100000 per minute",
                      SMTP_TIMEOUT="5")
     web = processes.add(Gunicorn(env, tmp_path / "web.log", workers=2).start())
     port = web.port

@@ -162,3 +162,20 @@ def test_clean_line_is_one_line_without_controls(text):
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Zl", "Zp", "Cs"))))
 def test_clean_text_keeps_ordinary_text(text):
     assert clean_text(text) == text.strip()
+
+
+@pytest.mark.parametrize("field, typed", [
+    ("email", "sian@exam\x00ple.org"),
+    ("email", "sian\t@example.org"),
+    ("email", "sian@example.org\x0b.evil.example"),
+    ("email", "sian@example.org\u200b"),
+    ("phone", "07700\x00 900 982"),
+    ("phone", "07700 900\n982"),
+    ("phone", "07700 900 982\u202e"),
+])
+def test_a_hidden_character_in_an_address_or_number_is_refused_not_removed(check, field, typed):
+    from formsvc.forms import MSG_EMAIL_HIDDEN, MSG_PHONE_HIDDEN
+
+    form, errors = check(**valid_answers(contact_method=field, **{field: typed}))
+    assert errors[field] == [MSG_EMAIL_HIDDEN if field == "email" else MSG_PHONE_HIDDEN]
+    assert form[field].data == typed.strip(" \t\r\n")  # kept as typed, to be put right

@@ -9,8 +9,8 @@ fields):
 - an enquiry that is stored reaches a real SMTP server (aiosmtpd over TCP), with no
   header but ours: nothing typed can add or change one;
 - the message arrives exactly as typed, once line endings are normalised (CR LF, CR,
-  and the Unicode line and paragraph separators all become a new line) and the blank
-  space around it is trimmed.
+  and the Unicode line and paragraph separators all become a new line), the blank
+  space around it is trimmed, and bidirectional controls are written out ("[U+202E]").
 
 Example counts are kept moderate so CI stays quick; raise them locally with
 ``HYPOTHESIS_PROFILE=thorough``.
@@ -157,7 +157,8 @@ def normalised(typed: str) -> str:
     control characters (which no keyboard types) left out."""
     text = re.sub("\r\n|[\r\u2028\u2029\x0b\x0c\x85]", "\n", typed)
     text = "".join(ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7f <= ord(ch) <= 0x9f))
-    return text.strip()
+    text = text.strip()
+    return re.sub("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 def message_section(body: str) -> str:

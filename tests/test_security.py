@@ -51,7 +51,7 @@ def assert_security_headers(response, *, form_page: bool):
 
 def sends(make_form_app):
     """(label, response, is a form page) for every kind of response the service gives."""
-    app = make_form_app(RATELIMIT_POST="2 per minute", PROPAGATE_EXCEPTIONS=False)
+    app = make_form_app(RATELIMIT_POST="1 per minute", PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/boom")
     def boom():
