@@ -1,4 +1,4 @@
-"""The content checks (hooks/content_checks.py) and what editors see.
+"""The content checks (hooks/content_checks/) and what editors see.
 
 Each check catches a seeded mistake in a small fixture site (tests/fixtures/content_checks/)
 and names the file and line; warnings never stop a build, errors stop `mkdocs build --strict`;
@@ -8,7 +8,6 @@ and the commands in EDITING.md work as written.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import re
 import shlex
@@ -36,13 +35,12 @@ ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 
 def load_checks():
-    """hooks/content_checks.py, loaded by its path as MkDocs loads a hook."""
-    if "content_checks" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("content_checks", ROOT / "hooks" / "content_checks.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["content_checks"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["content_checks"]
+    """The checks and their settings, as one namespace for the unit tests below."""
+    from types import SimpleNamespace
+
+    from hooks.content_checks import checks, markdown, style
+
+    return SimpleNamespace(**{**vars(markdown), **vars(style), **vars(checks)})
 
 
 def run_checks(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -255,7 +253,7 @@ def test_the_real_site_passes_every_check():
 
 def test_the_checks_run_in_every_build():
     config = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))
-    assert "hooks/content_checks.py" in config["hooks"]
+    assert "hooks/content_checks_hook.py" in config["hooks"]
 
 
 def _front_matter(path: Path) -> dict:

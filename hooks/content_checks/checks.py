@@ -1,42 +1,29 @@
-"""Content checks for the pages in site_content/, in plain English.
-
-Each problem is reported as ``file:line: error|warning: what is wrong and how to fix it``.
-
-- In every build: this file is listed under ``hooks:`` in mkdocs.yml. Errors are logged as
-  MkDocs warnings, so ``mkdocs build --strict`` (Netlify, the tests) fails on them, while
-  ``mkdocs serve`` keeps previewing and shows them. Warnings are logged as information and
-  never stop a build.
-- For editors, one command from the repository's folder (``make check`` runs the same)::
-
-      .venv/bin/python -m hooks.content_checks            # every page
-      .venv/bin/python -m hooks.content_checks site_content/how-it-works.md
-
-The settings (reading age, review dates, the words to avoid) are in content-style.yml,
-next to mkdocs.yml; EDITING.md explains every check to comms staff.
-"""
+"""The checks, one function each: links, headings, front matter, words to avoid, reading age."""
 from __future__ import annotations
 
 import datetime as dt
 import html
 import logging
-import os
 import posixpath
 import re
-import sys
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-STYLE_FILE = "content-style.yml"
-PLACEHOLDER_REPO = "github.com/OWNER/REPO"
+from .markdown import (
+    ADMONITION,
+    ATX_HEADING,
+    HTML_HEADING,
+    INLINE_CODE,
+    LIST_ITEM,
+    SETEXT_UNDERLINE,
+    TABLE_ROW,
+    THEMATIC_BREAK,
+    Page,
+)
+from .style import STYLE_FILE, Style
 
 log = logging.getLogger("mkdocs.hooks.content_checks")
-
-# ---------------------------------------------------------------- Problems
 
 
 @dataclass(frozen=True, order=True)
@@ -48,205 +35,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.level}: {self.message}"
-
-
-# ---------------------------------------------------------------- Settings (content-style.yml)
-
-
-@dataclass
-class Style:
-    target_reading_age: float = 11
-    reading_age_limit: float = 13
-    hard_sentences_to_show: int = 5
-    review_warn_after_months: int = 11
-    review_error_after_months: int = 12
-    description_max_length: int = 155
-    site_paths: list[str] = field(default_factory=lambda: ["/enquiry/"])
-    avoid_errors: dict[str, str] = field(default_factory=dict)
-    avoid_warnings: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> "Style":
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        reading = data.get("reading_age") or {}
-        review = data.get("review") or {}
-        avoid = data.get("avoid") or {}
-        style = cls(
-            target_reading_age=float(reading.get("target", cls.target_reading_age)),
-            reading_age_limit=float(reading.get("limit", cls.reading_age_limit)),
-            hard_sentences_to_show=int(reading.get("sentences_to_show", cls.hard_sentences_to_show)),
-            review_warn_after_months=int(review.get("warn_after_months", cls.review_warn_after_months)),
-            review_error_after_months=int(review.get("error_after_months", cls.review_error_after_months)),
-            description_max_length=int(data.get("description_max_length", cls.description_max_length)),
-            site_paths=[str(p) for p in data.get("site_paths") or []],
-            avoid_errors={str(k): str(v) for k, v in (avoid.get("errors") or {}).items()},
-            avoid_warnings={str(k): str(v) for k, v in (avoid.get("warnings") or {}).items()},
-        )
-        if style.review_warn_after_months > style.review_error_after_months:
-            raise ValueError(f"{path}: review.warn_after_months must not be more than review.error_after_months")
-        return style
-
-
-def find_style_file(config_dir: Path) -> Path:
-    """content-style.yml next to mkdocs.yml, else the repository's own."""
-    for candidate in (config_dir / STYLE_FILE, ROOT / STYLE_FILE):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{STYLE_FILE} not found next to mkdocs.yml")
-
-
-# ---------------------------------------------------------------- Reading a page
-
-
-FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
-ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
-SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-HTML_HEADING = re.compile(r"<h([1-6])\b", re.IGNORECASE)
-LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])[ \t]+")
-ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")
-TABLE_ROW = re.compile(r"^\s*\|")
-THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-
-
-@dataclass
-class Page:
-    """One Markdown file, split into front matter and body, with line numbers kept."""
-
-    path: Path  # on disk
-    name: str  # as shown in messages, e.g. site_content/index.md
-    src_uri: str  # relative to docs_dir, with forward slashes
-    lines: list[str]
-    meta: dict
-    meta_error: tuple[int, str] | None
-    front_matter_lines: tuple[int, int] | None  # first and last line of the --- block
-    body_start: int  # line number (1-based) of the first body line
-    code_lines: set[int]  # lines inside fenced code blocks (or the fences themselves)
-
-    @classmethod
-    def read(cls, path: Path, name: str, src_uri: str) -> "Page":
-        text = path.read_text(encoding="utf-8-sig")
-        lines = text.splitlines()
-        meta: dict = {}
-        meta_error = None
-        block = None
-        body_start = 1
-        if lines and lines[0].strip() == "---":
-            for index in range(1, len(lines)):
-                if lines[index].strip() in {"---", "..."}:
-                    block = (1, index + 1)
-                    body_start = index + 2
-                    break
-            if block is None:
-                meta_error = (1, "The front matter that starts on line 1 with --- never ends. "
-                                 "Add a line with just --- after the last setting.")
-            else:
-                source = "\n".join(lines[1: block[1] - 1])
-                try:
-                    loaded = yaml.safe_load(source)
-                except yaml.YAMLError as exc:
-                    mark = getattr(exc, "problem_mark", None)
-                    line = 2 + (mark.line if mark else 0)
-                    meta_error = (line, "The front matter is not written correctly here, so it cannot be read. "
-                                        "Each line should be 'name: value'. Put a value in quotes if it has a colon in it.")
-                else:
-                    if isinstance(loaded, dict):
-                        meta = loaded
-                    elif loaded is not None:
-                        meta_error = (2, "The front matter should be lines like 'description: ...', one setting a line.")
-        code_lines: set[int] = set()
-        fence = None
-        for number in range(body_start, len(lines) + 1):
-            line = lines[number - 1]
-            match = FENCE.match(line)
-            if fence is None and match:
-                fence = match.group(2)[0] * len(match.group(2))
-                code_lines.add(number)
-            elif fence is not None:
-                code_lines.add(number)
-                if line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
-                    fence = None
-        return cls(path, name, src_uri, lines, meta, meta_error, block, body_start, code_lines)
-
-    def body(self):
-        """(line number, text) for each body line outside code blocks, inline code blanked out."""
-        for number in range(self.body_start, len(self.lines) + 1):
-            if number not in self.code_lines:
-                yield number, INLINE_CODE.sub(lambda m: " " * len(m.group(0)), self.lines[number - 1])
-
-    def blocks(self):
-        """Runs of non-blank body lines: (first line number, text joined with newlines)."""
-        run: list[tuple[int, str]] = []
-        for number, text in self.body():
-            if text.strip():
-                if run and number != run[-1][0] + 1:
-                    yield run[0][0], "\n".join(t for _, t in run)
-                    run = []
-                run.append((number, text))
-            elif run:
-                yield run[0][0], "\n".join(t for _, t in run)
-                run = []
-        if run:
-            yield run[0][0], "\n".join(t for _, t in run)
-
-    def meta_line(self, key: str) -> int:
-        if self.front_matter_lines:
-            first, last = self.front_matter_lines
-            pattern = re.compile(rf"^{re.escape(key)}\s*:")
-            for number in range(first + 1, last):
-                if pattern.match(self.lines[number - 1]):
-                    return number
-            return first
-        return 1
-
-    def headings(self) -> list[tuple[int, int, str]]:
-        """(line, level, text) of every heading, in order (ATX, setext and HTML)."""
-        found = []
-        previous = ""
-        previous_number = 0
-        for number, text in self.body():
-            atx = ATX_HEADING.match(text)
-            underline = SETEXT_UNDERLINE.match(text)
-            if atx:
-                found.append((number, len(atx.group(1)), (atx.group(2) or "").strip()))
-            elif (underline and previous.strip() and previous_number == number - 1
-                  and not LIST_ITEM.match(previous) and not TABLE_ROW.match(previous)
-                  and not ATX_HEADING.match(previous) and not previous.startswith(("    ", "\t"))
-                  and not THEMATIC_BREAK.match(previous)):
-                found.append((previous_number, 1 if underline.group(1)[0] == "=" else 2, previous.strip()))
-            else:
-                for match in HTML_HEADING.finditer(text):
-                    found.append((number, int(match.group(1)), ""))
-            previous, previous_number = text, number
-        return found
-
-
-# ---------------------------------------------------------------- Anchors (what #... can point to)
-
-
-class _Ids(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in {"id", "name"} and value:
-                self.ids.add(value)
-
-
-def anchors_of(page: Page, markdown_extensions, mdx_configs) -> set[str]:
-    """The ids a page's HTML will have, rendered with the site's own Markdown settings."""
-    import markdown
-
-    body = "\n".join(page.lines[page.body_start - 1:])
-    converter = markdown.Markdown(extensions=list(markdown_extensions or []), extension_configs=dict(mdx_configs or {}))
-    parser = _Ids()
-    parser.feed(converter.convert(body))
-    return parser.ids
-
-
-# ---------------------------------------------------------------- The checks
 
 
 INLINE_LINK = re.compile(
@@ -727,138 +515,3 @@ def check_page(page: Page, site: Site) -> list[Problem]:
         + check_words(page, site.style)
         + check_reading_age(page, site.style)
     )
-
-
-def load_site(docs_dir: Path, md_files: dict[str, Path], other_files: set[str], *, base: Path,
-              markdown_extensions=(), mdx_configs=None, style: Style, today: dt.date | None = None) -> Site:
-    pages = {uri: Page.read(path, display_path(path, base), uri) for uri, path in md_files.items()}
-    anchors = {uri: anchors_of(page, markdown_extensions, mdx_configs) for uri, page in pages.items()}
-    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today(), display_path(docs_dir, base))
-
-
-def display_path(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def check_site(site: Site, only: set[str] | None = None) -> list[Problem]:
-    problems = []
-    for uri, page in sorted(site.pages.items()):
-        if only is None or uri in only:
-            problems.extend(check_page(page, site))
-    return problems
-
-
-def _site_from_mkdocs(config, files, today=None) -> Site:
-    docs_dir = Path(config.docs_dir)
-    base = Path(config.config_file_path or ".").resolve().parent
-    md_files, other = {}, set()
-    for file in files:
-        if getattr(file, "generated_by", None) or not file.abs_src_path or not os.path.isfile(file.abs_src_path):
-            continue  # made by another hook (e.g. the videos page): not a file an editor wrote
-        inclusion = getattr(file, "inclusion", None)
-        if inclusion is not None and inclusion.is_excluded():
-            continue  # left out of the website (exclude_docs in mkdocs.yml)
-        if file.is_documentation_page():
-            md_files[file.src_uri] = Path(file.abs_src_path)
-        else:
-            other.add(file.src_uri)
-    style = Style.load(find_style_file(base))
-    return load_site(docs_dir, md_files, other, base=base, markdown_extensions=config.markdown_extensions,
-                     mdx_configs=config.mdx_configs, style=style, today=today)
-
-
-def summary(problems: list[Problem], pages: int) -> str:
-    errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
-    if not problems:
-        return "Content checks: the page passed." if pages == 1 else f"Content checks: all {pages} pages passed."
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    verdict = ("Fix the errors: the website will not build until they are fixed." if errors
-               else "The website will still build, but please fix the warnings soon.")
-    return f"Content checks: {plural(errors, 'error')} and {plural(warnings, 'warning')} in {plural(pages, 'page')}. {verdict}"
-
-
-# ---------------------------------------------------------------- MkDocs hook
-
-
-def on_config(config):
-    # Never publish "Edit this page" links to the placeholder repository. (Netlify's own
-    # REPOSITORY_URL is no substitute: it can carry an access token.)
-    if os.environ.get("NETLIFY") == "true" and PLACEHOLDER_REPO in str(config.repo_url or ""):
-        log.info("REPO_URL is not set in Netlify's environment variables, so the pages have no 'Edit this "
-                 "page' link. Set it to the repository's web address, like https://github.com/our-force/site.")
-        config.repo_url = None
-        config.edit_uri = None
-    return config
-
-
-def on_files(files, config):
-    site = _site_from_mkdocs(config, files)
-    problems = check_site(site)
-    for problem in problems:
-        # A MkDocs warning fails `mkdocs build --strict`; information never does.
-        (log.warning if problem.level == "error" else log.info)(str(problem))
-    if problems:
-        log.info(summary(problems, len(site.pages)))
-    return files
-
-
-def on_page_markdown(markdown, page, config, files):
-    # "Last reviewed" (overrides/main.html) needs a real date, also when someone wrote it in quotes.
-    reviewed = _as_date(page.meta.get("reviewed"))
-    if reviewed is not None:
-        page.meta["reviewed"] = reviewed
-    return markdown
-
-
-def on_serve(server, config, builder):
-    # `mkdocs serve` rebuilds when someone edits the word list or the thresholds.
-    server.watch(str(find_style_file(Path(config.config_file_path).resolve().parent)))
-    return server
-
-
-# ---------------------------------------------------------------- Command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m hooks.content_checks",
-        description="Check the pages in site_content/ and say in plain words what to fix.",
-    )
-    parser.add_argument("paths", nargs="*", help="pages or folders to check (default: every page)")
-    parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's settings (default: mkdocs.yml)")
-    parser.add_argument("--today", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    from mkdocs.config import load_config
-    from mkdocs.structure.files import get_files
-
-    config = load_config(config_file=args.config_file)
-    site = _site_from_mkdocs(config, get_files(config), today=args.today)
-    only = None
-    if args.paths:
-        only = set()
-        docs = Path(config.docs_dir).resolve()
-        for given in args.paths:
-            target = Path(given).resolve()
-            matched = {uri for uri, page in site.pages.items()
-                       if page.path.resolve() == target or target in page.path.resolve().parents}
-            if not matched:
-                print(f"{given}: not a page in {display_path(docs, Path.cwd())}/", file=sys.stderr)
-                return 2
-            only |= matched
-    problems = check_site(site, only)
-    for problem in problems:
-        print(problem)
-    print(summary(problems, len(only) if only is not None else len(site.pages)))
-    return 1 if any(p.level == "error" for p in problems) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
