@@ -1,6 +1,6 @@
 # The two commands in the README:
 #   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
-#   make test   set up (Python packages, Debian's chromium and redis-server) and run every test
+#   make test   set up (Python packages, Debian's chromium and redis-server), lint and run every test
 # Both work on a fresh Debian machine with Python 3.11 and access to PyPI and Debian's packages.
 
 VENV   ?= .venv
@@ -39,7 +39,9 @@ check: setup
 run: build
 	$(PY) -m localrun
 
+# The linter first (ruff, configured in pyproject.toml): quick, and its messages are exact.
 test: setup system-packages
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from testsupport import ROOT
 from testsupport.net import free_port
+
 # The same page discovery as the accessibility tests.
 from testsupport.site import build_site, site_pages
-
 
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
-
 from .config import default
 
 #: Crockford's base32: no I, L, O or U, so a reference read out over the phone

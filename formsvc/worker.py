@@ -16,9 +16,8 @@ import threading
 import time
 import traceback
 
-from .mailer import (ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message,
-                     transport_from_config)
 from .config import default
+from .mailer import ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message, transport_from_config
 from .outbox import OutboxUnavailable, get_outbox
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,8 @@ which tests import directly.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import shutil
+from pathlib import Path
 
 import pytest
 

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from formsvc.outbox import get_outbox
 from testsupport import ARTIFACTS
 from testsupport.answers import valid_answers
 from testsupport.site import axe_violations, site_pages
-from formsvc.outbox import get_outbox
 
 pytestmark = pytest.mark.browser
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from formsvc.outbox import REFERENCE_RE, get_outbox
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
 from testsupport.net import ServerThread
 from testsupport.site import axe_violations
-from formsvc.outbox import REFERENCE_RE, get_outbox
 
 TITLE = "Ask about restorative justice - Meet your offender"
 

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from testsupport.answers import valid_answers
 from formsvc.forms import (
     MSG_CONTACT_METHOD,
     MSG_EMAIL,
@@ -18,6 +17,7 @@ from formsvc.forms import (
     clean_line,
     clean_text,
 )
+from testsupport.answers import valid_answers
 
 
 @pytest.fixture

@@ -27,13 +27,13 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from testsupport.answers import valid_answers
-from testsupport.smtp import SMTPServer
 from formsvc import create_app
 from formsvc.forms import CALL_TIMES_MAX, CRIME_REFERENCE_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX
 from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
 from formsvc.worker import deliver_due
+from testsupport.answers import valid_answers
+from testsupport.smtp import SMTPServer
 
 settings.register_profile("ci", max_examples=100, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

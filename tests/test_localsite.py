@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from localrun.localsite import header_rules, headers_for
 from testsupport.net import free_port
-from localrun.localsite import headers_for, header_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,8 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formsvc.mailer import (ConnectError, MaildirTransport, PermanentDeliveryError, SMTPTransport,
-                            TransientDeliveryError, build_body, build_message, transport_from_config)
+from formsvc.mailer import (
+    ConnectError,
+    MaildirTransport,
+    PermanentDeliveryError,
+    SMTPTransport,
+    TransientDeliveryError,
+    build_body,
+    build_message,
+    transport_from_config,
+)
 from formsvc.outbox import Enquiry
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"

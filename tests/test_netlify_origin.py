@@ -11,9 +11,9 @@ import jwt
 import pytest
 from bs4 import BeautifulSoup
 
+from formsvc.outbox import get_outbox
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
-from formsvc.outbox import get_outbox
 
 SECRET = "s3cret-" + "x" * 60  # long enough for HS512 too (the "other algorithm" case)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from formsvc import security
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
-from formsvc import security
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,9 +19,9 @@ import pytest
 from bs4 import BeautifulSoup
 from playwright.sync_api import Page, expect
 
+from localrun.localsite import StaticSite, header_rules, headers_for
 from testsupport.net import ServerThread
 from testsupport.site import build_site
-from localrun.localsite import StaticSite, header_rules, headers_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "videos"
