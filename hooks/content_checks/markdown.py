@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
+from markdown_it import MarkdownIt
 
-FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 HTML_HEADING = re.compile(r"<h([1-6])\b", re.IGNORECASE)
@@ -17,6 +17,10 @@ ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")
 TABLE_ROW = re.compile(r"^\s*\|")
 THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+# CommonMark with tables, as a reader: its tokens carry the lines they came from.
+_COMMONMARK = MarkdownIt("commonmark").enable("table")
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Page:
     front_matter_lines: tuple[int, int] | None  # first and last line of the --- block
     body_start: int  # line number (1-based) of the first body line
     code_lines: set[int]  # lines inside fenced code blocks (or the fences themselves)
+    tokens: list = field(default_factory=list, repr=False)  # markdown-it-py's block tokens of the body
 
     @classmethod
     def read(cls, path: Path, name: str, src_uri: str) -> "Page":
@@ -64,19 +69,13 @@ class Page:
                         meta = loaded
                     elif loaded is not None:
                         meta_error = (2, "The front matter should be lines like 'description: ...', one setting a line.")
+        tokens = _COMMONMARK.parse("\n".join(lines[body_start - 1:]))
         code_lines: set[int] = set()
-        fence = None
-        for number in range(body_start, len(lines) + 1):
-            line = lines[number - 1]
-            match = FENCE.match(line)
-            if fence is None and match:
-                fence = match.group(2)[0] * len(match.group(2))
-                code_lines.add(number)
-            elif fence is not None:
-                code_lines.add(number)
-                if line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
-                    fence = None
-        return cls(path, name, src_uri, lines, meta, meta_error, block, body_start, code_lines)
+        for token in tokens:
+            if token.type == "fence" and token.map:
+                # map: the fence's first line and the line after its closing fence (0-based, in the body).
+                code_lines.update(range(body_start + token.map[0], body_start + token.map[1]))
+        return cls(path, name, src_uri, lines, meta, meta_error, block, body_start, code_lines, tokens)
 
     def body(self):
         """(line number, text) for each body line outside code blocks, inline code blanked out."""
@@ -110,24 +109,26 @@ class Page:
         return 1
 
     def headings(self) -> list[tuple[int, int, str]]:
-        """(line, level, text) of every heading, in order (ATX, setext and HTML)."""
+        """(line, level, text) of every heading, in order: Markdown ones (# and underlined) as
+        CommonMark reads them, and HTML ones (<h2>...) written into the page."""
         found = []
-        previous = ""
-        previous_number = 0
-        for number, text in self.body():
-            atx = ATX_HEADING.match(text)
-            underline = SETEXT_UNDERLINE.match(text)
-            if atx:
-                found.append((number, len(atx.group(1)), (atx.group(2) or "").strip()))
-            elif (underline and previous.strip() and previous_number == number - 1
-                  and not LIST_ITEM.match(previous) and not TABLE_ROW.match(previous)
-                  and not ATX_HEADING.match(previous) and not previous.startswith(("    ", "\t"))
-                  and not THEMATIC_BREAK.match(previous)):
-                found.append((previous_number, 1 if underline.group(1)[0] == "=" else 2, previous.strip()))
-            else:
-                for match in HTML_HEADING.finditer(text):
-                    found.append((number, int(match.group(1)), ""))
-            previous, previous_number = text, number
+        for index, token in enumerate(self.tokens):
+            if not token.map:
+                continue
+            line = self.body_start + token.map[0]
+            if token.type == "heading_open":
+                found.append((line, int(token.tag[1]), self.tokens[index + 1].content.strip()))
+            elif token.type == "html_block":
+                for match in HTML_HEADING.finditer(token.content):
+                    found.append((line + token.content.count("\n", 0, match.start()), int(match.group(1)), ""))
+            elif token.type == "inline":
+                breaks = 0
+                for child in token.children or []:
+                    if child.type in {"softbreak", "hardbreak"}:
+                        breaks += 1
+                    elif child.type == "html_inline":
+                        for match in HTML_HEADING.finditer(child.content):
+                            found.append((line + breaks, int(match.group(1)), ""))
         return found
 
 
