@@ -29,6 +29,7 @@ from playwright.sync_api import Page, expect
 from formsvc.outbox import get_outbox
 from testsupport import ARTIFACTS
 from testsupport.answers import valid_answers
+from testsupport.browser import script
 from testsupport.site import axe_violations, site_pages
 
 pytestmark = pytest.mark.browser
@@ -179,60 +180,11 @@ def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey)
 # What a reader would lose: the page scrolling sideways, text cut off by its box, or
 # text outside the screen. Tables may scroll inside their own box (WCAG 1.4.10 allows
 # it for two-dimensional content); visually hidden text (1px) is meant for screen readers.
-LAYOUT_PROBLEMS = """() => {
-  const problems = [];
-  const width = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth > width) {
-    problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px wide on a ${width}px screen`);
-  }
-  const name = (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
-  const clips = (style) => ['hidden', 'clip'].includes(style.overflowX);
-  // Every element that holds text itself and can be seen.
-  for (const el of document.body.querySelectorAll('*')) {
-    if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) continue;
-    if (!el.checkVisibility({visibilityProperty: true})) continue;
-    if (el.closest('[aria-hidden=true]')) continue;  // hidden from everyone on purpose (the form's honeypot)
-    const box = el.getBoundingClientRect();
-    if (box.width <= 1 || box.height <= 1) continue;
-    if (clips(getComputedStyle(el)) && el.scrollWidth > el.clientWidth + 1) {
-      problems.push(`text cut off: ${name(el)} needs ${el.scrollWidth}px, has ${el.clientWidth}px`);
-      continue;
-    }
-    let scrolls = false;
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      const style = getComputedStyle(p);
-      if (['auto', 'scroll'].includes(style.overflowX)) { scrolls = true; break; }
-      if (!clips(style)) continue;
-      const edge = p.getBoundingClientRect();
-      if (edge.width > 1 && (box.right > edge.right + 1 || box.left < edge.left - 1)) {
-        problems.push(`text cut off: ${name(el)} runs past the edge of ${name(p).split(' ')[0]}`);
-        break;
-      }
-    }
-    if (!scrolls && (box.right > width + 1 || box.left < -1)) {
-      problems.push(`text off the screen: ${name(el)} from ${Math.round(box.left)}px to ${Math.round(box.right)}px`);
-    }
-  }
-  return problems;
-}"""
+LAYOUT_PROBLEMS = script("layout_problems")
 
 # The exit button is wholly on screen and nothing covers it: at the top, and after
 # scrolling to the end (it stays put).
-EXIT_BUTTON_PROBLEMS = """() => {
-  const problems = [];
-  const button = document.querySelector('.qe-button');
-  for (const where of ['top', 'end']) {
-    window.scrollTo(0, where === 'top' ? 0 : document.documentElement.scrollHeight);
-    const box = button.getBoundingClientRect();
-    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-    if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > document.documentElement.clientWidth
-        || !button.contains(hit)) {
-      problems.push(`the exit button is not wholly on screen at the ${where} of the page`);
-    }
-  }
-  window.scrollTo(0, 0);
-  return problems;
-}"""
+EXIT_BUTTON_PROBLEMS = script("exit_button_problems")
 
 # Text at 200%: the reader's own text size doubled, as Chrome's font-size setting or
 # Firefox's "Zoom text only" do, on top of the 320px screen. Page zoom at 200% on a
@@ -241,10 +193,7 @@ EXIT_BUTTON_PROBLEMS = """() => {
 # gets twice as big: Material sizes everything in rem, so doubling the root font size
 # doubles every text size, exactly as that setting does. (Set through the CSSOM, which
 # the Content-Security-Policy allows; a style attribute would be blocked.)
-TEXT_200 = """() => {
-  const root = document.documentElement;
-  root.style.fontSize = (parseFloat(getComputedStyle(root).fontSize) * 2) + 'px';
-}"""
+TEXT_200 = script("text_200")
 
 
 def test_at_320px_and_with_text_at_200_percent_nothing_is_lost(page: Page, journey):
@@ -279,83 +228,14 @@ def test_the_open_menu_fits_a_320px_screen_with_text_at_200_percent(page: Page, 
 # button (cursor: pointer) that works a checkbox, as Material's menu and search do:
 # its checkbox must take focus instead. Radios count once per group (arrow keys move
 # inside a group). tabindex="-1" is left out on purpose (the honeypot, focus targets).
-KEYBOARD_START = """() => {
-  const rendered = (el) => {
-    const box = el.getBoundingClientRect();
-    return el.checkVisibility({visibilityProperty: true}) && box.width > 0 && box.height > 0;
-  };
-  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')} "${(el.getAttribute('aria-label') || el.textContent || el.value || '').trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
-  const PROPS = ['outlineStyle', 'outlineWidth', 'outlineColor', 'boxShadow', 'backgroundColor',
-                 'borderTopColor', 'borderBottomColor', 'borderBottomWidth'];
-  // How focus can show: on the control, its ::before/::after, or its labels (GOV.UK
-  // radios draw the ring on the label's ::before; our toggles on the header button).
-  const parts = (el) => [el, ...(el.labels ? [...el.labels] : [])];
-  const look = (el) => parts(el).map((p) => [null, '::before', '::after'].map((pseudo) => {
-    const style = getComputedStyle(p, pseudo);
-    return PROPS.map((k) => style[k]).join(' ');
-  }).join(';')).join('|');
-  const controls = [...document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex], [contenteditable]')]
-    .filter((el) => !el.disabled && el.tabIndex >= 0 && !el.closest('[inert], [aria-hidden=true]') && rendered(el));
-  const toggles = [...document.querySelectorAll('label[for]')].filter((label) => {
-    const style = getComputedStyle(label);
-    return label.control && label.control.type === 'checkbox' && rendered(label)
-      && style.cursor === 'pointer' && style.pointerEvents !== 'none';
-  });
-  const must = [];
-  const groups = new Set();
-  for (const el of controls) {
-    if (el.type === 'radio') {
-      if (groups.has(el.name)) continue;
-      groups.add(el.name);
-    }
-    must.push(el);
-  }
-  for (const label of toggles) {
-    if (!must.includes(label.control)) must.push(label.control);
-  }
-  window.__keyboard = {must, name, look, rendered, before: new Map(controls.map((el) => [el, look(el)])), reached: new Set()};
-  return must.length;
-}"""
+KEYBOARD_START = script("keyboard_start")
 
 # After each Tab: what has focus, whether it looks different from before, and whether
 # the reader can see it (WCAG 2.4.7, 2.4.11): some of it on screen and not covered.
 # A visually hidden control (a 1px toggle) shows its focus on its labels.
-KEYBOARD_STEP = """async () => {
-  // Let the page's own scroll handlers run first (Material sizes its sidebars on scroll).
-  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-  const k = window.__keyboard;
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  if (el === k.first) return {again: true};  // round once: done
-  k.first = k.first || el;
-  k.reached.add(el);
-  if (el.type === 'radio') for (const r of document.getElementsByName(el.name)) k.reached.add(r);
-  const box = el.getBoundingClientRect();
-  let shown = [el];
-  if (box.width <= 1 || box.height <= 1) shown = [...(el.labels || [])].filter((l) => k.rendered(l) && l.getBoundingClientRect().width > 1);
-  const labels = [...(el.labels || [])];
-  let cover = 'nothing: it is off the screen';
-  // Each box of it (a link that wraps has one per line).
-  const seen = shown.flatMap((part) => [...part.getClientRects()]).some((r) => {
-    for (const [fx, fy] of [[0.5, 0.5], [0.15, 0.5], [0.85, 0.5], [0.5, 0.15], [0.5, 0.85]]) {
-      const x = r.left + r.width * fx, y = r.top + r.height * fy;
-      if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
-      const hit = document.elementFromPoint(x, y);
-      if (hit && (el.contains(hit) || hit === el || labels.some((l) => l.contains(hit)))) return true;
-      if (hit) cover = k.name(hit);
-    }
-    return false;
-  });
-  const before = k.before.get(el);
-  return {name: k.name(el), changed: before === undefined ? null : before !== k.look(el),
-          seen, cover, top: Math.round(el.getBoundingClientRect().top)};
-}"""
+KEYBOARD_STEP = script("keyboard_step")
 
-KEYBOARD_MISSED = """() => {
-  const k = window.__keyboard;
-  return k.must.filter((el) => !k.reached.has(el)).map(k.name);
-}"""
+KEYBOARD_MISSED = script("keyboard_missed")
 
 
 def keyboard_problems(page: Page, first_tab_to_exit: bool) -> list[str]:
@@ -510,19 +390,7 @@ def test_without_javascript_every_page_reads_and_the_menu_works(browser, journey
 # ---------------------------------------------------------------- print
 
 # On paper: the page's own content, and none of the screen's furniture.
-PRINT_PROBLEMS = """() => {
-  const problems = [];
-  const furniture = '.qe, .qe-skip, .qe-button, .md-header, .md-sidebar, .md-footer, .site-footer-links, ' +
-                    '.md-search, .md-skip, .md-content__button, nav';
-  for (const el of document.querySelectorAll(furniture)) {
-    if (el.checkVisibility({visibilityProperty: true})) {
-      problems.push(`prints ${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
-    }
-  }
-  const h1 = document.querySelector('h1');
-  if (!h1 || !h1.checkVisibility()) problems.push('the main heading does not print');
-  return problems;
-}"""
+PRINT_PROBLEMS = script("print_problems")
 
 
 def test_print_has_no_exit_button_and_no_menus(page: Page, journey):

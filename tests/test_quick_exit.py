@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from testsupport.browser import script
 from testsupport.site import site_pages
 
 pytestmark = pytest.mark.browser
@@ -77,15 +78,7 @@ def test_back_does_not_return_to_the_page_left(page: Page, site_server, neutral_
 
 # Clicks the exit and reads the page in the same task, before the destination can load
 # (its response is also held back), to see the moment before leaving.
-CLICK_AND_LOOK = """(restore) => {
-    document.querySelector('.qe-button').click();
-    if (restore) window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}));
-    const overlay = document.querySelector('.qe-overlay');
-    return {title: document.title,
-            overlay: overlay ? overlay.textContent : null,
-            overlayRole: overlay ? overlay.getAttribute('role') : null,
-            headingShown: document.querySelector('h1').checkVisibility()};
-}"""
+CLICK_AND_LOOK = script("click_and_look")
 
 
 def test_the_page_is_blanked_and_the_title_neutralised_before_leaving(page: Page, site_server):
