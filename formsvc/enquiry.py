@@ -29,6 +29,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .accept import accept
 from .extensions import csrf, limiter
 from .forms import CONTACT_METHODS, RELATIONSHIPS, YES_NO, EnquiryForm
 from .outbox import OutboxUnavailable, get_outbox
@@ -204,9 +205,13 @@ def submit():
     quarantined = enquiry.honeypot_filled()
     try:
         answers = enquiry.answers()
-        reference = get_outbox().add(
+        cfg = current_app.config
+        reference = accept(
+            get_outbox(),
             answers,
             submission_id=idempotency_key(submission_id, answers),
+            mail_from=cfg["MAIL_FROM"],
+            hub_inbox=cfg["HUB_INBOX"],
             quarantined=quarantined,
             reason="honeypot" if quarantined else None,
         )

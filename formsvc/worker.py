@@ -22,8 +22,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .mailer import (ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message,
-                     transport_from_config)
+from .mailer import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 from .outbox import QUARANTINE_RETENTION_SECONDS, OutboxUnavailable, get_outbox
 
 log = logging.getLogger(__name__)
@@ -68,6 +67,7 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
     counts["claimed"] = len(batch)
     if not batch:
         return counts
+    envelope = Envelope.of(mail_from, hub_inbox)
 
     def transient(enquiry, error: str) -> None:
         started = enquiry.queued_at or enquiry.created_at
@@ -96,8 +96,8 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
                 transient(enquiry, unreachable)
                 continue
             try:
-                msg = build_message(enquiry, mail_from=mail_from, hub_inbox=hub_inbox)
-                transport.send(msg)
+                # The bytes stored at acceptance, unchanged (sealed ones cannot be rebuilt here).
+                transport.send(enquiry.message, envelope)
             except ConnectError as exc:
                 unreachable = str(exc)
                 transient(enquiry, unreachable)
@@ -110,8 +110,8 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
             except OutboxUnavailable:
                 raise
             except Exception as exc:
-                # A bug, not the relay. The exception's text may quote the message
-                # (EmailMessage's ValueError quotes header values), so log only its
+                # A bug, not the relay. The exception's text may quote the message,
+                # so log only its
                 # type and where it happened, and keep the enquiry queued.
                 name = type(exc).__name__
                 log.error("unexpected %s delivering %s:\n%s", name, enquiry.reference,
@@ -167,7 +167,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                     unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
                 if time.time() >= next_purge:
                     if purged := outbox.purge_quarantine(retention):
-                        log.info("purged the answers of %d old quarantined enquiries", purged)
+                        log.info("purged the messages of %d old quarantined enquiries", purged)
                     next_purge = time.time() + 3600
             except OutboxUnavailable as exc:
                 transport.close()
@@ -260,7 +260,7 @@ def list_command() -> None:
     for item in quarantined:
         reason = item["reason"] or "-"
         if item["purged"]:
-            reason += " (answers purged)"
+            reason += " (message purged)"
         click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"], reason))
     if not quarantined:
         click.echo("(none)")
@@ -290,9 +290,9 @@ def stats_command() -> None:
 @outbox_cli.command("purge-quarantine")
 @click.option("--days", type=float, default=QUARANTINE_RETENTION_SECONDS / 86400, show_default=True)
 def purge_command(days: float) -> None:
-    """Delete the answers of quarantined enquiries older than DAYS (the worker does this hourly too)."""
+    """Delete the message of quarantined enquiries older than DAYS (the worker does this hourly too)."""
     purged = get_outbox().purge_quarantine(days * 86400)
-    click.echo(f"Purged the answers of {purged} quarantined enquiries.")
+    click.echo(f"Purged the message of {purged} quarantined enquiries.")
 
 
 def init_app(app) -> None:
