@@ -33,12 +33,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import compress, outbox, security
+    from . import accept, compress, outbox, security
     from .extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
-    outbox.init_app(app)
+    # A version 1 outbox's waiting answers become messages the way a new one would.
+    outbox.init_app(app, upgrade=accept.upgrader(mail_from=app.config["MAIL_FROM"], hub_inbox=app.config["HUB_INBOX"]))
     security.init_app(app)
     compress.init_app(app)
 

@@ -65,7 +65,7 @@ def list_command() -> None:
     for item in quarantined:
         reason = item["reason"] or "-"
         if item["purged"]:
-            reason += " (answers purged)"
+            reason += " (message purged)"
         click.echo(row.format(item["reference"], _when(item["created_at"]), item["attempts"], reason))
     if not quarantined:
         click.echo("(none)")
@@ -95,9 +95,9 @@ def stats_command() -> None:
 @outbox_cli.command("purge-quarantine")
 @click.option("--days", type=float, default=default("QUARANTINE_RETENTION_SECONDS") / 86400, show_default=True)
 def purge_command(days: float) -> None:
-    """Delete the answers of quarantined enquiries older than DAYS (the worker does this hourly too)."""
+    """Delete the message of quarantined enquiries older than DAYS (the worker does this hourly too)."""
     purged = get_outbox().purge_quarantine(days * 86400)
-    click.echo(f"Purged the answers of {purged} quarantined enquiries.")
+    click.echo(f"Purged the message of {purged} quarantined enquiries.")
 
 
 def init_app(app) -> None:

@@ -32,6 +32,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .accept import accept
 from .extensions import csrf, limiter
 from .forms import EnquiryForm, UnreadablePost, posted_formdata
 from .outbox import OutboxUnavailable, get_outbox
@@ -235,9 +236,13 @@ def submit():
         pass
     try:
         answers = enquiry.answers()
-        reference = get_outbox().add(
+        cfg = current_app.config
+        reference = accept(
+            get_outbox(),
             answers,
             submission_id=idempotency_key(submission_id, answers),
+            mail_from=cfg["MAIL_FROM"],
+            hub_inbox=cfg["HUB_INBOX"],
             quarantined=quarantined,
             reason="honeypot" if quarantined else None,
         )

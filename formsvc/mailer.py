@@ -1,6 +1,8 @@
-"""Turn a stored enquiry into an email for the hub, and hand it to a transport.
+"""Turn an accepted enquiry into the hub's email, and hand stored messages to a transport.
 
-Knows nothing of Flask requests. Rules that protect the person who wrote:
+The web process builds the message when it accepts an enquiry (``formsvc.accept``);
+the outbox keeps its bytes and the worker sends them unchanged. Knows nothing of
+Flask requests. Rules that protect the person who wrote:
 
 * No user text in any header except ``Reply-To``, and that only when they chose
   email, after validation (no CR/LF or other control characters, one plain address).
@@ -22,14 +24,14 @@ import re
 import select
 import smtplib
 import ssl
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from .config import default
-from .outbox import Enquiry
 from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, NOT_ANSWERED, Question
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
@@ -67,6 +69,25 @@ def visible_bidi(text: str) -> str:
     """Bidirectional controls written out ("[U+202E]"): the hub sees that they were there,
     and the email displays in the order it was typed."""
     return _BIDI.sub(lambda found: f"[U+{ord(found.group()):04X}]", text)
+@dataclass(frozen=True)
+class Enquiry:
+    """An enquiry just accepted: what the hub's message is made from (in memory only)."""
+
+    reference: str
+    message_id: str
+    #: When the person sent it (epoch seconds); the message's Date.
+    created_at: float
+    answers: dict[str, str] = field(repr=False)  # never in a repr, so never in a log by accident
+
+
+def new_message_id(mail_from: str) -> str:
+    """A Message-ID in our own domain, minted once per enquiry and kept across resends.
+
+    Never the machine's name: make_msgid's default would look it up, slowly, and put
+    the host name in every message.
+    """
+    domain = parseaddr(mail_from or "")[1].rpartition("@")[2]
+    return make_msgid(domain=domain or "localhost")
 
 
 def one_line(value: str | None) -> str:
@@ -236,12 +257,15 @@ def build_message(enquiry: Enquiry, *, mail_from: str, hub_inbox: str) -> EmailM
 
 
 class Transport:
-    """``open()``, ``send(msg)``, ``close()``; ``with transport:`` opens and closes."""
+    """``open()``, ``send(data, envelope)``, ``close()``; ``with transport:`` opens and closes.
+
+    ``data`` is a stored message (``message_bytes``), sent exactly as it is.
+    """
 
     def open(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def send(self, msg: EmailMessage) -> None:  # pragma: no cover - interface
+    def send(self, data: bytes, envelope: Envelope) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def close(self) -> None:  # pragma: no cover - interface
@@ -275,19 +299,38 @@ def _classify(code: int, text) -> DeliveryError:
     return error(_describe_reply(code, text))
 
 
-def wire_form(msg: EmailMessage) -> tuple[str, list[str], bytes, tuple[str, ...]]:
-    """Envelope sender, recipients, the bytes to send and MAIL options for ``msg``.
+def _international(addresses) -> bool:
+    return not all(address.isascii() for address in addresses)
 
-    Not ``smtplib.send_message``: it writes the message with mbox "From " quoting, so a
-    line of someone's message starting "From what I remember" reached the hub as
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """The message as it goes on the wire (CRLF line ends), for the outbox to keep.
+
+    Not ``smtplib.send_message``'s writer: it uses mbox "From " quoting, so a line of
+    someone's message starting "From what I remember" reached the hub as
     ">From what I remember" (found by tests/test_fuzz.py). ``as_bytes`` does not.
     """
-    sender = msg["From"].addresses[0].addr_spec
-    recipients = [address.addr_spec for address in msg["To"].addresses]
-    international = not all(address.isascii() for address in [sender, *recipients])
-    policy = msg.policy.clone(linesep="\r\n", utf8=international)
-    options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
-    return sender, recipients, msg.as_bytes(policy=policy), options
+    addresses = [a.addr_spec for name in ("From", "To") for a in msg[name].addresses]
+    policy = msg.policy.clone(linesep="\r\n", utf8=_international(addresses))
+    return msg.as_bytes(policy=policy)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who the stored messages are from and to, for SMTP's MAIL FROM and RCPT TO."""
+
+    sender: str
+    recipients: tuple[str, ...]
+
+    @classmethod
+    def of(cls, mail_from: str, hub_inbox: str) -> "Envelope":
+        return cls(_same_in_every_message("From", mail_from).addresses[0].addr_spec,
+                   tuple(a.addr_spec for a in _same_in_every_message("To", hub_inbox).addresses))
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """MAIL options: a non-ASCII address needs SMTPUTF8 (its headers are UTF-8 too)."""
+        return ("SMTPUTF8", "BODY=8BITMIME") if _international([self.sender, *self.recipients]) else ()
 
 
 class SMTPTransport(Transport):
@@ -329,15 +372,15 @@ class SMTPTransport(Transport):
             raise ConnectError(_error_name(exc)) from None
         self._smtp, self._used = smtp, False
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, data: bytes, envelope: Envelope) -> None:
         if self._smtp is not None and self._used and not self._alive():
             # The server dropped an idle connection between messages: start afresh.
             self.close()
         self.open()
         self._used = True
         try:
-            sender, recipients, data, options = wire_form(msg)
-            refused = self._smtp.sendmail(sender, recipients, data, mail_options=options)
+            refused = self._smtp.sendmail(envelope.sender, list(envelope.recipients), data,
+                                          mail_options=envelope.options)
         except smtplib.SMTPRecipientsRefused as exc:
             raise self._refused(exc.recipients) from None
         except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
@@ -413,10 +456,11 @@ class MaildirTransport(Transport):
         except OSError as exc:
             raise ConnectError(type(exc).__name__) from None
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, data: bytes, envelope: Envelope) -> None:
         self.open()
         try:
-            key = self._box.add(msg)  # writes and fsyncs tmp/, then links into new/
+            # A mail file on disk has the system's line ends, not the wire's CRLF.
+            key = self._box.add(data.replace(b"\r\n", b"\n"))  # writes and fsyncs tmp/, then links into new/
             # ...but the new directory entry is only on disk once the folder is
             # synced, and the outbox deletes its copy as soon as we return.
             fd = os.open(self.path / "new", os.O_RDONLY)
@@ -447,6 +491,7 @@ def transport_from_config(config) -> Transport:
 
 
 __all__ = [
-    "DeliveryError", "TransientDeliveryError", "ConnectError", "PermanentDeliveryError", "build_message", "build_body",
+    "DeliveryError", "TransientDeliveryError", "ConnectError", "PermanentDeliveryError", "Enquiry", "Envelope",
+    "build_message", "build_body", "message_bytes", "new_message_id",
     "Transport", "SMTPTransport", "MaildirTransport", "transport_from_config",
 ]

@@ -2,11 +2,12 @@
 
 Once ``add`` returns, the enquiry is on disk (WAL + ``synchronous=FULL``) and the
 web half may tell the person it has been sent. The worker ``claim``s due enquiries
-under a lease, sends them and records the result. Nothing here knows about email
-except that a Message-ID is minted once at ``add`` and kept, so a resend after a
-crash is recognisably the same message.
+under a lease, sends them and records the result. Nothing here knows about email:
+the web half stores the hub's finished message (sealed to the hub's key when
+sealing is on) as bytes, with the reference and Message-ID it was built with, so a
+resend after a crash is byte for byte the same message.
 
-Personal data (the ``answers``) lives in one column only and is removed as soon as
+Personal data (the ``message``) lives in one column only and is removed as soon as
 it is no longer needed: on delivery (``mark_delivered``) and, for quarantined
 suspected spam, after a retention period (``purge_quarantine``, 30 days by
 default, run by the worker loop and by ``flask outbox purge-quarantine``).
@@ -35,8 +36,8 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import make_msgid, parseaddr
 from pathlib import Path
+from typing import Callable
 
 from .config import default
 
@@ -51,6 +52,10 @@ REFERENCE_RE = re.compile(r"^RJ-[0-9A-HJKMNP-TV-Z]{8}$")
 #: (or garbage-collected, which closes them) in the child.
 _INHERITED: list = []
 
+#: The schema's version, kept in SQLite's ``user_version``. 1 stored the answers as
+#: JSON (``answers``); 2 stores the finished message (``message``).
+SCHEMA_VERSION = 2
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS enquiries (
     id                INTEGER PRIMARY KEY,
@@ -61,8 +66,8 @@ CREATE TABLE IF NOT EXISTS enquiries (
     -- When it last entered the queue (add, or an operator's retry): the worker's
     -- give-up clock runs from here, not from created_at.
     queued_at         REAL NOT NULL,
-    -- JSON of the person's answers; NULL once delivered or purged.
-    answers           TEXT,
+    -- The message exactly as it will be sent (NULL once delivered or purged).
+    message           BLOB,
     quarantined       INTEGER NOT NULL DEFAULT 0,
     quarantine_reason TEXT,
     attempts          INTEGER NOT NULL DEFAULT 0,
@@ -78,6 +83,10 @@ CREATE INDEX IF NOT EXISTS enquiries_due ON enquiries (next_attempt_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0;
 """
 
+#: Turns a version 1 row's answers into its message (built and sealed as a new one
+#: would be): ``upgrade(answers, reference, message_id, created_at) -> bytes``.
+Upgrade = Callable[[dict, str, str, float], bytes]
+
 # Rows that still wait for delivery (the backlog).
 WAITING = "delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0"
 
@@ -89,6 +98,14 @@ class OutboxUnavailable(Exception):
     """
 
 
+class SchemaError(OutboxUnavailable):
+    """The file cannot be brought to this service's schema (see the message); nothing was changed."""
+
+
+class ReferenceTaken(Exception):
+    """The reference given to ``add`` belongs to another enquiry: draw a new one and build again."""
+
+
 @dataclass
 class Enquiry:
     id: int
@@ -97,7 +114,9 @@ class Enquiry:
     created_at: float
     #: Finished delivery attempts so far (not counting the current one).
     attempts: int
-    answers: dict[str, str] = field(repr=False)  # never in a repr, so never in a log by accident
+    #: Exactly what is sent (sealed, or plain when sealing is off); never in a repr,
+    #: so never in a log by accident.
+    message: bytes = field(repr=False)
     #: When it (re-)entered the queue; the worker gives up this long after.
     queued_at: float | None = None
 
@@ -125,13 +144,10 @@ def _short_error(error: str) -> str:
 
 
 class Outbox:
-    def __init__(self, path: str | os.PathLike, *, mail_from: str | None = None, busy_timeout: float = 5.0):
+    def __init__(self, path: str | os.PathLike, *, busy_timeout: float = 5.0, upgrade: Upgrade | None = None):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
-        domain = parseaddr(mail_from or "")[1].rpartition("@")[2]
-        # Our own domain, never the machine's name (make_msgid's default would
-        # look it up, slowly, and put the host name in every message).
-        self.msgid_domain = domain or "localhost"
+        self.upgrade = upgrade
         self._ready = False
         self._ready_lock = threading.Lock()
         self._local = threading.local()  # this thread's connection (see _connection)
@@ -151,10 +167,55 @@ class Outbox:
             try:
                 # WAL: readers (health checks, listings) never block the writer.
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
+                self._migrate(conn)
             finally:
                 conn.close()
             self._ready = True
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring the file to SCHEMA_VERSION, in one transaction (all of it or none)."""
+        conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(enquiries)")}
+            if version < 2 and "answers" in columns:
+                self._upgrade_from_answers(conn)
+            elif version > SCHEMA_VERSION:
+                raise SchemaError(f"{self.path} is schema {version}, newer than this service ({SCHEMA_VERSION}).")
+            # Not executescript(): it commits first, outside our transaction.
+            for statement in SCHEMA.split(";"):  # (no ";" inside the schema's comments)
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _upgrade_from_answers(self, conn: sqlite3.Connection) -> None:
+        """Version 1 kept the answers; build each waiting one's message, then drop the column.
+
+        Nothing waiting is lost: without an ``upgrade`` function, a file that still
+        holds answers is refused rather than emptied.
+        """
+        rows = conn.execute(
+            "SELECT id, reference, message_id, created_at, answers FROM enquiries WHERE answers IS NOT NULL"
+        ).fetchall()
+        if rows and self.upgrade is None:
+            raise SchemaError(f"{self.path} holds {len(rows)} enquiries in the old form and no way to upgrade them.")
+        conn.execute("ALTER TABLE enquiries ADD COLUMN message BLOB")
+        for row in rows:
+            message = self.upgrade(json.loads(row["answers"]), row["reference"], row["message_id"], row["created_at"])
+            conn.execute("UPDATE enquiries SET message = ?, answers = NULL WHERE id = ?", (message, row["id"]))
+        conn.execute("DROP INDEX IF EXISTS enquiries_due")
+        conn.execute("ALTER TABLE enquiries DROP COLUMN answers")
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema now (otherwise the first use does it)."""
+        try:
+            self._setup()
+        except (sqlite3.Error, OSError) as exc:
+            raise OutboxUnavailable(type(exc).__name__) from exc
 
     def _open(self) -> sqlite3.Connection:
         # isolation_level=None: we write BEGIN/COMMIT ourselves, so a transaction is
@@ -251,22 +312,35 @@ class Outbox:
 
     # -- the web half --------------------------------------------------------------
 
+    def reference_for(self, submission_id: str) -> str | None:
+        """The reference already stored for this submission, if any (a double click)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT reference FROM enquiries WHERE submission_id = ?", (submission_id,)
+            ).fetchone()
+        return row["reference"] if row else None
+
     def add(
         self,
-        answers: dict[str, str],
+        message: bytes,
         *,
+        reference: str,
+        message_id: str,
         submission_id: str,
         quarantined: bool = False,
         reason: str | None = None,
     ) -> str:
-        """Store an enquiry durably and return its reference.
+        """Store a finished message durably and return its reference.
 
         The same ``submission_id`` (a double click, a resubmit after Back) returns
-        the first reference and stores nothing new.
+        the first reference and stores nothing new. A ``reference`` another
+        enquiry already has raises ``ReferenceTaken`` (about 1 in 10**12): the
+        message names its reference, so the caller builds it again with a new one.
         """
         if not submission_id:
             raise ValueError("submission_id is required")
-        payload = json.dumps({str(k): str(v) for k, v in answers.items()}, ensure_ascii=False)
+        if not isinstance(message, bytes) or not message:
+            raise ValueError("message must be the non-empty bytes to send")
         now = time.time()
         with self._write() as conn:
             row = conn.execute(
@@ -274,21 +348,16 @@ class Outbox:
             ).fetchone()
             if row:
                 return row["reference"]
-            message_id = make_msgid(domain=self.msgid_domain)
-            for _ in range(20):
-                reference = new_reference()
-                try:
-                    conn.execute(
-                        "INSERT INTO enquiries (reference, submission_id, message_id, created_at,"
-                        " queued_at, answers, quarantined, quarantine_reason, next_attempt_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (reference, submission_id, message_id, now, now, payload,
-                         int(quarantined), _short_error(reason) if reason else None, now),
-                    )
-                    return reference
-                except sqlite3.IntegrityError:
-                    continue  # the reference is taken (about 1 in 10**12): draw another
-            raise OutboxUnavailable("no free reference")
+            if conn.execute("SELECT 1 FROM enquiries WHERE reference = ?", (reference,)).fetchone():
+                raise ReferenceTaken(reference)
+            conn.execute(
+                "INSERT INTO enquiries (reference, submission_id, message_id, created_at,"
+                " queued_at, message, quarantined, quarantine_reason, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (reference, submission_id, message_id, now, now, message,
+                 int(quarantined), _short_error(reason) if reason else None, now),
+            )
+            return reference
 
     # -- the worker ------------------------------------------------------------------
 
@@ -303,7 +372,7 @@ class Outbox:
         with self._write(synced=False) as conn:
             rows = conn.execute(
                 f"SELECT * FROM enquiries WHERE {WAITING} AND next_attempt_at <= ?"
-                " AND (lease_until IS NULL OR lease_until <= ?) AND answers IS NOT NULL"
+                " AND (lease_until IS NULL OR lease_until <= ?) AND message IS NOT NULL"
                 " ORDER BY created_at, id LIMIT ?",
                 (now, now, limit),
             ).fetchall()
@@ -318,7 +387,7 @@ class Outbox:
                 message_id=row["message_id"],
                 created_at=row["created_at"],
                 attempts=row["attempts"],
-                answers=json.loads(row["answers"]),
+                message=bytes(row["message"]),
                 queued_at=row["queued_at"],
             )
             for row in rows
@@ -333,10 +402,10 @@ class Outbox:
             )
 
     def mark_delivered(self, id: int) -> None:
-        """Record delivery and delete the answers: the hub's inbox has them now."""
+        """Record delivery and delete the message: the hub's inbox has it now."""
         with self._write(synced=False) as conn:
             conn.execute(
-                "UPDATE enquiries SET delivered_at = ?, answers = NULL, lease_until = NULL,"
+                "UPDATE enquiries SET delivered_at = ?, message = NULL, lease_until = NULL,"
                 " failed_at = NULL, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL",
                 (time.time(), id),
             )
@@ -353,7 +422,7 @@ class Outbox:
             )
 
     def mark_permanent_failure(self, id: int, error: str) -> None:
-        """Stop trying; keep it (answers included) for an operator to look at and retry."""
+        """Stop trying; keep it (message included) for an operator to look at and retry."""
         with self._write(synced=False) as conn:
             conn.execute(
                 "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, failed_at = ?,"
@@ -364,7 +433,7 @@ class Outbox:
     def checkpoint(self) -> None:
         """Fold the WAL back into the database and empty it.
 
-        Delivered answers are zeroed in the database (secure_delete) but older
+        Delivered messages are zeroed in the database (secure_delete) but older
         copies linger in the WAL file until it is reset; this resets it. Best effort:
         a busy reader just means it happens next time.
         """
@@ -383,11 +452,11 @@ class Outbox:
         return [dict(row) for row in rows]
 
     def quarantined(self) -> list[dict]:
-        """Suspected spam held back: nothing personal. ``purged`` means the answers are gone."""
+        """Suspected spam held back: nothing personal. ``purged`` means the message is gone."""
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT reference, created_at, attempts, last_error, quarantine_reason AS reason,"
-                " answers IS NULL AS purged FROM enquiries"
+                " message IS NULL AS purged FROM enquiries"
                 " WHERE quarantined = 1 AND delivered_at IS NULL ORDER BY created_at"
             ).fetchall()
         return [{**dict(row), "purged": bool(row["purged"])} for row in rows]
@@ -396,7 +465,7 @@ class Outbox:
         """Queue a failed enquiry again, or release a quarantined one, for delivery now.
 
         Returns False when there is no such failed or quarantined enquiry, or when
-        its answers were already purged (there is nothing left to send).
+        its message was already purged (there is nothing left to send).
         """
         reference = normalise_reference(reference)
         now = time.time()
@@ -404,7 +473,7 @@ class Outbox:
             cur = conn.execute(
                 "UPDATE enquiries SET failed_at = NULL, quarantined = 0, attempts = 0,"
                 " queued_at = ?, next_attempt_at = ?, lease_until = NULL"
-                " WHERE reference = ? AND delivered_at IS NULL AND answers IS NOT NULL"
+                " WHERE reference = ? AND delivered_at IS NULL AND message IS NOT NULL"
                 " AND (failed_at IS NOT NULL OR quarantined = 1)",
                 (now, now, reference),
             )
@@ -412,18 +481,18 @@ class Outbox:
 
     def purge_quarantine(self, older_than_seconds: float = default("QUARANTINE_RETENTION_SECONDS"),
                          now: float | None = None) -> int:
-        """Delete the answers of quarantined enquiries older than the given age.
+        """Delete the message of quarantined enquiries older than the given age.
 
         Data minimisation: suspected spam may still hold a real person's details, so
         it is kept (and counted, and listed) long enough for someone to look, then
-        its answers go. The row stays, so the reference can still be traced.
+        its message goes. The row stays, so the reference can still be traced.
         Returns how many were purged.
         """
         now = time.time() if now is None else now
         with self._write() as conn:
             cur = conn.execute(
-                "UPDATE enquiries SET answers = NULL, purged_at = ?"
-                " WHERE quarantined = 1 AND answers IS NOT NULL AND created_at < ?",
+                "UPDATE enquiries SET message = NULL, purged_at = ?"
+                " WHERE quarantined = 1 AND message IS NOT NULL AND created_at < ?",
                 (now, now - older_than_seconds),
             )
             return cur.rowcount
@@ -450,11 +519,8 @@ class Outbox:
         }
 
 
-def init_app(app) -> None:
-    app.extensions["outbox"] = Outbox(
-        Path(app.config["DATA_DIR"]) / "outbox.sqlite3",
-        mail_from=app.config["MAIL_FROM"],
-    )
+def init_app(app, upgrade: Upgrade | None = None) -> None:
+    app.extensions["outbox"] = Outbox(Path(app.config["DATA_DIR"]) / "outbox.sqlite3", upgrade=upgrade)
 
 
 def get_outbox(app=None) -> Outbox:

@@ -17,7 +17,7 @@ import time
 import traceback
 
 from .config import default
-from .mailer import ConnectError, PermanentDeliveryError, TransientDeliveryError, build_message, transport_from_config
+from .mailer import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 from .outbox import OutboxUnavailable, get_outbox
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
     counts["claimed"] = len(batch)
     if not batch:
         return counts
+    envelope = Envelope.of(mail_from, hub_inbox)
 
     def transient(enquiry, error: str) -> None:
         started = enquiry.queued_at or enquiry.created_at
@@ -88,8 +89,8 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
                 transient(enquiry, unreachable)
                 continue
             try:
-                msg = build_message(enquiry, mail_from=mail_from, hub_inbox=hub_inbox)
-                transport.send(msg)
+                # The bytes stored at acceptance, unchanged (sealed ones cannot be rebuilt here).
+                transport.send(enquiry.message, envelope)
             except ConnectError as exc:
                 unreachable = str(exc)
                 transient(enquiry, unreachable)
@@ -102,8 +103,8 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
             except OutboxUnavailable:
                 raise
             except Exception as exc:
-                # A bug, not the relay. The exception's text may quote the message
-                # (EmailMessage's ValueError quotes header values), so log only its
+                # A bug, not the relay. The exception's text may quote the message,
+                # so log only its
                 # type and where it happened, and keep the enquiry queued.
                 name = type(exc).__name__
                 log.error("unexpected %s delivering %s:\n%s", name, enquiry.reference,
@@ -159,7 +160,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                     unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
                 if time.time() >= next_purge:
                     if purged := outbox.purge_quarantine(retention):
-                        log.info("purged the answers of %d old quarantined enquiries", purged)
+                        log.info("purged the messages of %d old quarantined enquiries", purged)
                     next_purge = time.time() + 3600
             except OutboxUnavailable as exc:
                 transport.close()

@@ -129,7 +129,7 @@ def answers():
 def outbox(tmp_path):
     from formsvc.outbox import Outbox
 
-    return Outbox(tmp_path / "data" / "outbox.sqlite3", mail_from="Hub form <enquiries@rj.example>")
+    return Outbox(tmp_path / "data" / "outbox.sqlite3")
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from formsvc.outbox import get_outbox
 from testsupport import ARTIFACTS
 from testsupport.answers import valid_answers
 from testsupport.browser import script
+from testsupport.hubmail import hub_text
 from testsupport.site import axe_violations, site_pages
 
 pytestmark = pytest.mark.browser
@@ -355,8 +356,9 @@ def test_the_enquiry_can_be_sent_with_the_keyboard_alone(browser, form_site, jav
     finally:
         context.close()
     [enquiry] = get_outbox(form_site.app).claim(limit=10)
-    assert enquiry.answers["message"] == "Typed without a mouse."
-    assert (enquiry.answers["contact_method"], enquiry.answers["phone"]) == ("phone", "07700 900 982")
+    text = hub_text(enquiry.message)
+    assert "\nTyped without a mouse.\n" in text
+    assert "Only contact this person by PHONE" in text and "Phone: 07700 900 982" in text
 
 
 # ---------------------------------------------------------------- without JavaScript

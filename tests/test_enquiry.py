@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup
 from formsvc.outbox import REFERENCE_RE, get_outbox
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
+from testsupport.hubmail import hub_text, text_for
 from testsupport.net import ServerThread
 from testsupport.site import axe_violations
 
@@ -126,7 +127,7 @@ def test_valid_enquiry_is_stored_once_and_confirmed(form_browser, stored):
     enquiries = stored()
     assert len(enquiries) == 1
     assert enquiries[0].reference == reference
-    assert enquiries[0].answers == expected_stored(answers)
+    assert hub_text(enquiries[0].message) == text_for(enquiries[0], expected_stored(answers))
 
 
 def test_double_submission_is_one_enquiry_with_one_reference(form_browser, stored):
@@ -157,7 +158,11 @@ def test_changed_answers_sent_again_after_back_are_kept_too(form_browser, stored
     form_browser.submit(**valid_answers(message="Second try, with more detail"))
     form_browser.follow()
     assert form_browser.reference() != first
-    assert sorted(e.answers["message"] for e in stored()) == ["First try", "Second try, with more detail"]
+    bodies = [hub_text(e.message) for e in stored()]
+    assert len(bodies) == 2
+    for message in ["First try", "Second try, with more detail"]:
+        assert sum(f"--------------------------------\n{message}\n--------------------------------" in b
+                   for b in bodies) == 1
 
 
 def test_each_fresh_form_is_a_new_enquiry(form_browser, stored):
@@ -418,7 +423,7 @@ def test_honeypot_quarantines_but_keeps_the_enquiry(form_browser, form_app):
     # An operator can release it, and then it is delivered with its answers.
     assert outbox.retry(reference)
     [enquiry] = outbox.claim()
-    assert enquiry.answers == expected_stored(answers)
+    assert hub_text(enquiry.message) == text_for(enquiry, expected_stored(answers))
 
 
 def test_honeypot_is_not_echoed_back(form_browser):
@@ -733,8 +738,9 @@ def test_in_a_real_browser_without_javascript(browser, form_site):
     finally:
         context.close()
     [enquiry] = stored_in(form_site.app)
-    assert enquiry.answers["message"] == "Sent without JavaScript"
-    assert enquiry.answers["leave_message"] == "no"
+    text = hub_text(enquiry.message)
+    assert "\nSent without JavaScript\n" in text
+    assert "Safe to leave a message: NO - do not leave a message" in text
 
 
 def stored_in(app):

@@ -30,11 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from formsvc.mailer import SMTPTransport, build_message
+from formsvc.mailer import Enquiry, Envelope, SMTPTransport, build_message, message_bytes
 from formsvc.outbox import Outbox
 from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
+from testsupport.hubmail import store
 from testsupport.net import free_port, wait_for
 from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
 from testsupport.smtp import SMTPServer
@@ -187,7 +188,7 @@ def outbox_rows(path: Path) -> dict[str, dict]:
     conn.row_factory = sqlite3.Row
     try:
         rows = conn.execute("SELECT reference, submission_id, message_id, attempts, last_error, delivered_at,"
-                            " failed_at, answers FROM enquiries").fetchall()
+                            " failed_at, message FROM enquiries").fetchall()
     finally:
         conn.close()
     return {row["reference"]: dict(row) for row in rows}
@@ -202,9 +203,9 @@ def arrivals(server: SMTPServer) -> dict[str, list[str]]:
 
 
 def queue(data_dir: Path, count: int) -> tuple[Outbox, list[str]]:
-    outbox = Outbox(data_dir / "outbox.sqlite3", mail_from=MAIL_FROM)
-    refs = [outbox.add(valid_answers(message=f"Enquiry {i}\nwith two lines"), submission_id=f"fault-{i:04d}")
-            for i in range(count)]
+    outbox = Outbox(data_dir / "outbox.sqlite3")
+    refs = [store(outbox, valid_answers(message=f"Enquiry {i}\nwith two lines"), submission_id=f"fault-{i:04d}",
+                  mail_from=MAIL_FROM, hub_inbox=HUB) for i in range(count)]
     return outbox, refs
 
 
@@ -262,7 +263,7 @@ def test_every_accepted_enquiry_is_delivered_once_smtp_recovers(fault, tmp_path,
             assert len(ids) == rows[ref]["attempts"] >= 2, ref
         else:
             assert len(ids) == 1, ref
-        assert rows[ref]["answers"] is None  # delivered: the answers are gone from the outbox
+        assert rows[ref]["message"] is None  # delivered: the message is gone from the outbox
     assert outbox.stats() == {**outbox.stats(), "backlog": 0, "failed": 0, "delivered": len(refs)}
 
 
@@ -278,7 +279,7 @@ def test_a_5xx_is_kept_for_an_operator_not_retried_and_sent_when_released(tmp_pa
     time.sleep(1.5)  # several rounds of the worker, and several backoff periods
     rows = outbox_rows(outbox.path)
     assert all(r["attempts"] == 1 and r["last_error"] == "SMTP 550 5.7.1" for r in rows.values())
-    assert all(r["answers"] for r in rows.values())  # kept, with the answers, for a person to look at
+    assert all(r["message"] for r in rows.values())  # kept, with the message, for a person to look at
     assert smtp.inbox.envelopes == []
 
     # The operator's listing (a separate process, as they would run it) names them, nothing personal.
@@ -300,16 +301,14 @@ def test_a_connection_the_relay_closed_while_idle_is_reopened_without_a_failure(
     # transport notices before reusing the connection, without a NOOP round trip.
     server = SMTPServer(timeout=0.5).start()
     try:
-        outbox_answers = answers()
-        from formsvc.outbox import Enquiry
-
-        enquiry = Enquiry(id=1, reference="RJ-7K2M9QDX", message_id="<one@rj.example>", created_at=time.time(),
-                          attempts=0, answers=outbox_answers)
-        msg = build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB)
+        enquiry = Enquiry(reference="RJ-7K2M9QDX", message_id="<one@rj.example>", created_at=time.time(),
+                          answers=answers())
+        data = message_bytes(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
+        envelope = Envelope.of(MAIL_FROM, HUB)
         with SMTPTransport(server.host, server.port, security="none", timeout=5) as transport:
-            transport.send(msg)
+            transport.send(data, envelope)
             time.sleep(1.2)  # the server has said 421 and closed
-            transport.send(msg)  # no exception: a fresh connection
+            transport.send(data, envelope)  # no exception: a fresh connection
         assert len(server.inbox.envelopes) == 2
     finally:
         server.stop()
@@ -548,7 +547,7 @@ def test_a_full_disk_shows_the_could_not_take_it_page_and_leaves_nothing_half_wr
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         stored = {ref for (ref,) in check.execute("SELECT reference FROM enquiries")}
         assert stored == set(confirmed)
-        assert check.execute("SELECT COUNT(*) FROM enquiries WHERE answers LIKE ?",
+        assert check.execute("SELECT COUNT(*) FROM enquiries WHERE CAST(message AS TEXT) LIKE ?",
                              (f"%Disk test {len(confirmed)}:%",)).fetchone() == (0,)
     finally:
         check.close()

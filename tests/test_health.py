@@ -5,6 +5,7 @@ import time
 
 from formsvc import create_app
 from formsvc.outbox import get_outbox
+from testsupport.hubmail import store
 
 
 def test_healthz_reports_the_outbox(delivery_app, answers):
@@ -16,9 +17,9 @@ def test_healthz_reports_the_outbox(delivery_app, answers):
     assert response.headers["Cache-Control"] == "no-store"
 
     outbox = get_outbox(delivery_app)
-    outbox.add(answers(), submission_id="a")
-    failing = outbox.add(answers(), submission_id="b")
-    outbox.add(answers(), submission_id="c", quarantined=True, reason="honeypot")
+    store(outbox, answers(), submission_id="a")
+    failing = store(outbox, answers(), submission_id="b")
+    store(outbox, answers(), submission_id="c", quarantined=True, reason="honeypot")
     [first, second] = outbox.claim()
     outbox.mark_permanent_failure(second.id, "SMTP 550")
     assert second.reference == failing

@@ -14,15 +14,17 @@ from hypothesis import strategies as st
 
 from formsvc.mailer import (
     ConnectError,
+    Enquiry,
+    Envelope,
     MaildirTransport,
     PermanentDeliveryError,
     SMTPTransport,
     TransientDeliveryError,
     build_body,
     build_message,
+    message_bytes,
     transport_from_config,
 )
-from formsvc.outbox import Enquiry
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
@@ -34,13 +36,17 @@ OUR_HEADERS = {"subject", "from", "to", "date", "message-id", "auto-submitted", 
 
 
 def enquiry(answers: dict, reference: str = "RJ-7K2M9QDX") -> Enquiry:
-    return Enquiry(id=1, reference=reference, message_id="<123.456@rj.example>", created_at=time.time(),
-                   attempts=0, answers=answers)
+    return Enquiry(reference=reference, message_id="<123.456@rj.example>", created_at=time.time(), answers=answers)
+
+
+def wire(msg) -> tuple[bytes, Envelope]:
+    """What the outbox keeps for ``msg``, and the envelope the worker sends it in."""
+    return message_bytes(msg), Envelope.of(MAIL_FROM, HUB)
 
 
 def send(server, msg) -> email.message.EmailMessage:
     with SMTPTransport(server.host, server.port, security="none", timeout=5) as transport:
-        transport.send(msg)
+        transport.send(*wire(msg))
     [envelope] = server.inbox.envelopes
     assert envelope.rcpt_tos == [HUB]
     return email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -156,7 +162,7 @@ def test_no_answer_ever_reaches_a_header_except_a_valid_reply_to(answers, method
 
 def test_maildir_transport_writes_a_message_a_mail_client_can_read(tmp_path, answers):
     with MaildirTransport(tmp_path / "maildir") as transport:
-        transport.send(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB))
+        transport.send(*wire(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB)))
     assert len(list((tmp_path / "maildir" / "new").iterdir())) == 1
     box = mailbox.Maildir(tmp_path / "maildir", factory=None, create=False)
     [message] = list(box)
@@ -170,23 +176,23 @@ def test_server_replies_map_to_transient_and_permanent(smtp_server, answers):
     with SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=5) as transport:
         smtp_server.inbox.reply = "451 4.3.0 Try again later, and here is your text back"
         with pytest.raises(TransientDeliveryError) as transient:
-            transport.send(msg)
+            transport.send(*wire(msg))
         assert str(transient.value) == "SMTP 451 4.3.0"
         smtp_server.inbox.reply = "550 5.7.1 Rejected: I would like to talk about meeting him"
         with pytest.raises(PermanentDeliveryError) as permanent:
-            transport.send(msg)
+            transport.send(*wire(msg))
         assert str(permanent.value) == "SMTP 550 5.7.1"  # the server's words are not kept
         smtp_server.inbox.reply = "250 OK"
-        transport.send(msg)  # the same connection is still usable
+        transport.send(*wire(msg))  # the same connection is still usable
     assert len(smtp_server.inbox.envelopes) == 1
 
 
 def test_a_dropped_connection_is_reopened(smtp_server, answers):
     msg = build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB)
     with SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=5) as transport:
-        transport.send(msg)
+        transport.send(*wire(msg))
         transport._smtp.sock.close()  # as if the server had hung up on an idle connection
-        transport.send(msg)
+        transport.send(*wire(msg))
     assert len(smtp_server.inbox.envelopes) == 2
 
 
@@ -245,5 +251,20 @@ def test_tls_certificates_are_verified(certificate, security, start_smtp_server,
     # The same certificate, now trusted (OpenSSL reads SSL_CERT_FILE): delivered.
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with SMTPTransport("localhost", server.port, security=security, timeout=5) as transport:
-        transport.send(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB))
+        transport.send(*wire(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB)))
     assert [e.rcpt_tos for e in server.inbox.envelopes] == [[HUB]]
+
+
+def test_the_stored_bytes_are_sent_unchanged_in_wire_form(smtp_server, answers):
+    data, envelope = wire(build_message(enquiry(answers()), mail_from=MAIL_FROM, hub_inbox=HUB))
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")  # CRLF only, as SMTP wants
+    with SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=5) as transport:
+        transport.send(data, envelope)
+    [got] = smtp_server.inbox.envelopes
+    assert got.mail_from == "enquiries@rj.example" and got.rcpt_tos == [HUB]
+    assert got.original_content.rstrip(b"\r\n") == data.rstrip(b"\r\n")
+
+
+def test_an_international_hub_address_asks_for_smtputf8():
+    assert Envelope.of(MAIL_FROM, "hub@example.org").options == ()
+    assert Envelope.of(MAIL_FROM, "höb@example.org").options == ("SMTPUTF8", "BODY=8BITMIME")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from formsvc.outbox import REFERENCE_RE, Outbox, OutboxUnavailable, normalise_reference
+from formsvc.outbox import REFERENCE_RE, Outbox, OutboxUnavailable, ReferenceTaken, normalise_reference
+from testsupport.hubmail import hub_text, store, text_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ def raw(outbox: Outbox, sql: str, *args):
 
 
 def test_add_returns_a_readable_unguessable_reference(outbox, answers):
-    references = {outbox.add(answers(), submission_id=f"s{i}") for i in range(50)}
+    references = {store(outbox, answers(), submission_id=f"s{i}") for i in range(50)}
     assert len(references) == 50
     for reference in references:
         assert REFERENCE_RE.match(reference), reference
@@ -34,15 +35,15 @@ def test_add_returns_a_readable_unguessable_reference(outbox, answers):
 
 
 def test_the_same_submission_is_stored_once(outbox, answers):
-    first = outbox.add(answers(), submission_id="abc")
-    again = outbox.add(answers(name="changed after Back"), submission_id="abc")
+    first = store(outbox, answers(), submission_id="abc")
+    again = store(outbox, answers(name="changed after Back"), submission_id="abc")
     assert again == first
     assert raw(outbox, "SELECT COUNT(*) FROM enquiries") == [(1,)]
     assert outbox.stats()["backlog"] == 1
 
 
 def test_file_is_private_and_in_wal_mode(outbox, answers):
-    outbox.add(answers(), submission_id="s")
+    store(outbox, answers(), submission_id="s")
     assert oct(outbox.path.stat().st_mode & 0o777) == "0o600"
     assert raw(outbox, "PRAGMA journal_mode") == [("wal",)]
 
@@ -52,24 +53,25 @@ def test_a_committed_add_is_seen_by_another_process_that_died_straight_after(out
     # the enquiry must be in the file.
     code = (
         "import os, sys; from formsvc.outbox import Outbox;"
-        f"r = Outbox({str(outbox.path)!r}).add({{'message': 'hello'}}, submission_id='child');"
+        f"r = Outbox({str(outbox.path)!r}).add(b'hello', reference='RJ-CH11D000', message_id='<m@x>',"
+        " submission_id='child');"
         "sys.stdout.write(r); sys.stdout.flush(); os._exit(0)"
     )
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert child.returncode == 0, child.stderr
     reference = child.stdout
     claimed = Outbox(outbox.path).claim()
-    assert [(e.reference, e.answers) for e in claimed] == [(reference, {"message": "hello"})]
+    assert [(e.reference, e.message) for e in claimed] == [(reference, b"hello")]
 
 
 def test_claim_gives_due_enquiries_oldest_first_and_leases_them(outbox, answers):
-    refs = [outbox.add(answers(), submission_id=f"s{i}") for i in range(3)]
-    outbox.add(answers(), submission_id="spam", quarantined=True, reason="honeypot")
+    refs = [store(outbox, answers(), submission_id=f"s{i}") for i in range(3)]
+    store(outbox, answers(), submission_id="spam", quarantined=True, reason="honeypot")
     now = time.time()
 
     batch = outbox.claim(now=now, limit=2)
     assert [e.reference for e in batch] == refs[:2]
-    assert batch[0].answers == answers()
+    assert hub_text(batch[0].message) == text_for(batch[0], answers())
     assert batch[0].attempts == 0
     # Leased: another worker gets only what is left, never the quarantined one.
     assert [e.reference for e in outbox.claim(now=now)] == refs[2:]
@@ -77,7 +79,7 @@ def test_claim_gives_due_enquiries_oldest_first_and_leases_them(outbox, answers)
 
 
 def test_after_a_crash_the_lease_runs_out_and_the_same_message_id_comes_back(outbox, answers):
-    outbox.add(answers(), submission_id="s")
+    store(outbox, answers(), submission_id="s")
     now = time.time()
     first = outbox.claim(now=now, lease_seconds=300)
     # ... the worker dies here without marking anything ...
@@ -89,7 +91,7 @@ def test_after_a_crash_the_lease_runs_out_and_the_same_message_id_comes_back(out
 
 def test_concurrent_claimers_never_get_the_same_enquiry(outbox, answers):
     for i in range(40):
-        outbox.add(answers(), submission_id=f"s{i}")
+        store(outbox, answers(), submission_id=f"s{i}")
     got: list[list[int]] = []
 
     def worker():
@@ -108,17 +110,17 @@ def test_concurrent_claimers_never_get_the_same_enquiry(outbox, answers):
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
 
 
-def test_delivery_deletes_the_answers_but_keeps_the_trace(outbox, answers):
+def test_delivery_deletes_the_message_but_keeps_the_trace(outbox, answers):
     marker = "UNIQUE-MARKER-words-of-a-victim"
-    reference = outbox.add(answers(message=marker), submission_id="s")
+    reference = store(outbox, answers(message=marker), submission_id="s")
     for i in range(3):  # neighbours on the same page, still waiting
-        outbox.add(answers(), submission_id=f"other{i}")
+        store(outbox, answers(), submission_id=f"other{i}")
     enquiry = outbox.claim()[0]
     outbox.mark_delivered(enquiry.id)
     outbox.checkpoint()
 
     [(ref, msgid, created, delivered, stored)] = raw(
-        outbox, "SELECT reference, message_id, created_at, delivered_at, answers FROM enquiries"
+        outbox, "SELECT reference, message_id, created_at, delivered_at, message FROM enquiries"
         " WHERE delivered_at IS NOT NULL")
     assert (ref, msgid, stored) == (reference, enquiry.message_id, None)
     assert created and delivered
@@ -130,7 +132,7 @@ def test_delivery_deletes_the_answers_but_keeps_the_trace(outbox, answers):
 
 
 def test_transient_failure_waits_then_comes_back(outbox, answers):
-    outbox.add(answers(), submission_id="s")
+    store(outbox, answers(), submission_id="s")
     now = time.time()
     [e] = outbox.claim(now=now)
     outbox.mark_transient_failure(e.id, "SMTP 451\nwith a second line", next_attempt_at=now + 120)
@@ -141,7 +143,7 @@ def test_transient_failure_waits_then_comes_back(outbox, answers):
 
 
 def test_failed_are_kept_listed_without_personal_data_and_can_be_retried(outbox, answers):
-    reference = outbox.add(answers(), submission_id="s")
+    reference = store(outbox, answers(), submission_id="s")
     [e] = outbox.claim()
     outbox.mark_permanent_failure(e.id, "SMTP 550 5.7.1")
     assert outbox.claim(now=time.time() + 10**6) == []
@@ -155,7 +157,7 @@ def test_failed_are_kept_listed_without_personal_data_and_can_be_retried(outbox,
     assert outbox.retry(reference.lower().replace("0", "o")) is True
     assert outbox.failed() == []
     [back] = outbox.claim()
-    assert back.answers == answers() and back.message_id == e.message_id
+    assert back.message == e.message and back.message_id == e.message_id
     outbox.mark_delivered(back.id)
     assert outbox.retry(reference) is False  # nothing to retry once delivered
     assert outbox.retry("RJ-ZZZZZZZZ") is False
@@ -163,8 +165,8 @@ def test_failed_are_kept_listed_without_personal_data_and_can_be_retried(outbox,
 
 def test_quarantine_is_kept_apart_counted_released_or_purged(outbox, answers):
     now = time.time()
-    kept = outbox.add(answers(), submission_id="q1", quarantined=True, reason="honeypot")
-    old = outbox.add(answers(), submission_id="q2", quarantined=True, reason="too fast")
+    kept = store(outbox, answers(), submission_id="q1", quarantined=True, reason="honeypot")
+    old = store(outbox, answers(), submission_id="q2", quarantined=True, reason="too fast")
     assert outbox.claim() == []
     assert outbox.stats() == {"backlog": 0, "oldest_undelivered_age_seconds": None, "failed": 0,
                               "quarantined": 2, "delivered": 0}
@@ -174,13 +176,13 @@ def test_quarantine_is_kept_apart_counted_released_or_purged(outbox, answers):
 
     # Nothing is older than 30 days yet: nothing purged.
     assert outbox.purge_quarantine(30 * 86400) == 0
-    # Make one look 31 days old, then purge: its answers go, its row stays.
+    # Make one look 31 days old, then purge: its message goes, its row stays.
     conn = sqlite3.connect(outbox.path)
     conn.execute("UPDATE enquiries SET created_at = ? WHERE reference = ?", (now - 31 * 86400, old))
     conn.commit()
     conn.close()
     assert outbox.purge_quarantine(30 * 86400) == 1
-    assert raw(outbox, "SELECT answers IS NULL FROM enquiries WHERE reference = ?", old) == [(1,)]
+    assert raw(outbox, "SELECT message IS NULL FROM enquiries WHERE reference = ?", old) == [(1,)]
     assert {r["reference"]: r["purged"] for r in outbox.quarantined()} == {kept: False, old: True}
     assert outbox.retry(old) is False  # nothing left to send
 
@@ -192,8 +194,8 @@ def test_quarantine_is_kept_apart_counted_released_or_purged(outbox, answers):
 def test_stats_counts_the_backlog_and_its_oldest_age(outbox, answers):
     assert outbox.stats() == {"backlog": 0, "oldest_undelivered_age_seconds": None, "failed": 0,
                               "quarantined": 0, "delivered": 0}
-    outbox.add(answers(), submission_id="a")
-    outbox.add(answers(), submission_id="b")
+    store(outbox, answers(), submission_id="a")
+    store(outbox, answers(), submission_id="b")
     stats = outbox.stats(now=time.time() + 100)
     assert stats["backlog"] == 2
     assert 99 < stats["oldest_undelivered_age_seconds"] < 110
@@ -206,18 +208,18 @@ def test_a_locked_database_raises_outbox_unavailable_and_writes_nothing(tmp_path
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(OutboxUnavailable):
-            outbox.add(answers(), submission_id="s")
+            store(outbox, answers(), submission_id="s")
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert raw(outbox, "SELECT COUNT(*) FROM enquiries") == [(0,)]
-    assert outbox.add(answers(), submission_id="s")  # and it works once free
+    assert store(outbox, answers(), submission_id="s")  # and it works once free
 
 
 def test_an_unwritable_place_raises_outbox_unavailable(tmp_path, answers):
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(OutboxUnavailable):
-        Outbox(tmp_path / "a-file" / "outbox.sqlite3").add(answers(), submission_id="s")
+        store(Outbox(tmp_path / "a-file" / "outbox.sqlite3"), answers(), submission_id="s")
 
 
 def test_normalise_reference():
@@ -234,3 +236,48 @@ def test_init_app_and_get_outbox(tmp_path):
     with app.app_context():
         assert get_outbox() is app.extensions["outbox"]
     assert os.path.isdir(tmp_path)
+
+
+def test_add_stores_exactly_the_bytes_it_is_given_with_their_reference_and_message_id(outbox):
+    data = b"Subject: Restorative justice enquiry RJ-0000AAAA\r\n\r\nsealed bytes \x00\xff\r\n"
+    reference = outbox.add(data, reference="RJ-0000AAAA", message_id="<a@rj.example>", submission_id="s")
+    assert reference == "RJ-0000AAAA"
+    [e] = outbox.claim()
+    assert (e.reference, e.message_id, e.message) == ("RJ-0000AAAA", "<a@rj.example>", data)
+    assert outbox.reference_for("s") == "RJ-0000AAAA" and outbox.reference_for("other") is None
+
+
+def test_a_reference_that_is_taken_is_refused_and_nothing_is_stored(outbox):
+    outbox.add(b"first", reference="RJ-0000AAAA", message_id="<a@x>", submission_id="s1")
+    with pytest.raises(ReferenceTaken):
+        outbox.add(b"second", reference="RJ-0000AAAA", message_id="<b@x>", submission_id="s2")
+    assert raw(outbox, "SELECT submission_id FROM enquiries") == [("s1",)]
+
+
+def test_a_version_1_file_is_upgraded_and_its_waiting_answers_become_messages(tmp_path):
+    path = tmp_path / "outbox.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE enquiries (id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE,
+            submission_id TEXT NOT NULL UNIQUE, message_id TEXT NOT NULL, created_at REAL NOT NULL,
+            queued_at REAL NOT NULL, answers TEXT, quarantined INTEGER NOT NULL DEFAULT 0,
+            quarantine_reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
+            lease_until REAL, delivered_at REAL, failed_at REAL, purged_at REAL, last_error TEXT);
+        INSERT INTO enquiries (reference, submission_id, message_id, created_at, queued_at, answers,
+            next_attempt_at) VALUES ('RJ-0000AAAA', 's1', '<a@x>', 1, 1, '{"message": "waiting"}', 1);
+        INSERT INTO enquiries (reference, submission_id, message_id, created_at, queued_at, answers,
+            next_attempt_at, delivered_at) VALUES ('RJ-0000BBBB', 's2', '<b@x>', 1, 1, NULL, 1, 2);
+    """)
+    conn.close()
+    with pytest.raises(OutboxUnavailable):  # no way to build the messages: refused, nothing lost
+        Outbox(path).migrate()
+    assert "answers" in {row[1] for row in raw(Outbox(path), "PRAGMA table_info(enquiries)")}
+
+    made = []
+    upgraded = Outbox(path, upgrade=lambda answers, ref, mid, at: made.append(ref) or f"{ref} {answers}".encode())
+    upgraded.migrate()
+    assert made == ["RJ-0000AAAA"]
+    [e] = upgraded.claim(now=10)
+    assert (e.reference, e.message_id, e.message) == ("RJ-0000AAAA", "<a@x>", b"RJ-0000AAAA {'message': 'waiting'}")
+    assert "answers" not in {row[1] for row in raw(upgraded, "PRAGMA table_info(enquiries)")}
+    assert raw(upgraded, "PRAGMA user_version") == [(2,)]

@@ -14,6 +14,7 @@ from pathlib import Path
 from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
 from formsvc.worker import GIVE_UP_AFTER_SECONDS, deliver_due
+from testsupport.hubmail import store
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_FROM = "enquiries@rj.example"
@@ -37,7 +38,7 @@ def personal_values(answers: dict) -> list[str]:
 
 def test_smtp_down_keeps_everything_then_all_arrive_once_it_is_up(outbox, answers, closed_port,
                                                                  start_smtp_server):
-    refs = [outbox.add(answers(), submission_id=f"s{i}") for i in range(3)]
+    refs = [store(outbox, answers(), submission_id=f"s{i}") for i in range(3)]
     t0 = time.time()
 
     counts = deliver(outbox, transport_to(closed_port), now=t0)
@@ -54,7 +55,7 @@ def test_smtp_down_keeps_everything_then_all_arrive_once_it_is_up(outbox, answer
 
 
 def test_a_4xx_reply_is_retried_later(outbox, answers, smtp_server):
-    outbox.add(answers(), submission_id="s")
+    store(outbox, answers(), submission_id="s")
     t0 = time.time()
     smtp_server.inbox.reply = "451 4.3.0 Mailbox busy"
     assert deliver(outbox, transport_to(smtp_server), now=t0)["retried"] == 1
@@ -67,7 +68,7 @@ def test_a_4xx_reply_is_retried_later(outbox, answers, smtp_server):
 
 
 def test_transient_failures_for_three_days_go_to_an_operator(outbox, answers, smtp_server):
-    reference = outbox.add(answers(), submission_id="s")
+    reference = store(outbox, answers(), submission_id="s")
     smtp_server.inbox.reply = "451 4.3.0 Mailbox busy"
     counts = deliver(outbox, transport_to(smtp_server), now=time.time() + GIVE_UP_AFTER_SECONDS + 1)
     assert counts["failed"] == 1
@@ -78,7 +79,7 @@ def test_a_5xx_is_failed_listed_without_personal_data_and_retry_sends_it(deliver
     caplog.set_level(logging.DEBUG)
     outbox = get_outbox(delivery_app)
     sent = answers()
-    reference = outbox.add(sent, submission_id="s")
+    reference = store(outbox, sent, submission_id="s")
     runner = delivery_app.test_cli_runner()
 
     smtp_server.inbox.reply = "550 5.7.1 Message rejected"
@@ -114,7 +115,7 @@ def test_a_5xx_is_failed_listed_without_personal_data_and_retry_sends_it(deliver
 
 def test_stopping_releases_what_was_not_tried(outbox, answers, smtp_server):
     for i in range(3):
-        outbox.add(answers(), submission_id=f"s{i}")
+        store(outbox, answers(), submission_id=f"s{i}")
     asked = []
     counts = deliver_due(outbox, transport_to(smtp_server), mail_from=MAIL_FROM, hub_inbox=HUB,
                          should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
@@ -126,7 +127,7 @@ def test_with_no_smtp_host_mail_waits_in_a_maildir(tmp_path, answers):
     from formsvc import create_app
 
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "SMTP_HOST": ""})
-    reference = get_outbox(app).add(answers(), submission_id="s")
+    reference = store(get_outbox(app), answers(), submission_id="s")
     assert app.test_cli_runner().invoke(args=["deliver", "--once"]).exit_code == 0
     [message] = list(mailbox.Maildir(tmp_path / "maildir", create=False))
     assert message["Subject"] == f"Restorative justice enquiry {reference}"
@@ -167,7 +168,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_resends_with_the_same_message
         tmp_path, outbox, answers, smtp_server):
     data_dir = outbox.path.parent
     count = 8
-    refs = [outbox.add(answers(), submission_id=f"s{i}") for i in range(count)]
+    refs = [store(outbox, answers(), submission_id=f"s{i}") for i in range(count)]
     stored_ids = {ref: mid for ref, mid in sqlite3.connect(outbox.path).execute(
         "SELECT reference, message_id FROM enquiries")}
     smtp_server.inbox.delay = 0.3  # a slow relay, so we can kill it mid-conversation
