@@ -26,6 +26,7 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .outbox import Enquiry
 
@@ -125,13 +126,22 @@ def _yes_no(answers: dict[str, str], key: str, yes: str, no: str) -> str:
     return f"{NOT_ANSWERED} - treat as NO"
 
 
+# The hub works in UK time; UTC alone would be an hour out all summer.
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def uk_time(timestamp: float) -> str:
+    """A moment as the hub reads it: "1 December 2026, 21:35 GMT", or BST in summer."""
+    when = datetime.fromtimestamp(timestamp, UK_TIME)
+    return f"{when.day} {when:%B %Y, %H:%M} {when.tzname()}"
+
+
 def build_body(enquiry: Enquiry) -> str:
     a = enquiry.answers
     method = a.get("contact_method")
-    received = datetime.fromtimestamp(enquiry.created_at, timezone.utc).strftime("%d %B %Y, %H:%M UTC")
     lines = [
         f"Restorative justice enquiry {enquiry.reference}",
-        f"Received: {received}",
+        f"Received: {uk_time(enquiry.created_at)}",
         "",
         "HOW TO CONTACT THEM SAFELY",
         "--------------------------",
