@@ -30,6 +30,7 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .config import default
 from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, NOT_ANSWERED, Question
@@ -158,6 +159,16 @@ def answer_line(question: Question, answers: dict[str, str]) -> str:
     return f"{question.label}{' ' if question.label.endswith('?') else ': '}{text}"
 
 
+# The hub works in UK time; UTC alone would be an hour out all summer.
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def uk_time(timestamp: float) -> str:
+    """A moment as the hub reads it: "1 December 2026, 21:35 GMT", or BST in summer."""
+    when = datetime.fromtimestamp(timestamp, UK_TIME)
+    return f"{when.day} {when:%B %Y, %H:%M} {when.tzname()}"
+
+
 def build_body(enquiry: Enquiry) -> str:
     a = enquiry.answers
     method = a.get("contact_method")
@@ -169,10 +180,9 @@ def build_body(enquiry: Enquiry) -> str:
         only_for = BY_KEY[key].only_for
         return only_for is None or not known_method or only_for == method
 
-    received = datetime.fromtimestamp(enquiry.created_at, timezone.utc).strftime("%d %B %Y, %H:%M UTC")
     lines = [
         f"Restorative justice enquiry {enquiry.reference}",
-        f"Received: {received}",
+        f"Received: {uk_time(enquiry.created_at)}",
         "",
         "HOW TO CONTACT THEM SAFELY",
         "--------------------------",

@@ -247,8 +247,73 @@ def test_the_real_site_passes_every_check():
     # Only the calendar can add problems here: a page due for review (reviewed: is then out of date).
     assert not [k for k, messages in found.items() if not all("due for review" in m for m in messages)], result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
-    if not found:
+    # ...and the settings in mkdocs.yml still at their placeholders (warnings, tested below).
+    unset = len(setting_warnings(result.stdout))
+    if not found and not unset:
         assert result.stdout.strip().splitlines()[-1] == f"Content checks: all {len(pages)} pages passed."
+    elif not found:
+        assert result.stdout.strip().splitlines()[-1].startswith(
+            f"Content checks: 0 errors and {unset} warning{'' if unset == 1 else 's'} in {len(pages)} pages.")
+
+
+# ---------------------------------------------------------------- Settings that pages show (mkdocs.yml extra)
+
+# The file as the reader ran the checks: mkdocs.yml from the repository's folder, a full path from elsewhere.
+SETTING_WARNING = re.compile(r"^(?:\S*/)?mkdocs\.yml:(?P<line>\d+): warning: The setting extra\.(?P<key>\w+) in mkdocs\.yml "
+                             r"(?P<state>is still the placeholder|is empty)", re.M)
+PLACEHOLDERS = {"reply_within": "a few working days", "complaints_url": "https://www.police.uk/"}
+
+
+def setting_warnings(output: str) -> dict[str, tuple[int, str]]:
+    """{setting: (line in mkdocs.yml, state)} from the checks' output."""
+    return {m["key"]: (int(m["line"]), m["state"]) for m in SETTING_WARNING.finditer(output)}
+
+
+def _line_of(config: Path, key: str) -> int:
+    lines = config.read_text(encoding="utf-8").splitlines()
+    return next(n for n, text in enumerate(lines, 1) if re.match(rf"\s*{key}:", text))
+
+
+def _site_with_extra(tmp_path: Path, extra: dict) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = _site_with(tmp_path, {})
+    config.write_text(config.read_text(encoding="utf-8") + yaml.safe_dump({"extra": extra}), encoding="utf-8")
+    return config
+
+
+def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path):
+    config = _site_with_extra(tmp_path, dict(PLACEHOLDERS))
+    result = run_checks("-f", str(config), "--today", TODAY)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning never stops the build
+    assert setting_warnings(result.stdout) == {
+        key: (_line_of(config, key), "is still the placeholder") for key in PLACEHOLDERS}, result.stdout
+    assert 'Set it to how soon the hub replies' in result.stdout
+    assert "Set it to the web address of our police force's page on how to make a complaint" in result.stdout
+
+    # In the build too, as information, so --strict still builds.
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out")],
+        cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert re.search(r"^INFO +- +(?:\S*/)?mkdocs\.yml:\d+: warning: The setting extra\.reply_within", build.stderr, re.M)
+
+
+def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path):
+    config = _site_with_extra(tmp_path / "set", {"reply_within": "5 working days",
+                                                 "complaints_url": "https://www.force.example/complaints"})
+    assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {}
+    config = _site_with_extra(tmp_path / "empty", {"reply_within": "", "complaints_url": "https://www.force.example/c"})
+    assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {
+        "reply_within": (_line_of(config, "reply_within"), "is empty")}
+
+
+def test_the_real_settings_warn_exactly_while_they_are_placeholders():
+    extra = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))["extra"]
+    result = run_checks()
+    expected = {key: (_line_of(ROOT / "mkdocs.yml", key), "is still the placeholder")
+                for key, placeholder in PLACEHOLDERS.items() if extra[key] == placeholder}
+    assert setting_warnings(result.stdout) == expected, result.stdout
 
 
 def test_the_checks_run_in_every_build():
@@ -385,7 +450,9 @@ def test_the_guides_example_message_is_what_the_check_says(tmp_path):
         "site_name": "x", "docs_dir": "site_content", "markdown_extensions": config["markdown_extensions"],
     }), encoding="utf-8")
     shutil.copy(ROOT / "content-style.yml", tmp_path / "content-style.yml")
-    result = run_checks("-f", str(tmp_path / "mkdocs.yml"), "--today", TODAY)
+    # The day of the latest review, so an editor's new reviewed: date is never "in the future".
+    latest = max(str(_front_matter(md)["reviewed"]) for md in (ROOT / "site_content").rglob("*.md"))
+    result = run_checks("-f", str(tmp_path / "mkdocs.yml"), "--today", latest)
     assert result.stdout.splitlines()[0] == example
 
 

@@ -121,7 +121,8 @@ def test_valid_enquiry_is_stored_once_and_confirmed(form_browser, stored):
     reference = form_browser.reference()
     assert REFERENCE_RE.match(reference)
     text = form_browser.page.find("main").get_text(" ", strip=True)
-    assert "What happens next" in text and "we aim to" in text.lower() and "call 999" in text
+    assert "What happens next" in text and "call 999" in text
+    assert form_browser.page.find("a", string=re.compile("what happens next"))["href"] == "/what-happens-next/"
     assert form_browser.response.headers["Cache-Control"] == "no-store"
 
     enquiries = stored()
@@ -650,6 +651,51 @@ def test_over_real_http_rate_limit_by_client_address(make_form_app):
 
 
 # ---------------------------------------------------------------- in the built site's shell
+
+
+def support_text(page: BeautifulSoup) -> str:
+    section = page.select_one("section.fs-support")
+    assert section is not None, "no support section"
+    assert section.find("h2").get_text(strip=True) == "Support while you decide"
+    return sentence_text(section)
+
+
+def sentence_text(element) -> str:
+    """The words as read: no-break spaces as spaces, no space before a full stop after a link."""
+    return re.sub(r"\s+([.,])", r"\1", element.get_text(" ", strip=True).replace("\xa0", " "))
+
+
+def test_the_form_and_the_confirmation_say_where_to_get_support(form_browser):
+    form_browser.get()
+    pages = [form_browser.page]
+    form_browser.submit(**valid_answers())
+    form_browser.follow()
+    pages.append(form_browser.page)
+    assert form_browser.title == "Message sent - Meet your offender"
+    for page in pages:
+        text = support_text(page)
+        assert "Victim Support is an independent charity" in text
+        assert "whether or not you reported it to the police" in text
+        assert re.search(r"Supportline free on 08 08 16 89 111\. It is open 24 hours a day", text)
+        assert page.select_one('section.fs-support a[href="tel:08081689111"]')
+        assert "not an emergency, call 101" in text
+        assert page.select_one('section.fs-support a[href="/support/"]')
+        # 999 and the Silent Solution are in the warning on the same page.
+        assert "press 55" in page.select_one(".fs-warning-text").get_text()
+
+
+def test_the_confirmation_says_how_soon_we_reply_only_when_the_site_says(form_app):
+    """site_reply_within (extra.reply_within from the site's settings) is given to the
+    template by whoever reads the site's manifest; without it the page guesses nothing."""
+    from flask import render_template
+
+    with form_app.test_request_context("/enquiry/sent"):
+        without = BeautifulSoup(render_template("enquiry_sent.html", reference="RJ-7K2M9QDX"), "html.parser")
+        with_it = BeautifulSoup(render_template("enquiry_sent.html", reference="RJ-7K2M9QDX",
+                                                site_reply_within="5 working days"), "html.parser")
+    assert "We aim to reply within" not in without.get_text()
+    sentence = next(p for p in with_it.select("p.fs-body") if "We aim to reply within" in p.get_text())
+    assert sentence_text(sentence) == "We aim to reply within 5 working days."
 
 
 def csp_script_hashes(response) -> set[str]:

@@ -1,12 +1,14 @@
 """The email to the hub, sent to a real SMTP server over TCP and into a real Maildir."""
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import mailbox
 import ssl
 import subprocess
 import time
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +26,7 @@ from formsvc.mailer import (
     build_message,
     message_bytes,
     transport_from_config,
+    uk_time,
 )
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
@@ -83,6 +86,23 @@ def test_safe_contact_answers_come_first(answers):
               "Can we say who we are", "When is it safe to call you?", "What should we call you?",
               "Did the crime happen to you?", "Crime reference number", "THEIR MESSAGE"]]
     assert order == sorted(order)
+
+
+@pytest.mark.parametrize("utc, received", [
+    # Winter: UK time is GMT, the same as UTC.
+    ("2026-12-01T21:35:00", "1 December 2026, 21:35 GMT"),
+    # Summer: BST, an hour ahead, so 20:35 UTC is 21:35 in the hub's office.
+    ("2026-07-01T20:35:00", "1 July 2026, 21:35 BST"),
+    # The night the clocks go back, 01:30 happens twice; the zone says which.
+    ("2026-10-25T00:30:00", "25 October 2026, 01:30 BST"),
+    ("2026-10-25T01:30:00", "25 October 2026, 01:30 GMT"),
+])
+def test_the_hub_reads_when_it_was_received_in_uk_time(answers, utc, received):
+    created_at = datetime.fromisoformat(utc).replace(tzinfo=timezone.utc).timestamp()
+    assert uk_time(created_at) == received
+    body = build_body(dataclasses.replace(enquiry(answers()), created_at=created_at))
+    assert f"Received: {received}\n" in body
+    assert "UTC" not in body
 
 
 def test_empty_optional_answers_say_not_answered(answers):

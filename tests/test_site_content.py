@@ -227,3 +227,152 @@ def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path):
     )
     assert result.returncode != 0
     assert "cdn.example.com" in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- What a victim needs before getting in touch
+# Each fact must be said in one sentence of one page: words scattered over a page prove nothing.
+# (page, what the fact is, patterns that must all be in the same sentence)
+
+FACTS = [
+    # The Victims' Code: who tells you, and how soon.
+    ("your-rights.md", "adult offender: the police tell you",
+     [r"\bif the offender is an adult\b", r"\bthe police tell you\b", r"restorative justice"]),
+    ("your-rights.md", "under 18: the Youth Offending Team tells you",
+     [r"\bif the offender is under 18\b", r"\bYouth Offending Team tells you\b"]),
+    ("your-rights.md", "the Youth Offending Team's other name", [r"\bnow often called the youth justice service\b"]),
+    ("your-rights.md", "told within 5 working days of reporting",
+     [r"\btold about restorative justice within 5 working days of reporting\b"]),
+    ("your-rights.md", "1 working day with enhanced rights",
+     [r"\benhanced rights\b", r"\bwithin 1 working day of reporting\b"]),
+    ("your-rights.md", "enhanced rights: the most serious crimes", [r"\bvictim of one of the most serious crimes\b"]),
+    ("your-rights.md", "enhanced rights: persistently targeted", [r"\btargeted again and again\b"]),
+    ("your-rights.md", "enhanced rights: vulnerable or intimidated", [r"\bvulnerable or intimidated victim\b"]),
+    ("your-rights.md", "any service, at any stage", [r"\bmust do this at any stage\b"]),
+    ("your-rights.md", "referred within 2 working days",
+     [r"\bright to be referred\b", r"\bsupports victims\b", r"\bwithin 2 working days\b"]),
+    ("your-rights.md", "referral includes restorative justice services", [r"\bincludes restorative justice services\b"]),
+    ("your-rights.md", "self-referral without reporting",
+     [r"\bdid not report the crime\b", r"\bcontact support services yourself\b", r"\bat any time\b"]),
+    ("your-rights.md", "you can ask us yourself", [r"\bask us about it yourself\b"]),
+    ("your-rights.md", "about 4% recall being offered it", [r"\babout 4% of victims\b", r"\boffered restorative justice\b"]),
+    ("your-rights.md", "the right to complain", [r"\bright to complain\b", r"\brights under the Victims' Code\b"]),
+    # What happens before any meeting.
+    ("what-happens-next.md", "the offender has admitted the offence",
+     [r"\boffender must have admitted the offence\b"]),
+    ("what-happens-next.md", "the offender must be willing", [r"\boffender must also be willing to take part\b"]),
+    ("what-happens-next.md", "the offender may say no", [r"\bthe offender may say no\b"]),
+    ("what-happens-next.md", "free", [r"\bit is free for you\b"]),
+    ("what-happens-next.md", "preparation: separately, usually more than once",
+     [r"\btrained facilitator meets you and the offender separately\b", r"\busually more than once\b"]),
+    ("what-happens-next.md", "the safety check before any contact",
+     [r"\bbefore any contact with the offender\b", r"\bchecks that it is safe for everyone\b"]),
+    ("what-happens-next.md", "some cases need extra care and may not go ahead",
+     [r"\bneed extra care\b", r"\bmay not go ahead\b"]),
+    ("what-happens-next.md", "examples of cases that need extra care",
+     [r"\bdomestic abuse, sexual violence, stalking and hate crime\b"]),
+    ("what-happens-next.md", "consent first", [r"\bgive your consent before anything happens\b"]),
+    ("what-happens-next.md", "withdraw consent at any time, before or during",
+     [r"\btake back your consent at any time\b", r"\bbefore or during\b"]),
+    ("what-happens-next.md", "without giving a reason", [r"\byou do not have to give a reason\b"]),
+    ("what-happens-next.md", "weeks or months", [r"\bcan take weeks or months\b", r"\bto a meeting\b"]),
+    ("what-happens-next.md", "follow-up after a meeting", [r"\bafter a meeting, the facilitator checks how you are\b"]),
+    ("what-happens-next.md", "follow-up: any agreement kept", [r"\bwhether any agreement is being kept\b"]),
+    ("what-happens-next.md", "we never contact the offender unless you agree",
+     [r"\bwe never contact the offender unless you agree\b"]),
+    # Support while you decide.
+    ("support.md", "Victim Support is independent", [r"\bVictim Support is an independent charity\b"]),
+    ("support.md", "Victim Support is free for anyone affected by crime",
+     [r"\bfree support to anyone affected by crime\b"]),
+    ("support.md", "Victim Support whether or not you reported",
+     [r"\bVictim Support\b", r"\bwhether or not you reported the crime\b"]),
+    ("support.md", "Victim Support's number", [r"\bSupportline free on 08 08 16 89 111\b"]),
+    ("support.md", "Victim Support: 24 hours", [r"\bopen 24 hours a day\b"]),
+    ("support.md", "999 and the Silent Solution", [r"\bcall 999 and press 55\b"]),
+    ("support.md", "101", [r"\bnot an emergency, call 101\b"]),
+    ("email-us.md", "Victim Support on Email us",
+     [r"\bSupportline free on 08 08 16 89 111\b", r"\b24 hours a day\b"]),
+    ("email-us.md", "Victim Support whether or not you reported, on Email us",
+     [r"\bfree support whether or not you reported the crime\b"]),
+    ("email-us.md", "the Silent Solution on Email us", [r"\bPress 55 when you are asked\b"]),
+    ("email-us.md", "101 on Email us", [r"\bnot an emergency, call 101\b"]),
+    # Before you start (Email us).
+    ("email-us.md", "Before you start: the exit button", [r'\bevery page has an "Exit this page" button\b']),
+    ("email-us.md", "Before you start: Shift 3 times", [r"\bpress the Shift key 3 times\b"]),
+    ("email-us.md", "Before you start: the history stays",
+     [r"\bbutton does not delete your browser history\b"]),
+    # How to complain.
+    ("complaints.md", "complain to our force first", [r"\bcomplain to our police force first\b"]),
+    ("complaints.md", "the Code: the right to complain", [r"\bright to complain if you did not get your rights\b"]),
+    ("complaints.md", "the Code: complain first to the organisation concerned",
+     [r"\bcomplain first to the organisation your complaint is about\b"]),
+]
+
+
+def sentences_of(html: BeautifulSoup) -> list[str]:
+    """The article's sentences: each paragraph and list item split at full stops (headings are not sentences)."""
+    found = []
+    for block in html.select_one("article").find_all(["p", "li", "td"]):
+        if block.find(["p", "li"]) or "admonition-title" in (block.get("class") or []):
+            continue  # a container, or an admonition's title: its own paragraphs are counted
+        text = re.sub(r"\s+", " ", block.get_text(" ")).replace("\xa0", " ")
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+        found += [s for s in re.split(r"(?<=[.!?])\s+(?=[\"'“A-Z0-9])", text) if s]
+    return found
+
+
+def said_in_one_sentence(sentences: list[str], patterns: list[str]) -> bool:
+    return any(all(re.search(p, s, re.IGNORECASE) for p in patterns) for s in sentences)
+
+
+def test_a_fact_spread_over_two_sentences_does_not_count():
+    adult = [r"\bif the offender is an adult\b", r"\bthe police tell you\b"]
+    assert said_in_one_sentence(["If the offender is an adult, the police tell you."], adult)
+    assert not said_in_one_sentence(["If the offender is an adult, write to us.", "The police tell you more."], adult)
+    html = BeautifulSoup("<article><h2>Within 5 working days</h2><p>You are told.</p>"
+                         "<ul><li>If the offender is an adult</li><li>the police tell you</li></ul></article>",
+                         "html.parser")
+    assert not said_in_one_sentence(sentences_of(html), adult)
+    assert not said_in_one_sentence(sentences_of(html), [r"within 5 working days", r"told"])
+
+
+@pytest.mark.parametrize("md_file, fact, patterns", FACTS, ids=[f"{f[0]}: {f[1]}" for f in FACTS])
+def test_each_fact_a_victim_needs_is_said_in_one_sentence(built_site, md_file, fact, patterns):
+    sentences = sentences_of(soup(built_page(built_site, md_file)))
+    assert said_in_one_sentence(sentences, patterns), f"{md_file} does not say, in one sentence: {fact}"
+
+
+def test_the_new_pages_are_in_the_menu_near_how_it_works():
+    nav = nav_files(mkdocs_config()["nav"])
+    assert nav.index("your-rights.md") == nav.index("how-it-works.md") + 1
+    assert nav.index("what-happens-next.md") == nav.index("your-rights.md") + 1
+    assert {"support.md", "complaints.md"} <= set(nav)
+
+
+def test_email_us_says_how_soon_we_reply_from_mkdocs_yml(built_site):
+    reply_within = mkdocs_config()["extra"]["reply_within"]
+    sentences = sentences_of(soup(built_page(built_site, "email-us.md")))
+    assert f"We aim to reply within {reply_within}." in sentences
+
+
+def test_email_us_has_before_you_start_ahead_of_the_form_and_links_to_what_happens_next(built_site):
+    html = soup(built_page(built_site, "email-us.md"))
+    links = html.select("article a")
+    hrefs = [a["href"] for a in links]
+    panel = next(a for a in html.select("article .admonition")
+                 if a.select_one(".admonition-title").get_text(strip=True) == "Before you start")
+    [exit_page] = [a for a in panel.find_all("a") if a["href"].endswith("leave-quickly/")]
+    assert exit_page.get_text(strip=True) == "Leave this site quickly"
+    # The panel comes before the link to the form.
+    assert hrefs.index(exit_page["href"]) < hrefs.index("/enquiry/")
+    assert any(h.endswith("what-happens-next/") for h in hrefs)
+    assert any(h.endswith("support/") for h in hrefs)
+
+
+def test_how_to_complain_links_to_our_force_first_from_mkdocs_yml(built_site):
+    complaints_url = mkdocs_config()["extra"]["complaints_url"]
+    article = soup(built_page(built_site, "complaints.md")).select_one("article")
+    links = [a for a in article.find_all("a") if "md-content__button" not in (a.get("class") or [])]  # not "Edit"
+    force = [a for a in links if a.get("href") == complaints_url]
+    assert [a.get_text(strip=True) for a in force] == ["Make a complaint to our police force"]
+    # The force's own route is the first thing the page links to.
+    assert links[0] is force[0]

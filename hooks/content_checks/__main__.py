@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .site import _site_from_mkdocs, check_site, display_path, summary
+from .site import _site_from_mkdocs, check_site, display_path, setting_problems, summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             only |= matched
     problems = check_site(site, only)
+    if only is None:
+        problems += setting_problems(config)
     for problem in problems:
         print(problem)
     print(summary(problems, len(only) if only is not None else len(site.pages)))

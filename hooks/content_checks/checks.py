@@ -504,6 +504,40 @@ def check_reading_age(page: Page, style: Style) -> list[Problem]:
     return problems
 
 
+# ---- Settings in mkdocs.yml that pages show (extra.reply_within, extra.complaints_url)
+
+# Each setting's placeholder, shipped so the site reads well before it is set, and what to set it to.
+SETTING_PLACEHOLDERS = {
+    "reply_within": ("a few working days",
+                     "how soon the hub replies, as words that follow \"We aim to reply within\", "
+                     "like: reply_within: 5 working days"),
+    "complaints_url": ("https://www.police.uk/",
+                       "the web address of our police force's page on how to make a complaint, "
+                       "like: complaints_url: https://www.our-force.police.uk/complaints"),
+}
+
+
+def check_setting_placeholders(extra: dict | None, config_file: Path, name: str = "mkdocs.yml") -> list[Problem]:
+    """A warning naming mkdocs.yml (file and line) for each shown setting still at its placeholder, or empty."""
+    extra = extra or {}
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    problems = []
+    for key, (placeholder, what) in SETTING_PLACEHOLDERS.items():
+        if key not in extra:
+            continue  # a site that does not use the setting
+        value = str(extra.get(key) or "").strip()
+        if value and value != placeholder:
+            continue
+        line = next((n for n, text in enumerate(lines, 1) if re.match(rf"\s*{key}\s*:", text)), 1)
+        state = f'is still the placeholder "{placeholder}"' if value else "is empty"
+        problems.append(Problem(name, line, "warning",
+                                f"The setting extra.{key} in {Path(name).name} {state}. Set it to {what}."))
+    return problems
+
+
 # ---------------------------------------------------------------- Running the checks
 
 

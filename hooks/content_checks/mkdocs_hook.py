@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from .checks import _as_date
-from .site import _site_from_mkdocs, check_site, summary
+from .site import _site_from_mkdocs, check_site, setting_problems, summary
 from .style import find_style_file
 
 PLACEHOLDER_REPO = "github.com/OWNER/REPO"
@@ -27,7 +27,7 @@ def on_config(config):
 
 def on_files(files, config):
     site = _site_from_mkdocs(config, files)
-    problems = check_site(site)
+    problems = check_site(site) + setting_problems(config)
     for problem in problems:
         # A MkDocs warning fails `mkdocs build --strict`; information never does.
         (log.warning if problem.level == "error" else log.info)(str(problem))

@@ -5,7 +5,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from .checks import Problem, Site, check_page
+from .checks import Problem, Site, check_page, check_setting_placeholders
 from .markdown import Page, anchors_of
 from .style import Style, find_style_file
 
@@ -49,6 +49,12 @@ def _site_from_mkdocs(config, files, today=None) -> Site:
     style = Style.load(find_style_file(base))
     return load_site(docs_dir, md_files, other, base=base, markdown_extensions=config.markdown_extensions,
                      mdx_configs=config.mdx_configs, style=style, today=today)
+
+
+def setting_problems(config) -> list[Problem]:
+    """The settings in mkdocs.yml that pages show, while still at their placeholders."""
+    config_file = Path(config.config_file_path or "mkdocs.yml")
+    return check_setting_placeholders(config.extra, config_file, display_path(config_file, Path.cwd()))
 
 
 def summary(problems: list[Problem], pages: int) -> str:
