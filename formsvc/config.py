@@ -61,7 +61,19 @@ DEFAULTS = {
     # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url
     # is read when the built site is available; this is the fallback).
     "EXIT_URL": "https://www.bbc.co.uk/weather",
+    # --- Sealing enquiries to the hub's key (formsvc/seal.py, docs/hub-keys.md) ---
+    # smime | openpgp | none. Empty: production refuses to start; development and tests use none.
+    "HUB_ENCRYPTION": "",
+    # PEM file with the hub's X.509 certificate(s), public part only (HUB_ENCRYPTION=smime).
+    "HUB_SMIME_CERTIFICATES": "",
+    # ASCII-armoured file with the hub's OpenPGP public key(s) (HUB_ENCRYPTION=openpgp).
+    "HUB_OPENPGP_KEYS": "",
 }
+
+
+def is_development(cfg) -> bool:
+    """A developer's machine or the tests (the relaxed defaults apply), not production."""
+    return cfg.get("ENV") in {"development", "testing"} or bool(cfg.get("TESTING"))
 
 
 def load(app, overrides: dict | None = None) -> None:
@@ -72,7 +84,7 @@ def load(app, overrides: dict | None = None) -> None:
         app.config.from_mapping(overrides)
     cfg = app.config
 
-    development = cfg["ENV"] == "development" or cfg.get("TESTING")
+    development = is_development(cfg)
     if not cfg.get("SECRET_KEY"):
         if not development:
             raise RuntimeError(
