@@ -19,12 +19,14 @@ $(VENV)/.installed: requirements.txt requirements-service.txt requirements-dev.t
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The browser tests use Debian's Chromium (never `playwright install`), and the
-# shared rate-limit tests a real Redis.
+# The browser tests use Debian's Chromium (never `playwright install`), the
+# shared rate-limit tests a real Redis, and the sealing tests decrypt with
+# openssl and gpg (gnupg), not with the library that encrypted.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
+	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server gnupg openssl; \
 	fi
 
 build: setup

@@ -37,7 +37,7 @@ from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
 from .config import is_development
-from .mailer import POLICY, wire_form
+from .mailer import wire_form
 
 METHODS = ("smime", "openpgp", "none")
 
@@ -130,7 +130,7 @@ class Sealer:
         """The whole message as the hub gets it today, marked as protected headers (RFC 9788)."""
         # A copy, never the caller's message; the memo shares the policy rather than copying it.
         inner = copy.deepcopy(msg, {id(msg.policy): msg.policy})
-        inner.set_param("hp", "cipher")
+        inner.set_param("hp", "cipher", replace=True)  # in place: the header order stays as sent
         return wire_form(inner)[2]
 
 
@@ -232,7 +232,19 @@ def _read(path: str) -> bytes:
 
 
 def _x509_name(certificate) -> str:
-    return certificate.subject.rfc4514_string() or f"serial {certificate.serial_number:x}"
+    """"hub <hub@hub.example>": the certificate's common name and mailbox, as staff know it."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    common = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    mailboxes = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        mailboxes += names.get_values_for_type(x509.RFC822Name)
+    except x509.ExtensionNotFound:
+        pass
+    name = " ".join([*common[:1], *(f"<{m}>" for m in mailboxes[:1])])
+    return name or certificate.subject.rfc4514_string() or f"serial {certificate.serial_number:x}"
 
 
 def _load_certificates(path: str, data: bytes, now: datetime):
@@ -251,8 +263,9 @@ def _load_certificates(path: str, data: bytes, now: datetime):
         name = _x509_name(certificate)
         where = f"{path}: certificate {name}"
         if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
-            raise SealingConfigError(f"{where} has a {type(certificate.public_key()).__name__.removesuffix('PublicKey')}"
-                                     " key; S/MIME sealing here needs an RSA certificate.")
+            kind = type(certificate.public_key()).__name__.removesuffix("PublicKey")
+            raise SealingConfigError(f"{where} has a key of type {kind}; S/MIME sealing needs an RSA certificate "
+                                     "(the only kind cryptography's envelope can seal to).")
         if certificate.not_valid_after_utc <= now:
             raise SealingConfigError(f"{where} expired on {certificate.not_valid_after_utc:%Y-%m-%d}.")
         if certificate.not_valid_before_utc > now:
@@ -283,66 +296,81 @@ def _load_certificates(path: str, data: bytes, now: datetime):
 
 def _load_openpgp_keys(path: str, data: bytes, now: datetime):
     import pysequoia
+    from pysequoia.packet import PacketPile, Tag
+
+    secret_tags = {int(Tag.SecretKey), int(Tag.SecretSubkey)}
 
     try:
         certs = pysequoia.Cert.split_bytes(data)
+        # An armoured private key was refused in _read; this finds a binary one.
+        secret = any(int(packet.tag) in secret_tags for packet in PacketPile.from_bytes(data)) if certs else False
     except Exception as exc:  # noqa: BLE001 - Sequoia's parse errors have no common class
         raise SealingConfigError(f"{path}: is not an OpenPGP public key file ({exc}).") from None
+    if secret:
+        raise SealingConfigError(f"{path}: holds a private key. Give the service only the public key.")
     recipients = []
     for cert in certs:
         uids = [str(uid) for uid in cert.user_ids]
         name = uids[0] if uids else "(no user ID)"
         where = f"{path}: OpenPGP key {name} ({cert.fingerprint.upper()})"
-        if cert.has_secret_keys:
-            raise SealingConfigError(f"{where} includes its private key. Give the service only the public key.")
         if cert.is_revoked:
             raise SealingConfigError(f"{where} has been revoked.")
         if cert.expiration is not None and cert.expiration <= now:
             raise SealingConfigError(f"{where} expired on {cert.expiration:%Y-%m-%d}.")
+        live = _encryption_key_ends(cert, now)
         try:
-            # Sequoia's standard policy decides which subkeys are usable (flags, expiry, revocation,
-            # algorithms); a key it will not encrypt to now is refused now.
+            # Sequoia's standard policy refuses what it cannot encrypt to (no encryption flag,
+            # weak or unknown algorithms); refused now rather than at the first enquiry.
             pysequoia.encrypt(b"probe", recipients=[cert])
         except Exception:  # noqa: BLE001
+            live = []
+        if not live:
             raise SealingConfigError(f"{where} has no key usable for encryption (no encryption subkey, or it "
-                                     "has expired or been revoked).") from None
-        ends = [cert.expiration, _encryption_ends(cert, now)]
-        ends = [end for end in ends if end is not None]
-        recipients.append(Recipient(path, "OpenPGP key", name, cert.fingerprint.upper(), min(ends) if ends else None))
+                                     "has expired or been revoked).")
+        # The key lasts as long as its primary and its longest-lived encryption subkey.
+        ends = None if None in live else max(live)
+        if cert.expiration is not None:
+            ends = cert.expiration if ends is None else min(ends, cert.expiration)
+        recipients.append(Recipient(path, "OpenPGP key", name, cert.fingerprint.upper(), ends))
     if not recipients:
         raise SealingConfigError(f"{path}: holds no OpenPGP key (expected -----BEGIN PGP PUBLIC KEY BLOCK-----).")
     return tuple(certs), tuple(recipients)
 
 
-def _encryption_ends(cert, now: datetime) -> datetime | None:
-    """When the last of the key's encryption-capable (sub)keys ends, None if one never does.
+def _encryption_key_ends(cert, now: datetime) -> list[datetime | None]:
+    """When each of the key's live encryption-capable (sub)keys ends (None: never).
 
-    Only for the 30-day warning: whether a key is usable at all is Sequoia's decision above.
-    Reads each key packet's newest self-signature with encryption flags.
+    Read from each key packet's newest self-signature with encryption flags. pysequoia's
+    ``encrypt`` does not leave out an expired or revoked encryption subkey (it sealed to one
+    that ended in 2020: tests/test_seal.py), so this decides whether one is still live.
     """
     from pysequoia.packet import PacketPile, SignatureType, Tag
 
     binding = {int(kind) for kind in (SignatureType.SubkeyBinding, SignatureType.PositiveCertification,
                                       SignatureType.CasualCertification, SignatureType.GenericCertification,
                                       SignatureType.PersonaCertification, SignatureType.DirectKey)}
+    revocation = {int(SignatureType.SubkeyRevocation)}
     newest: dict[int, tuple[datetime, datetime | None]] = {}  # key index -> (signed, ends)
+    revoked: set[int] = set()
     created, index = None, -1
     for packet in PacketPile.from_bytes(bytes(cert)):
         if packet.tag in (Tag.PublicKey, Tag.PublicSubkey):
             created, index = packet.key_created, index + 1
-        elif packet.tag == Tag.Signature and created is not None and int(packet.signature_type) in binding:
+        elif packet.tag == Tag.Signature and created is not None:
+            kind = int(packet.signature_type)
+            if kind in revocation:
+                revoked.add(index)
+                continue
             flags = packet.key_flags
-            if flags is None or not (flags.transport_encryption or flags.storage_encryption):
+            if kind not in binding or flags is None or not (flags.transport_encryption or flags.storage_encryption):
                 continue
             period = packet.key_validity_period
             ends = created + period if period else None
             signed = packet.signature_created or created
             if index not in newest or signed >= newest[index][0]:
                 newest[index] = (signed, ends)
-    live = [ends for _, ends in newest.values() if ends is None or ends > now]
-    if not live or any(ends is None for ends in live):
-        return None
-    return max(live)
+    return [ends for key, (_, ends) in newest.items()
+            if key not in revoked and (ends is None or ends > now)]
 
 
 __all__ = ["METHODS", "EXPIRY_WARNING", "OUTER_HEADERS", "SealingConfigError", "SealingFailed", "Recipient",
