@@ -43,10 +43,12 @@ test: setup system-packages
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server. README "Reliability".
+# gunicorn vs a static file, with a healthy and a silent SMTP server, then the cost of
+# sealing a message (S/MIME, OpenPGP against none). README "Reliability".
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
+	$(PY) -m bench.seal
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.

@@ -1,0 +1,155 @@
+"""What sealing costs per message: S/MIME and OpenPGP against none, in the same run.
+
+    .venv/bin/python -m bench.seal              # --messages 500 --rounds 3 --recipients 1
+
+Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate, an
+RSA-3072 OpenPGP key, as ``openssl req`` and ``gpg --quick-gen-key`` make them; ``--recipients 2``
+seals to two of each, as during a change of key), builds the messages beforehand with
+``mailer.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
+messages), then times ``Sealer.seal`` on the very same messages for:
+
+1. none: the bytes as sent today (the baseline);
+2. smime: cryptography's PKCS#7 envelope, AES-256-CBC;
+3. openpgp: pysequoia (Sequoia, in process), PGP/MIME;
+4. gpg-process: one ``gpg --encrypt`` process per message, which is what python-gnupg does
+   (the alternative not chosen; fewer messages, it is slow).
+
+Rounds alternate the order; medians are printed: messages per second, milliseconds per
+message, the ratio to none, and an *estimate* of what the added time would do to the
+end-to-end submissions benchmark (``bench/submit.py``; README: 319 submissions/s through
+gunicorn on 2 cores, goal with sealing on at least 0.8 of that): with every core busy, each
+submission costs cores/rate seconds of CPU, so sealing's ratio is about
+1 / (1 + added * rate / cores). The real figure comes from bench/submit.py once sealing is in
+the request path.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from formsvc.mailer import build_message
+from formsvc.outbox import Enquiry
+from formsvc.seal import load_sealer
+from testsupport.keys import export_public, fingerprint, openpgp_key, smime_certificate, stop_agent
+
+MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
+HUB = "hub@hub.example"
+
+
+def messages(n: int) -> list:
+    built = []
+    for i in range(n):
+        long = i % 5 == 0  # one in five at the longest the form takes
+        answers = {
+            "name": f"Siân ap Rhys Llŷr محمد Łukasz 王秀英 {i}",
+            "contact_method": "email" if i % 2 else "phone",
+            "email": f"sian{i}@enghraifft.example",
+            "phone": "07700 900456",
+            "leave_message": "yes", "say_who_we_are": "no",
+            "call_times": "Dydd Llun ar ôl 6yh",
+            "crime_reference": f"CR/{i:05d}/26",
+            "relationship": "harmed",
+            "message": ("Rwy'n ysgrifennu am beth ddigwyddodd. Ни слова ему. " * 100)[:5000] if long
+            else "I would like to talk about meeting him.\r\nNot sure yet.\r\n\r\nThank you.",
+        }
+        enquiry = Enquiry(id=i, reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
+                          created_at=time.time(), attempts=0, answers=answers)
+        built.append(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
+    return built
+
+
+def make_keys(folder: Path, recipients: int) -> tuple[Path, Path, Path, list[str]]:
+    certs, keys, homes, fingerprints = [], [], [], []
+    for i in range(recipients):
+        cert, _ = smime_certificate(folder / "smime", f"hub{i}")
+        certs.append(cert.read_bytes())
+        home = folder / f"gpg{i}"
+        fingerprints.append(openpgp_key(home, f"Hub {i} <hub{i}@hub.example>"))
+        keys.append(export_public(home))
+        homes.append(home)
+    smime_file, pgp_file = folder / "hub.pem", folder / "hub.asc"
+    smime_file.write_bytes(b"".join(certs))
+    pgp_file.write_bytes(b"".join(keys))
+    # The public keys only, in a home of their own, for the gpg-per-message run.
+    public_home = folder / "public-gpg"
+    public_home.mkdir(mode=0o700)
+    subprocess.run(["gpg", "--homedir", str(public_home), "--batch", "--import", str(pgp_file)],
+                   check=True, capture_output=True)
+    for home in homes:
+        stop_agent(home)
+    assert fingerprint(public_home)
+    return smime_file, pgp_file, public_home, fingerprints
+
+
+def gpg_process_sealer(home: Path, fingerprints: list[str]):
+    """Encrypt with one gpg process per message, as python-gnupg's ``encrypt`` does."""
+    recipients = [arg for fpr in fingerprints for arg in ("--recipient", fpr)]
+
+    def seal(msg) -> bytes:
+        data = msg.as_bytes()
+        return subprocess.run(["gpg", "--homedir", str(home), "--batch", "--no-tty", "--trust-model", "always",
+                               "--armor", "--encrypt", *recipients], input=data, capture_output=True,
+                              check=True).stdout
+    return seal
+
+
+def rate(seal, batch) -> float:
+    started = time.perf_counter()
+    for msg in batch:
+        seal(msg)
+    return len(batch) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--gpg-messages", type=int, default=60, help="messages for the gpg-process run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--recipients", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (README)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-seal-") as tmp:
+        smime_file, pgp_file, public_home, fingerprints = make_keys(Path(tmp), args.recipients)
+        production = {"ENV": "production"}
+        sealers = {
+            "none": load_sealer({**production, "HUB_ENCRYPTION": "none"}).seal,
+            "smime": load_sealer({**production, "HUB_ENCRYPTION": "smime",
+                                  "HUB_SMIME_CERTIFICATES": str(smime_file)}).seal,
+            "openpgp": load_sealer({**production, "HUB_ENCRYPTION": "openpgp", "HUB_OPENPGP_KEYS": str(pgp_file)}).seal,
+            "gpg-process": gpg_process_sealer(public_home, fingerprints),
+        }
+        batch = messages(args.messages)
+        for seal in sealers.values():  # warm up (imports, first-use caches)
+            seal(batch[0])
+        rates: dict[str, list[float]] = {name: [] for name in sealers}
+        for round_ in range(args.rounds):
+            order = list(sealers) if round_ % 2 == 0 else list(reversed(sealers))
+            for name in order:
+                rates[name].append(rate(sealers[name], batch[:args.gpg_messages] if name == "gpg-process" else batch))
+        stop_agent(public_home)
+
+    load = os.getloadavg()
+    print(f"Sealing {args.messages} messages ({args.gpg_messages} for gpg-process), {args.recipients} recipient(s), "
+          f"{args.rounds} rounds, medians; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    base = statistics.median(rates["none"])
+    print(f"{'method':<12} {'messages/s':>11} {'ms/message':>11} {'vs none':>8} {'added ms':>9} "
+          f"{'est. submit ratio':>18}")
+    for name, values in rates.items():
+        per_second = statistics.median(values)
+        added = 1000 / per_second - 1000 / base
+        estimate = 1 / (1 + added / 1000 * args.submit_rate / args.cores)
+        print(f"{name:<12} {per_second:>11,.0f} {1000 / per_second:>11.3f} {per_second / base:>8.2f} "
+              f"{added:>9.3f} {estimate:>18.2f}")
+    print(f"est. submit ratio: 1 / (1 + added * {args.submit_rate:g}/s / {args.cores} cores), goal >= 0.8; "
+          "measure end to end with bench/submit.py once sealing is in the request path.")
+
+
+if __name__ == "__main__":
+    main()
