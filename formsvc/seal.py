@@ -30,6 +30,7 @@ master is safe in every forked worker and thread (``tests/test_seal.py`` checks 
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,6 +116,13 @@ class Sealer:
             "expires_soonest": min(ends).strftime("%Y-%m-%dT%H:%M:%SZ") if ends else None,
             "warnings": self.warnings(now),
         }
+
+    def log_start(self, log: logging.Logger) -> None:
+        """At start: what enquiries are sealed to (so staff can check the fingerprint), then each warning."""
+        for recipient in self.recipients:
+            log.info("sealing enquiries (%s) to %s", self.method, recipient)
+        for warning in self.warnings():
+            log.warning("%s", warning)
 
     # -- the sealed message ----------------------------------------------------------------
     # Built as bytes from the message's own wire form rather than with the email package: its

@@ -3,8 +3,11 @@ decrypted by ``openssl cms`` and ``gpg``, never by the libraries that encrypted 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email
 import email.policy
+import json
+import logging
 import os
 import quopri
 import threading
@@ -15,7 +18,7 @@ import pytest
 
 from formsvc.mailer import build_message, wire_form
 from formsvc.outbox import Enquiry
-from formsvc.seal import OUTER_HEADERS, SealingConfigError, load_sealer
+from formsvc.seal import OUTER_HEADERS, SealingConfigError, SealingFailed, load_sealer
 from testsupport.keys import (
     export_public,
     gpg,
@@ -223,6 +226,29 @@ def test_none_is_the_message_as_today():
     assert sealer.method == "none"
     assert sealer.seal(msg) == wire_form(msg)[2]
     assert any("unsealed" in warning for warning in sealer.warnings())
+
+
+def test_a_failure_to_seal_says_so_without_the_message(smime_keys):
+    broken = dataclasses.replace(load_sealer(smime(smime_keys["hub"][0])), _keys=())  # no recipient left
+    with pytest.raises(SealingFailed) as error:
+        broken.seal(message_for(WELSH))
+    assert str(error.value) == "S/MIME: ValueError"
+
+
+def test_the_start_log_names_each_key_then_the_warnings(smime_keys, caplog):
+    sealer = load_sealer(smime(smime_keys["both"]))
+    with caplog.at_level(logging.INFO, logger="test-seal"):
+        sealer.log_start(logging.getLogger("test-seal"))
+    assert [(r.levelname, r.getMessage().split(" (serial")[0]) for r in caplog.records] == [
+        ("INFO", "sealing enquiries (smime) to certificate hub <hub@hub.example>"),
+        ("INFO", "sealing enquiries (smime) to certificate hub-new <hub-new@hub.example>"),
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="test-seal"):
+        load_sealer({"ENV": "production", "HUB_ENCRYPTION": "none"}).log_start(logging.getLogger("test-seal"))
+    [record] = caplog.records
+    assert record.levelname == "WARNING" and "HUB_ENCRYPTION=none" in record.getMessage()
+    json.dumps(sealer.status())  # GET /healthz can show it as it is
 
 
 def test_sealing_leaves_the_callers_message_alone(smime_keys):
