@@ -2,17 +2,18 @@
 
     .venv/bin/python -m bench.seal              # --messages 500 --rounds 3 --recipients 1
 
-Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate, an
-RSA-3072 OpenPGP key, as ``openssl req`` and ``gpg --quick-gen-key`` make them; ``--recipients 2``
-seals to two of each, as during a change of key), builds the messages beforehand with
+Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate; an
+RSA-3072 OpenPGP key and an Ed25519/Curve25519 one, as ``openssl req`` and ``gpg`` make them;
+``--recipients 2`` seals to two of each, as during a change of key), builds the messages beforehand with
 ``mailer.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
 messages), then times ``Sealer.seal`` on the very same messages for:
 
 1. none: the bytes as sent today (the baseline);
 2. smime: cryptography's PKCS#7 envelope, AES-256-CBC;
-3. openpgp: pysequoia (Sequoia, in process), PGP/MIME;
-4. gpg-process: one ``gpg --encrypt`` process per message, which is what python-gnupg does
-   (the alternative not chosen; fewer messages, it is slow).
+3. openpgp-rsa, openpgp-ecc: pysequoia (Sequoia, in process), PGP/MIME, to the RSA-3072 key
+   and to the Curve25519 key (Sequoia's RSA is several times slower than its Curve25519);
+4. gpg-process: one ``gpg --encrypt`` process per message to the RSA key, which is what
+   python-gnupg does (the alternative not chosen; fewer messages, it is slow).
 
 Rounds alternate the order; medians are printed: messages per second, milliseconds per
 message, the ratio to none, and an *estimate* of what the added time would do to the
@@ -35,7 +36,7 @@ from pathlib import Path
 from formsvc.mailer import build_message
 from formsvc.outbox import Enquiry
 from formsvc.seal import load_sealer
-from testsupport.keys import export_public, fingerprint, openpgp_key, smime_certificate, stop_agent
+from testsupport.keys import export_public, fingerprint, gpg, openpgp_key, smime_certificate, stop_agent
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
@@ -63,27 +64,34 @@ def messages(n: int) -> list:
     return built
 
 
-def make_keys(folder: Path, recipients: int) -> tuple[Path, Path, Path, list[str]]:
-    certs, keys, homes, fingerprints = [], [], [], []
+def make_keys(folder: Path, recipients: int) -> dict:
+    """The hub's public files: S/MIME certificates, OpenPGP RSA-3072 and Curve25519 keys."""
+    certs, rsa, ecc, homes, fingerprints = [], [], [], [], []
     for i in range(recipients):
         cert, _ = smime_certificate(folder / "smime", f"hub{i}")
         certs.append(cert.read_bytes())
-        home = folder / f"gpg{i}"
+        home = folder / f"gpg-rsa{i}"
         fingerprints.append(openpgp_key(home, f"Hub {i} <hub{i}@hub.example>"))
-        keys.append(export_public(home))
+        rsa.append(export_public(home))
         homes.append(home)
-    smime_file, pgp_file = folder / "hub.pem", folder / "hub.asc"
-    smime_file.write_bytes(b"".join(certs))
-    pgp_file.write_bytes(b"".join(keys))
-    # The public keys only, in a home of their own, for the gpg-per-message run.
+        home = folder / f"gpg-ecc{i}"
+        primary = openpgp_key(home, f"Hub {i} <hub{i}@hub.example>", algo="ed25519", usage="sign")
+        gpg(home, "--quick-add-key", primary, "cv25519", "encr", "never")
+        ecc.append(export_public(home))
+        homes.append(home)
+    files = {"smime": folder / "hub.pem", "rsa": folder / "hub-rsa.asc", "ecc": folder / "hub-ecc.asc"}
+    files["smime"].write_bytes(b"".join(certs))
+    files["rsa"].write_bytes(b"".join(rsa))
+    files["ecc"].write_bytes(b"".join(ecc))
+    # The RSA public keys only, in a home of their own, for the gpg-per-message run.
     public_home = folder / "public-gpg"
     public_home.mkdir(mode=0o700)
-    subprocess.run(["gpg", "--homedir", str(public_home), "--batch", "--import", str(pgp_file)],
+    subprocess.run(["gpg", "--homedir", str(public_home), "--batch", "--import", str(files["rsa"])],
                    check=True, capture_output=True)
     for home in homes:
         stop_agent(home)
     assert fingerprint(public_home)
-    return smime_file, pgp_file, public_home, fingerprints
+    return {**files, "public_home": public_home, "fingerprints": fingerprints}
 
 
 def gpg_process_sealer(home: Path, fingerprints: list[str]):
@@ -116,14 +124,18 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-seal-") as tmp:
-        smime_file, pgp_file, public_home, fingerprints = make_keys(Path(tmp), args.recipients)
-        production = {"ENV": "production"}
+        keys = make_keys(Path(tmp), args.recipients)
+        public_home = keys["public_home"]
+
+        def sealer(method: str, setting: str = "", path: Path | None = None):
+            return load_sealer({"ENV": "production", "HUB_ENCRYPTION": method, setting: str(path)}).seal
+
         sealers = {
-            "none": load_sealer({**production, "HUB_ENCRYPTION": "none"}).seal,
-            "smime": load_sealer({**production, "HUB_ENCRYPTION": "smime",
-                                  "HUB_SMIME_CERTIFICATES": str(smime_file)}).seal,
-            "openpgp": load_sealer({**production, "HUB_ENCRYPTION": "openpgp", "HUB_OPENPGP_KEYS": str(pgp_file)}).seal,
-            "gpg-process": gpg_process_sealer(public_home, fingerprints),
+            "none": sealer("none"),
+            "smime": sealer("smime", "HUB_SMIME_CERTIFICATES", keys["smime"]),
+            "openpgp-rsa": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["rsa"]),
+            "openpgp-ecc": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["ecc"]),
+            "gpg-process": gpg_process_sealer(public_home, keys["fingerprints"]),
         }
         batch = messages(args.messages)
         for seal in sealers.values():  # warm up (imports, first-use caches)
