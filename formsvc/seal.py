@@ -8,11 +8,13 @@ Three ways, chosen by ``HUB_ENCRYPTION``:
   ``application/pkcs7-mime; smime-type=enveloped-data`` to every certificate in
   ``HUB_SMIME_CERTIFICATES``.
 * ``openpgp``: PGP/MIME (RFC 3156, ``multipart/encrypted``) to every key in ``HUB_OPENPGP_KEYS``,
-  with pysequoia (Sequoia, in process). Not python-gnupg: it runs one ``gpg`` process per message,
-  about 8 ms each against 0.6 ms in process (``bench/seal.py``), which alone would cost a third
-  of our ~300 submissions/s on two cores; and a process per call needs no keyring, home folder or
-  agent at all, so nothing can be shared by mistake between gunicorn's forks and threads, and the
-  service never touches anyone's ``~/.gnupg``.
+  with pysequoia (Sequoia, in process). Not python-gnupg: it runs one ``gpg`` process per
+  message, which added 5.6 ms of CPU (and far more wall time) a message against 0.4-0.9 ms in
+  process (``python -m bench.seal``, 2 shared cores): alone it would take the 319 submissions/s
+  of bench/submit.py to about half, below the 0.8 goal. In process there is also no keyring,
+  GnuPG home or agent at all, so nothing is shared by mistake between gunicorn's forks and
+  threads, and the service never touches anyone's ``~/.gnupg``. Sequoia's RSA costs more than
+  its Curve25519 (0.8 against 0.4 ms), so the staff guide suggests ECC keys.
 * ``none``: the message as it is sent today. An explicit choice, warned about at every start.
 
 What is sealed is the whole message as ``mailer.build_message`` makes it, headers included
