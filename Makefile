@@ -21,12 +21,14 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
-# The browser tests use Debian's Chromium (never `playwright install`), and the
-# shared rate-limit tests a real Redis.
+# The browser tests use Debian's Chromium (never `playwright install`), the
+# shared rate-limit tests a real Redis, and the sealing tests decrypt with
+# openssl and gpg (gnupg), not with the library that encrypted.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
+	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server gnupg openssl; \
 	fi
 
 build: setup
@@ -45,10 +47,12 @@ test: setup system-packages
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server. README "Reliability".
+# gunicorn vs a static file, with a healthy and a silent SMTP server, then the cost of
+# sealing a message (S/MIME, OpenPGP against none). README "Reliability".
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
+	$(PY) -m bench.seal
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.

@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Setting] = {
     "DELIVER_NICENESS": Setting(10, "`flask deliver` lowers its CPU priority by this much, so deliveries never "
                                     "slow the form"),
     "OUTBOX_LEASE_SECONDS": Setting(300, "How long a worker holds enquiries it took before another may send them"),
-    "QUARANTINE_RETENTION_SECONDS": Setting(30 * DAY, "Quarantined (suspected spam) answers are deleted after "
+    "QUARANTINE_RETENTION_SECONDS": Setting(30 * DAY, "Quarantined (suspected spam) messages are deleted after "
                                                       "this long", "30 days"),
     # -- the form
     "MIN_FILL_SECONDS": Setting(3, "A post sooner than this after the form was served gets a second look; "
@@ -80,7 +80,19 @@ DEFAULTS: dict[str, Setting] = {
                              "from them"),
     "NETLIFY_SIGNING_SECRET": Setting("", "Set to accept only requests Netlify signed (see below); empty: no "
                                           "check (local run)", "empty"),
+    # -- sealing enquiries to the hub's key (formsvc/seal.py, docs/hub-keys.md)
+    "HUB_ENCRYPTION": Setting("", "`smime`, `openpgp` or `none`; production refuses to start while it is empty "
+                                  "(development and tests: `none`)", "empty"),
+    "HUB_SMIME_CERTIFICATES": Setting("", "PEM file with the hub's X.509 certificate(s), public part only "
+                                          "(`HUB_ENCRYPTION=smime`)", "empty"),
+    "HUB_OPENPGP_KEYS": Setting("", "ASCII-armoured file with the hub's OpenPGP public key(s) "
+                                    "(`HUB_ENCRYPTION=openpgp`)", "empty"),
 }
+
+
+def is_development(cfg) -> bool:
+    """A developer's machine or the tests (the relaxed defaults apply), not production."""
+    return cfg.get("ENV") in {"development", "testing"} or bool(cfg.get("TESTING"))
 
 
 def default(name: str):
@@ -114,7 +126,7 @@ def load(app, overrides: dict | None = None) -> None:
         app.config.from_mapping(overrides)
     cfg = app.config
 
-    development = cfg["ENV"] == "development" or cfg.get("TESTING")
+    development = is_development(cfg)
     if not cfg.get("SECRET_KEY"):
         if not development:
             raise RuntimeError(

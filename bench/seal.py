@@ -1,0 +1,180 @@
+"""What sealing costs per message: S/MIME and OpenPGP against none, in the same run.
+
+    .venv/bin/python -m bench.seal              # --messages 500 --rounds 3 --recipients 1
+
+Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate; an
+RSA-3072 OpenPGP key and an Ed25519/Curve25519 one, as ``openssl req`` and ``gpg`` make them;
+``--recipients 2`` seals to two of each, as during a change of key), builds the messages beforehand with
+``mailer.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
+messages), then times ``Sealer.seal`` on the very same messages for:
+
+1. none: the bytes as sent today (the baseline);
+2. smime: cryptography's PKCS#7 envelope, AES-256-CBC;
+3. openpgp-rsa, openpgp-ecc: pysequoia (Sequoia, in process), PGP/MIME, to the RSA-3072 key
+   and to the Curve25519 key (Sequoia's RSA is several times slower than its Curve25519);
+4. gpg-process: one ``gpg --encrypt`` process per message to the RSA key, which is what
+   python-gnupg does (the alternative not chosen; fewer messages, it is slow).
+
+Rounds alternate the order; medians are printed: messages per second (wall) and its ratio to
+none, CPU milliseconds per message (this process and the gpg processes it ran: on a shared
+machine CPU time moves far less than wall time) and what sealing adds, and an *estimate* of
+what the added time would do to the end-to-end submissions benchmark (``bench/submit.py``;
+README: 319 submissions/s through gunicorn on 2 cores, goal with sealing on at least 0.8 of
+that): with every core busy, each submission costs cores/rate seconds of CPU, so sealing's ratio is about
+1 / (1 + added CPU * rate / cores). The real figure comes from bench/submit.py once sealing is in
+the request path.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from formsvc.mailer import build_message
+from formsvc.outbox import Enquiry
+from formsvc.seal import load_sealer
+from testsupport.keys import export_public, fingerprint, gpg, openpgp_key, smime_certificate, stop_agent
+
+MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
+HUB = "hub@hub.example"
+
+
+def messages(n: int) -> list:
+    built = []
+    for i in range(n):
+        long = i % 5 == 0  # one in five at the longest the form takes
+        answers = {
+            "name": f"Siân ap Rhys Llŷr محمد Łukasz 王秀英 {i}",
+            "contact_method": "email" if i % 2 else "phone",
+            "email": f"sian{i}@enghraifft.example",
+            "phone": "07700 900456",
+            "leave_message": "yes", "say_who_we_are": "no",
+            "call_times": "Dydd Llun ar ôl 6yh",
+            "crime_reference": f"CR/{i:05d}/26",
+            "relationship": "harmed",
+            "message": ("Rwy'n ysgrifennu am beth ddigwyddodd. Ни слова ему. " * 100)[:5000] if long
+            else "I would like to talk about meeting him.\r\nNot sure yet.\r\n\r\nThank you.",
+        }
+        enquiry = Enquiry(id=i, reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
+                          created_at=time.time(), attempts=0, answers=answers)
+        built.append(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
+    return built
+
+
+def make_keys(folder: Path, recipients: int) -> dict:
+    """The hub's public files: S/MIME certificates, OpenPGP RSA-3072 and Curve25519 keys."""
+    certs, rsa, ecc, homes, fingerprints = [], [], [], [], []
+    for i in range(recipients):
+        cert, _ = smime_certificate(folder / "smime", f"hub{i}")
+        certs.append(cert.read_bytes())
+        home = folder / f"gpg-rsa{i}"
+        fingerprints.append(openpgp_key(home, f"Hub {i} <hub{i}@hub.example>"))
+        rsa.append(export_public(home))
+        homes.append(home)
+        home = folder / f"gpg-ecc{i}"
+        primary = openpgp_key(home, f"Hub {i} <hub{i}@hub.example>", algo="ed25519", usage="sign")
+        gpg(home, "--quick-add-key", primary, "cv25519", "encr", "never")
+        ecc.append(export_public(home))
+        homes.append(home)
+    files = {"smime": folder / "hub.pem", "rsa": folder / "hub-rsa.asc", "ecc": folder / "hub-ecc.asc"}
+    files["smime"].write_bytes(b"".join(certs))
+    files["rsa"].write_bytes(b"".join(rsa))
+    files["ecc"].write_bytes(b"".join(ecc))
+    # The RSA public keys only, in a home of their own, for the gpg-per-message run.
+    public_home = folder / "public-gpg"
+    public_home.mkdir(mode=0o700)
+    subprocess.run(["gpg", "--homedir", str(public_home), "--batch", "--import", str(files["rsa"])],
+                   check=True, capture_output=True)
+    for home in homes:
+        stop_agent(home)
+    assert fingerprint(public_home)
+    return {**files, "public_home": public_home, "fingerprints": fingerprints}
+
+
+def gpg_process_sealer(home: Path, fingerprints: list[str]):
+    """Encrypt with one gpg process per message, as python-gnupg's ``encrypt`` does."""
+    recipients = [arg for fpr in fingerprints for arg in ("--recipient", fpr)]
+
+    def seal(msg) -> bytes:
+        data = msg.as_bytes()
+        return subprocess.run(["gpg", "--homedir", str(home), "--batch", "--no-tty", "--trust-model", "always",
+                               "--armor", "--encrypt", *recipients], input=data, capture_output=True,
+                              check=True).stdout
+    return seal
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the processes it waited for (gpg): on a shared machine this
+    moves far less than wall time, and it is what a busy gunicorn worker pays."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed(seal, batch) -> tuple[float, float]:
+    """Messages per second (wall) and CPU milliseconds per message."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    for msg in batch:
+        seal(msg)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    return len(batch) / wall, cpu * 1000 / len(batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--gpg-messages", type=int, default=60, help="messages for the gpg-process run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--recipients", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (README)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-seal-") as tmp:
+        keys = make_keys(Path(tmp), args.recipients)
+        public_home = keys["public_home"]
+
+        def sealer(method: str, setting: str = "", path: Path | None = None):
+            return load_sealer({"ENV": "production", "HUB_ENCRYPTION": method, setting: str(path)}).seal
+
+        sealers = {
+            "none": sealer("none"),
+            "smime": sealer("smime", "HUB_SMIME_CERTIFICATES", keys["smime"]),
+            "openpgp-rsa": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["rsa"]),
+            "openpgp-ecc": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["ecc"]),
+            "gpg-process": gpg_process_sealer(public_home, keys["fingerprints"]),
+        }
+        batch = messages(args.messages)
+        for seal in sealers.values():  # warm up (imports, first-use caches)
+            seal(batch[0])
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in sealers}
+        for round_ in range(args.rounds):
+            order = list(sealers) if round_ % 2 == 0 else list(reversed(sealers))
+            for name in order:
+                some = batch[:args.gpg_messages] if name == "gpg-process" else batch
+                results[name].append(timed(sealers[name], some))
+        stop_agent(public_home)
+
+    load = os.getloadavg()
+    print(f"Sealing {args.messages} messages ({args.gpg_messages} for gpg-process), {args.recipients} recipient(s), "
+          f"{args.rounds} rounds, medians; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    base_rate = statistics.median(r for r, _ in results["none"])
+    base_cpu = statistics.median(c for _, c in results["none"])
+    print(f"{'method':<12} {'messages/s':>11} {'vs none':>8} {'CPU ms/msg':>11} {'added CPU ms':>13} "
+          f"{'est. submit ratio':>18}")
+    for name, values in results.items():
+        per_second = statistics.median(r for r, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        added = cpu - base_cpu
+        estimate = 1 / (1 + added / 1000 * args.submit_rate / args.cores)
+        print(f"{name:<12} {per_second:>11,.0f} {per_second / base_rate:>8.2f} {cpu:>11.3f} {added:>13.3f} "
+              f"{estimate:>18.2f}")
+    print(f"est. submit ratio: 1 / (1 + added CPU * {args.submit_rate:g}/s / {args.cores} cores), goal >= 0.8; "
+          "measure end to end with bench/submit.py once sealing is in the request path.")
+
+
+if __name__ == "__main__":
+    main()
