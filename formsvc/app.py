@@ -1,10 +1,14 @@
 """The app factory: settings, extensions, blueprints, error pages and commands, in that order."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import bodylimit, config, netlify, shell
+from . import bodylimit, config, netlify, seal, shell
+
+log = logging.getLogger("formsvc")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -12,6 +16,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (only /enquiry/* is proxied here).
     app = Flask(__name__, static_folder=None)
     config.load(app, overrides)
+    # Before anything else: a missing or unusable hub key stops the start with a message
+    # naming the file (seal.SealingConfigError), rather than a service that cannot seal.
+    sealer = app.extensions["sealer"] = seal.load_sealer(app.config)
+    sealer.log_start(log)
     shell.init_app(app)
     # Innermost: the body is read (within the limit) only for requests that got past the
     # Netlify check wrapped around it below.
@@ -39,7 +47,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     # A version 1 outbox's waiting answers become messages the way a new one would.
-    outbox.init_app(app, upgrade=accept.upgrader(mail_from=app.config["MAIL_FROM"], hub_inbox=app.config["HUB_INBOX"]))
+    outbox.init_app(app, upgrade=accept.upgrader(mail_from=app.config["MAIL_FROM"], hub_inbox=app.config["HUB_INBOX"],
+                                                 seal=app.extensions["sealer"].seal))
     security.init_app(app)
     compress.init_app(app)
 

@@ -37,6 +37,7 @@ from .extensions import csrf, limiter
 from .forms import EnquiryForm, UnreadablePost, posted_formdata
 from .outbox import OutboxUnavailable, get_outbox
 from .questions import QUESTIONS
+from .seal import SealingFailed
 
 log = logging.getLogger(__name__)
 
@@ -243,11 +244,13 @@ def submit():
             submission_id=idempotency_key(submission_id, answers),
             mail_from=cfg["MAIL_FROM"],
             hub_inbox=cfg["HUB_INBOX"],
+            seal=current_app.extensions["sealer"].seal,
             quarantined=quarantined,
             reason="honeypot" if quarantined else None,
         )
-    except OutboxUnavailable as exc:
-        log.error("Enquiry not stored, the person was asked to try again: outbox unavailable (%s)", exc)
+    except (OutboxUnavailable, SealingFailed) as exc:
+        # SealingFailed's text names the method and the error's type only, never the message.
+        log.error("Enquiry not stored, the person was asked to try again: %s (%s)", type(exc).__name__, exc)
         return render_form(enquiry, notice=NOTICE_UNAVAILABLE, status=503, headers={"Retry-After": "120"})
 
     if quarantined:

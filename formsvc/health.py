@@ -1,11 +1,11 @@
-"""``GET /healthz``: is the outbox readable, and is mail getting through?
+"""``GET /healthz``: is the outbox readable, is mail getting through, are enquiries sealed?
 
 Counts only, nothing personal, so a monitor can alert on a growing backlog, an old
 undelivered enquiry, or any failed or quarantined ones waiting for a person.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .extensions import csrf, limiter
 from .outbox import OutboxUnavailable, get_outbox
@@ -28,6 +28,8 @@ def healthz():
             oldest_undelivered_age_seconds=None if oldest is None else round(oldest, 1),
             failed=stats["failed"],
             quarantined=stats["quarantined"],
+            # How enquiries are sealed, and any warning (``none`` chosen, a key ending soon).
+            sealing=current_app.extensions["sealer"].status(),
         )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -33,6 +33,8 @@ from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
 from formsvc.worker import deliver_due
 from testsupport.answers import valid_answers
+from testsupport.keys import smime_decrypt
+from testsupport.processes import hub_certificate
 from testsupport.smtp import SMTPServer
 
 settings.register_profile("ci", max_examples=100, deadline=None,
@@ -79,6 +81,8 @@ def app(tmp_path_factory, mail_server):
         "RATELIMIT_ENABLED": False,
         "SMTP_HOST": mail_server.host, "SMTP_PORT": mail_server.port, "SMTP_SECURITY": "none",
         "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB,
+        # Sealed, as in production: what arrives is opened with openssl, as the hub's mail client would.
+        "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(hub_certificate()[0]),
     })
 
 
@@ -226,7 +230,14 @@ def test_what_is_typed_arrives_exactly_and_adds_no_header(app, mail_server, mess
         assert delivered == []  # shown again with an error: nothing stored, nothing sent
         return
     [envelope] = delivered
-    raw = envelope.original_content
+    sealed = envelope.original_content
+    # Outside the seal: only our own headers, nothing the person typed (not even Reply-To).
+    outer = header_names(sealed)
+    assert set(outer) <= OUR_HEADERS | {"content-disposition"} and "reply-to" not in outer, outer
+    assert email.message_from_bytes(sealed, policy=email.policy.default)["Subject"].startswith(
+        "Restorative justice enquiry RJ-")
+    # Inside: the hub's message, checked as it was before sealing.
+    raw = smime_decrypt(sealed, *hub_certificate()).replace(b'; hp="cipher"', b"")
 
     names = header_names(raw)
     assert len(names) == len(set(names)), names  # nothing repeated

@@ -12,8 +12,13 @@ def test_healthz_reports_the_outbox(delivery_app, answers):
     client = delivery_app.test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "backlog": 0, "oldest_undelivered_age_seconds": None,
-                                   "failed": 0, "quarantined": 0}
+    body = response.get_json()
+    sealing = body.pop("sealing")
+    assert body == {"status": "ok", "backlog": 0, "oldest_undelivered_age_seconds": None,
+                    "failed": 0, "quarantined": 0}
+    # The tests seal with "none": said, and warned about, so a monitor can alert on it.
+    assert (sealing["encryption"], sealing["recipients"]) == ("none", 0)
+    assert sealing["warnings"] and "unsealed" in sealing["warnings"][0]
     assert response.headers["Cache-Control"] == "no-store"
 
     outbox = get_outbox(delivery_app)
@@ -31,7 +36,8 @@ def test_healthz_reports_the_outbox(delivery_app, answers):
     assert (body["backlog"], body["failed"], body["quarantined"]) == (1, 1, 1)
     assert body["oldest_undelivered_age_seconds"] >= 0
     for value in answers().values():
-        assert value.encode() not in response.data
+        if len(value) > 3:  # not the choice codes ("no", "yes"), which ordinary words contain
+            assert value.encode() not in response.data, value
     assert failing.encode() not in response.data  # not even references
 
 
@@ -47,3 +53,16 @@ def test_healthz_says_so_when_the_outbox_is_unavailable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable"}
+
+
+def test_healthz_warns_of_a_hub_certificate_ending_within_30_days(tmp_path, caplog):
+    from testsupport.keys import smime_certificate
+
+    cert, _ = smime_certificate(tmp_path / "keys", days=10)
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "HUB_ENCRYPTION": "smime",
+                      "HUB_SMIME_CERTIFICATES": str(cert)})
+    sealing = app.test_client().get("/healthz").get_json()["sealing"]
+    assert (sealing["encryption"], sealing["recipients"]) == ("smime", 1)
+    assert len(sealing["warnings"]) == 1 and "expires" in sealing["warnings"][0]
+    # ...and it was said at start, in the log an operator reads.
+    assert any(r.levelname == "WARNING" and "expires" in r.getMessage() for r in caplog.records)

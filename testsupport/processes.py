@@ -18,7 +18,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from . import ROOT
@@ -36,10 +38,20 @@ def netlify_signature(secret: str, lifetime: int = 300) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def service_env(data_dir: Path, **settings) -> dict[str, str]:
-    """The environment of a production-like service: ENV=production, a real random secret.
+@lru_cache(maxsize=1)
+def hub_certificate() -> tuple[Path, Path]:
+    """The hub's S/MIME certificate and private key for production-like runs (made once, by openssl)."""
+    from .keys import smime_certificate
 
-    ``settings`` are FORMSVC_ settings without the prefix (``SMTP_PORT=2525``).
+    return smime_certificate(Path(tempfile.mkdtemp(prefix="formsvc-hub-keys-")))
+
+
+def service_env(data_dir: Path, **settings) -> dict[str, str]:
+    """The environment of a production-like service: ENV=production, a real random secret,
+    enquiries sealed to the hub's certificate (``hub_certificate()``; its key decrypts them).
+
+    ``settings`` are FORMSVC_ settings without the prefix (``SMTP_PORT=2525``,
+    ``HUB_ENCRYPTION="none"`` to measure without sealing).
     The form uses the built site's shell when site/ has been built, as in production.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSVC_")}
@@ -52,6 +64,8 @@ def service_env(data_dir: Path, **settings) -> dict[str, str]:
         "FORMSVC_HUB_INBOX": "hub@hub.example",
         "FORMSVC_SMTP_HOST": "127.0.0.1",
         "FORMSVC_SMTP_SECURITY": "none",
+        "FORMSVC_HUB_ENCRYPTION": "smime",
+        "FORMSVC_HUB_SMIME_CERTIFICATES": str(hub_certificate()[0]),
         "PYTHONUNBUFFERED": "1",
     })
     for key, value in settings.items():
