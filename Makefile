@@ -53,6 +53,7 @@ bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
 	$(PY) -m bench.seal
+	$(PY) -m bench.sealing
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.
