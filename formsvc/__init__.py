@@ -1,13 +1,23 @@
-"""The enquiry service: takes a victim's enquiry and gets it to the hub's inbox."""
+"""The enquiry service: takes a victim's enquiry and gets it to the hub's inbox.
+
+Flask is imported inside the functions, so `from formsvc import csp` works where only the
+site is built (Netlify has no Flask); `formsvc.create_app` is still here for gunicorn
+and `flask --app formsvc`.
+"""
 from __future__ import annotations
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+import typing
 
-from . import config, netlify, shell
+if typing.TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import config, netlify, shell
+
     # No app-wide /static/ route: the form's files are the blueprint's, at /enquiry/static/
     # (only /enquiry/* is proxied here).
     app = Flask(__name__, static_folder=None)
