@@ -42,6 +42,15 @@ def page_policy(facts: page_facts.PageFacts, where: str, *, meta: bool) -> str:
     return csp.policy(facts.script_hashes, frames, facts.style_hashes, meta=meta)
 
 
+def add_meta_policy(html: str, rel: str) -> str:
+    """The page's own policy (its own inline scripts and players only) in a <meta>
+    element, for a host that sends no headers. Last: it hashes the page as finished."""
+    if 'http-equiv="Content-Security-Policy"' in html:
+        return html
+    policy = page_policy(page_facts.read(html), rel, meta=True)
+    return _after_charset(html, f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
+
+
 def finish_page(html: str, rel: str, settings: Settings) -> str:
     """One built page, finished. rel: its path in the site ("how-it-works/index.html")."""
     html = markup.fix_page(html, rel)
@@ -49,10 +58,8 @@ def finish_page(html: str, rel: str, settings: Settings) -> str:
     if 'name="referrer"' not in html:
         # What the Referrer-Policy header says, for a host that sends no headers.
         html = _after_charset(html, '<meta name="referrer" content="same-origin">')
-    if not settings.serve and "http-equiv=\"Content-Security-Policy\"" not in html:
-        # The page's own policy (its inline scripts only) for a host that sends no headers.
-        policy = page_policy(page_facts.read(html), rel, meta=True)
-        html = _after_charset(html, f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
+    if not settings.serve:
+        html = add_meta_policy(html, rel)
     return html
 
 
@@ -91,13 +98,8 @@ def write_robots(site: Path, settings: Settings) -> None:
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", encoding="utf-8")
 
 
-def finish_site(settings: Settings) -> dict:
-    """After every page is finished: assets, robots.txt, the form's shell, _headers,
-    _redirects and the manifest. Returns the manifest."""
-    site = settings.site_dir
-    exit_button.publish(site)
-    write_robots(site, settings)
-    shell = page_facts.read(write_shell(site))
+def write_headers(site: Path) -> tuple[set[str], set[str]]:
+    """_headers from every finished page; returns the site's script and style hashes."""
     scripts, styles, frames = set(), set(), {}
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
     for rel in pages:
@@ -107,6 +109,17 @@ def finish_site(settings: Settings) -> dict:
         if facts.embeds:
             frames[rel] = {page_facts.frame_origin(url, rel) for url in facts.embeds}
     netlify.write_headers(site, scripts, styles, frames, pages)
+    return scripts, styles
+
+
+def finish_site(settings: Settings) -> dict:
+    """After every page is finished: assets, robots.txt, the form's shell, _headers,
+    _redirects and the manifest. Returns the manifest."""
+    site = settings.site_dir
+    exit_button.publish(site)
+    write_robots(site, settings)
+    shell = page_facts.read(write_shell(site))
+    scripts, styles = write_headers(site)
     netlify.write_redirects(site)
     return manifest.write(site, builder=settings.builder, exit_url=settings.exit_url,
                           shell_scripts=shell.script_hashes, shell_styles=shell.style_hashes,

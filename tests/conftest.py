@@ -82,19 +82,29 @@ def neutral_site():
     site.close()
 
 
-def build_site(dest: Path, **env) -> subprocess.CompletedProcess:
+BUILDERS = ["mkdocs", "zensical"]
+
+
+def build_site(dest: Path, builder: str = "mkdocs", **env) -> subprocess.CompletedProcess:
+    """mkdocs: `mkdocs build --strict` as Netlify runs it (its hooks finish the site);
+    zensical: the site pipeline's plain command around `zensical build` (make build BUILDER=zensical)."""
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
-        cwd=ROOT, env=environment, capture_output=True, text=True,
-    )
+    command = ([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)] if builder == "mkdocs"
+               else [sys.executable, "-m", "sitebuild", "build", "--builder", builder, "--site-dir", str(dest)])
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session", params=BUILDERS)
+def builder(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory, neutral_site) -> Path:
-    """The site, built once with --strict, its exit button pointing at neutral_site."""
-    dest = tmp_path_factory.mktemp("site")
-    result = build_site(dest, EXIT_URL=neutral_site.url)
+def built_site(tmp_path_factory, neutral_site, builder) -> Path:
+    """The site, built once per builder (strict), its exit button pointing at neutral_site.
+    Every test that uses it runs for both builders: they must give the same finished site."""
+    dest = tmp_path_factory.mktemp(f"site-{builder}")
+    result = build_site(dest, builder, EXIT_URL=neutral_site.url)
     assert result.returncode == 0, result.stdout + result.stderr
     return dest
 
