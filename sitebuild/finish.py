@@ -37,17 +37,18 @@ def _after_charset(html: str, tags: str) -> str:
     return html[: match.end()] + tags + html[match.end():]
 
 
-def page_policy(facts: page_facts.PageFacts, where: str, *, meta: bool) -> str:
+def page_policy(facts: page_facts.PageFacts, where: str, *, meta: bool, theme_styles=()) -> str:
     frames = {page_facts.frame_origin(url, where) for url in facts.embeds}
-    return csp.policy(facts.script_hashes, frames, facts.style_hashes, meta=meta)
+    return csp.policy(facts.script_hashes, frames, facts.style_hashes | set(theme_styles), meta=meta)
 
 
-def add_meta_policy(html: str, rel: str) -> str:
+def add_meta_policy(html: str, rel: str, theme_styles=()) -> str:
     """The page's own policy (its own inline scripts and players only) in a <meta>
-    element, for a host that sends no headers. Last: it hashes the page as finished."""
+    element, for a host that sends no headers. Last: it hashes the page as finished.
+    theme_styles: page_facts.injected_styles() of the site."""
     if 'http-equiv="Content-Security-Policy"' in html:
         return html
-    policy = page_policy(page_facts.read(html), rel, meta=True)
+    policy = page_policy(page_facts.read(html), rel, meta=True, theme_styles=theme_styles)
     return _after_charset(html, f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
 
 
@@ -59,7 +60,7 @@ def finish_page(html: str, rel: str, settings: Settings) -> str:
         # What the Referrer-Policy header says, for a host that sends no headers.
         html = _after_charset(html, '<meta name="referrer" content="same-origin">')
     if not settings.serve:
-        html = add_meta_policy(html, rel)
+        html = add_meta_policy(html, rel, page_facts.injected_styles(settings.site_dir))
     return html
 
 
@@ -100,7 +101,7 @@ def write_robots(site: Path, settings: Settings) -> None:
 
 def write_headers(site: Path) -> tuple[set[str], set[str]]:
     """_headers from every finished page; returns the site's script and style hashes."""
-    scripts, styles, frames = set(), set(), {}
+    scripts, styles, frames = set(), page_facts.injected_styles(site), {}
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
     for rel in pages:
         facts = page_facts.read((site / rel).read_text(encoding="utf-8"))

@@ -122,3 +122,25 @@ def frame_origin(url: str, where: str) -> str:
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise SiteInvalid(f"{where}: a player may only be loaded from an https:// address (found {url!r}).")
     return f"https://{parts.netloc.lower()}"
+
+
+# A theme script that makes a <style> element from a string of its own (Zensical 0.0.73's
+# search: C("style",{},Tc.toString()) in a shadow root, with var Tc='...css...').
+_INJECTED_STYLE_USE = re.compile(r"""["']style["'],\{\},([A-Za-z_$][\w$]*)\.toString\(\)""")
+
+
+def injected_styles(site_dir) -> set[str]:
+    """Hashes of the <style> elements the theme's own scripts add to pages at run time,
+    read from the scripts' string literals, so the policy allows exactly those."""
+    import codecs
+    from pathlib import Path
+
+    hashes = set()
+    for script in sorted(Path(site_dir).glob("assets/javascripts/*.js")):
+        code = script.read_text(encoding="utf-8", errors="replace")
+        for name in set(_INJECTED_STYLE_USE.findall(code)):
+            literal = re.search(rf"""(?<![\w$]){re.escape(name)}=(['"])((?:(?!\1)[^\\]|\\.)*)\1""", code)
+            if literal:
+                text = literal.group(2)
+                hashes.add(source_hash(codecs.decode(text, "unicode_escape") if "\\" in text else text))
+    return hashes

@@ -7,6 +7,7 @@ site_content/ itself is never written to: it is the comms staff's.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,8 +52,14 @@ def content_checks(config: dict, config_dir: Path, docs: Path, today: dt.date | 
     return lines
 
 
+# Zensical resolves src="..." in a page's HTML from the page's source file (videos.md, at
+# the top of the pages), where MkDocs leaves it as written (so relative to /videos/); the
+# staged page names the players' files from its source file, and both end up at /videos/.
+_PLAYER_SRC = re.compile(r'(<(?:source|track)\b[^>]*\bsrc=")([^"/:]+")')
+
+
 def videos_page(docs: Path) -> None:
-    """videos.md and the videos' files, made from videos/ as hooks/videos.py makes them for MkDocs."""
+    """The Videos page and the videos' files, made from videos/ as hooks/videos.py makes them for MkDocs."""
     from mkdocs.exceptions import PluginError
 
     from hooks import videos
@@ -63,9 +70,10 @@ def videos_page(docs: Path) -> None:
         meta, intro, entries = videos.read_catalogue(videos.catalogue_dir(None))
     except PluginError as error:
         raise SiteInvalid(str(error)) from None
-    (docs / videos.PAGE).write_text(videos.page_markdown(meta, intro, entries), encoding="utf-8")
     media = docs / videos.MEDIA
     media.mkdir(exist_ok=True)
+    page = _PLAYER_SRC.sub(lambda m: f"{m.group(1)}{videos.MEDIA}/{m.group(2)}", videos.page_markdown(meta, intro, entries))
+    (docs / videos.PAGE).write_text(page, encoding="utf-8")
     for entry in entries:
         for path in entry.files:
             if not (media / path.name).exists():

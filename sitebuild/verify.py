@@ -41,6 +41,9 @@ def problems(site: Path, *, serve: bool = False) -> list[str]:
         if not (site / required).is_file():
             found.append(f"{required} is missing (the enquiry service needs it).")
     everywhere = header_policies[0] if header_policies else ""
+    theme_styles = page_facts.injected_styles(site)
+    for digest in sorted(theme_styles - _sources(everywhere, "style-src")):
+        found.append(f"{netlify.HEADERS_FILE}: the style a theme script adds ({digest}) has no hash in style-src.")
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
         facts = page_facts.read(path.read_text(encoding="utf-8"))
@@ -56,6 +59,8 @@ def problems(site: Path, *, serve: bool = False) -> list[str]:
                 found.append(f"{rel}: no <meta http-equiv=\"Content-Security-Policy\">: on a host that sends "
                              "no headers the page would have no policy.")
             policies += [("its <meta> policy", p) for p in facts.meta_policies]
+            for digest in sorted(theme_styles - set().union(*(_sources(p, "style-src") for p in facts.meta_policies))):
+                found.append(f"{rel}: the style a theme script adds ({digest}) has no hash in its <meta> policy.")
         for where, policy in policies:
             for digest in sorted(facts.script_hashes - _sources(policy, "script-src")):
                 found.append(f"{rel}: an inline script ({digest}) has no hash in {where}'s script-src.")
