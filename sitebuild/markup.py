@@ -55,6 +55,23 @@ def _name_nav_toggles(html: str) -> str:
     return _NAV_TOGGLE.sub(named, html)
 
 
+# The dimmed backdrops behind the open menu and search: empty labels of their checkboxes
+# (a click on them closes the menu or search, with or without JavaScript).
+_OVERLAYS = {
+    re.compile(r'<label class="md-overlay" for="__drawer"[^>]*></label>'):
+        '<label class="md-overlay" for="__drawer"><span class="md-visually-hidden">Close the menu</span></label>',
+    re.compile(r'<label class="md-search__overlay" for="__search"[^>]*></label>'):
+        '<label class="md-search__overlay" for="__search"><span class="md-visually-hidden">Close the search'
+        '</span></label>',
+}
+
+
+def _label_overlays(html: str) -> str:
+    for pattern, replacement in _OVERLAYS.items():
+        html = pattern.sub(replacement, html)
+    return html
+
+
 _CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?)\s+autocomplete="off"([^>]*>)')
 _EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?)\s+tabindex=""')
 _SEARCH_FORM = re.compile(r'(<form class="md-search__form"[^>]*>)(.*?)(</form>)', re.DOTALL)
@@ -105,6 +122,8 @@ FIXES = (
         _name(_DIALOG, 'aria-label="Search"'), required=True, finds=re.compile(_DIALOG)),
     Fix("menu-section-name", "A menu section's checkbox has two labels; name it once, by its row.",
         _name_nav_toggles),
+    Fix("overlay-labels", "Nu HTML Checker: aria-hidden is not allowed on a label of a control (Zensical); "
+        "and an empty label is an error for other checkers: say what the backdrop does.", _label_overlays),
     Fix("checkbox-autocomplete", "Nu HTML Checker: autocomplete is not allowed on a checkbox.",
         lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
     Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',

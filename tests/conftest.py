@@ -100,13 +100,27 @@ def builder(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory, neutral_site, builder) -> Path:
-    """The site, built once per builder (strict), its exit button pointing at neutral_site.
-    Every test that uses it runs for both builders: they must give the same finished site."""
-    dest = tmp_path_factory.mktemp(f"site-{builder}")
-    result = build_site(dest, builder, EXIT_URL=neutral_site.url)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dest
+def site_builds(tmp_path_factory, neutral_site):
+    """``site_builds(builder)``: the site built once a session by that builder (strict),
+    its exit button pointing at neutral_site."""
+    builds: dict[str, Path] = {}
+
+    def get(builder: str) -> Path:
+        if builder not in builds:
+            dest = tmp_path_factory.mktemp(f"site-{builder}")
+            result = build_site(dest, builder, EXIT_URL=neutral_site.url)
+            assert result.returncode == 0, result.stdout + result.stderr
+            builds[builder] = dest
+        return builds[builder]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def built_site(site_builds, builder) -> Path:
+    """The finished site of each builder in turn: every test that uses it runs for both,
+    because they must give the same finished site."""
+    return site_builds(builder)
 
 
 @pytest.fixture(scope="session")
