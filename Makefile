@@ -1,6 +1,8 @@
 # The two commands in the README:
 #   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
-#   make test   set up (Python packages, Debian's chromium and redis-server) and run every test
+#   make test   set up (Python packages, Debian's chromium, redis-server and Java, the npm
+#               checkers) and run every test, over the site built by both builders
+# And: make build [BUILDER=zensical]   the finished site in site/ (MkDocs by default, as Netlify)
 # Both work on a fresh Debian machine with Python 3.11 and access to PyPI and Debian's packages.
 
 VENV   ?= .venv
@@ -8,6 +10,8 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
+# mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
+BUILDER ?= mkdocs
 
 .PHONY: run test bench lighthouse build check setup system-packages clean
 
@@ -19,16 +23,26 @@ $(VENV)/.installed: requirements.txt requirements-service.txt requirements-dev.t
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The browser tests use Debian's Chromium (never `playwright install`), and the
-# shared rate-limit tests a real Redis.
+# The browser tests use Debian's Chromium (never `playwright install`), the shared
+# rate-limit tests a real Redis, the Nu HTML Checker Java, and the checkers come from npm.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
+	    ! command -v java >/dev/null || ! command -v npm >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server \
+	    default-jre-headless nodejs npm; \
 	fi
 
+# The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
+# `mkdocs build --strict`, whose hooks run the same steps.
 build: setup
-	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m sitebuild build --builder $(BUILDER)
+
+# The Nu HTML Checker (vnu-jar) and HTML_CodeSniffer, pinned in tests/node/package-lock.json;
+# --ignore-scripts: nothing downloads anything else while installing.
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --ignore-scripts --no-audit --no-fund
+	touch $@
 
 # The content checks on their own, for comms staff (EDITING.md): each problem as file:line.
 check: setup
@@ -37,7 +51,7 @@ check: setup
 run: build
 	$(PY) -m formsvc.localsite
 
-test: setup system-packages
+test: setup system-packages tests/node/node_modules/.installed
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through

@@ -219,3 +219,18 @@ def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser,
         page.keyboard.press("Shift")
     page.wait_for_url("**/weather")
     context.close()
+
+
+def test_content_pages_keep_nothing_in_browser_storage(page: Page, built_site, site_server):
+    """Material's and Zensical's scripts keep small things (Zensical: the palette, on every
+    page) in storage through their __md_set helper; the finishing step makes it keep nothing."""
+    for path in site_pages(built_site):
+        page.goto(site_server.url + path)
+        page.wait_for_load_state("networkidle")
+        stored = page.evaluate("[...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
+        assert stored == [], (path, stored)
+    page.goto(site_server.url + "/")
+    page.locator("label.md-search__icon, .md-search__input, .md-search__button").first.click()
+    page.keyboard.type("letters", delay=50)
+    page.wait_for_timeout(500)
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
