@@ -58,8 +58,8 @@ DEFAULTS = {
     # The form's session cookie (holds only the CSRF secret and the last reference sent).
     # Set here because Flask's own default ("session") makes a setdefault a no-op.
     "SESSION_COOKIE_NAME": "formsvc_session",
-    # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url
-    # is read when the built site is available; this is the fallback).
+    # The neutral site the exit button goes to (the site's mkdocs.yml extra.exit_url,
+    # read from the built site's site-manifest.json when there is one; this is the fallback).
     "EXIT_URL": "https://www.bbc.co.uk/weather",
 }
 

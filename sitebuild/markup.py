@@ -33,8 +33,9 @@ def _name(pattern: str, attribute: str) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
     def apply(html: str) -> str:
-        return compiled.sub(lambda m: m.group(0) if "aria-label" in m.group(0) else _add_attribute(m.group(0), attribute),
-                            html, count=1)
+        def named(match: re.Match) -> str:
+            return match.group(0) if "aria-label" in match.group(0) else _add_attribute(match.group(0), attribute)
+        return compiled.sub(named, html, count=1)
     return apply
 
 

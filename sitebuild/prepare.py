@@ -72,7 +72,8 @@ def videos_page(docs: Path) -> None:
         raise SiteInvalid(str(error)) from None
     media = docs / videos.MEDIA
     media.mkdir(exist_ok=True)
-    page = _PLAYER_SRC.sub(lambda m: f"{m.group(1)}{videos.MEDIA}/{m.group(2)}", videos.page_markdown(meta, intro, entries))
+    page = videos.page_markdown(meta, intro, entries)
+    page = _PLAYER_SRC.sub(lambda m: f"{m.group(1)}{videos.MEDIA}/{m.group(2)}", page)
     (docs / videos.PAGE).write_text(page, encoding="utf-8")
     for entry in entries:
         for path in entry.files:
