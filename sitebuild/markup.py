@@ -73,6 +73,13 @@ def _label_overlays(html: str) -> str:
     return html
 
 
+# Zensical writes a colour palette switch even for a single palette: one hidden radio button,
+# still in the Tab order (axe: aria-hidden-focus; a Tab stop that shows nothing). Material
+# writes none then. With no choice to offer, the switch goes.
+_SINGLE_PALETTE = re.compile(
+    r'<form class="md-header__option" data-md-component="palette">\s*<input class="md-option"[^>]*>\s*</form>')
+
+
 _CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?)\s+autocomplete="off"([^>]*>)')
 _EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?)\s+tabindex=""')
 _SEARCH_FORM = re.compile(r'(<form class="md-search__form"[^>]*>)(.*?)(</form>)', re.DOTALL)
@@ -125,6 +132,8 @@ FIXES = (
         _name_nav_toggles),
     Fix("overlay-labels", "Nu HTML Checker: aria-hidden is not allowed on a label of a control (Zensical); "
         "and an empty label is an error for other checkers: say what the backdrop does.", _label_overlays),
+    Fix("single-palette", "Zensical's palette switch with nothing to switch: an invisible Tab stop (axe "
+        "aria-hidden-focus).", lambda html: _SINGLE_PALETTE.sub("", html)),
     Fix("checkbox-autocomplete", "Nu HTML Checker: autocomplete is not allowed on a checkbox.",
         lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
     Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',

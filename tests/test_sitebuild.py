@@ -114,6 +114,8 @@ PAGE = ('<html><head><meta charset="utf-8"></head><body>'
         '<input class="md-toggle" data-md-toggle="drawer" type="checkbox" id="__drawer" autocomplete="off">'
         '<input class="md-toggle" data-md-toggle="search" type="checkbox" id="__search" autocomplete="off">'
         '<label class="md-overlay" for="__drawer" aria-hidden="true"></label>'
+        '<form class="md-header__option" data-md-component="palette"> <input class="md-option" aria-hidden="true" '
+        'type="radio" name="__palette" id="__palette_0"> </form>'
         '<div class="md-search" data-md-component="search" role="dialog">'
         '<form class="md-search__form" name="search"><input type="text" name="query"></form></div>'
         '<label class="md-nav__link" for="__nav_9" id="__nav_9_label" tabindex="">About</label>'
@@ -132,6 +134,7 @@ def test_each_fix_does_what_it_says():
     assert '<span class="md-visually-hidden">Close the menu</span></label>' in fixed
     assert 'aria-hidden="true"></label>' not in fixed
     assert '<button type="submit" hidden>Search</button></form>' in fixed
+    assert "__palette" not in fixed
     assert '<svg viewBox="0 0 1 1" aria-hidden="true">' in fixed
     assert "__md_set=(e,_,t=localStorage,a=__md_scope)=>{}" in fixed and "setItem" not in fixed
     assert ">25 November 2026</time>" in fixed

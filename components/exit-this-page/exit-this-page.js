@@ -83,7 +83,9 @@
   // there the button is the way out.
   var touchFirst = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
   function typingOnScreenKeyboard(event) {
-    var target = event.target;
+    // The element itself, also inside a shadow root (Zensical's search box), where
+    // event.target is only the shadow root's host.
+    var target = event.composedPath ? event.composedPath()[0] : event.target;
     return touchFirst && target && (target.isContentEditable ||
       /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
