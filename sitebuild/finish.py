@@ -123,5 +123,7 @@ def finish_site(settings: Settings) -> dict:
     scripts, styles = write_headers(site)
     netlify.write_redirects(site)
     return manifest.write(site, builder=settings.builder, exit_url=settings.exit_url,
-                          shell_scripts=shell.script_hashes, shell_styles=shell.style_hashes,
+                          shell_scripts=shell.script_hashes,
+                          # The frame loads the theme's scripts, and with them the styles they add.
+                          shell_styles=shell.style_hashes | page_facts.injected_styles(site),
                           scripts=scripts, styles=styles, extra=settings.extra)

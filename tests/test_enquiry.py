@@ -665,7 +665,7 @@ def test_in_a_real_browser_errors_focus_and_accessibility(page, form_site):
 
     page.locator("#contact_method").check(force=True)
     page.locator("#email").fill("not an email")
-    page.locator("button[type=submit]").click()
+    page.locator("form.fs-form button[type=submit]").click()
     page.wait_for_load_state()
     assert page.title().startswith("Error: ")
     assert page.evaluate("document.activeElement.classList.contains('fs-error-summary')")
@@ -678,7 +678,7 @@ def test_in_a_real_browser_errors_focus_and_accessibility(page, form_site):
 
     page.locator("#email").fill("sam@example.org")
     page.locator("#message").fill("I would like to know more.")
-    page.locator("button[type=submit]").click()
+    page.locator("form.fs-form button[type=submit]").click()
     page.wait_for_url("**/enquiry/sent")
     assert REFERENCE_RE.match(page.locator(".fs-panel__reference").inner_text().strip())
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
@@ -697,7 +697,7 @@ def test_in_a_real_browser_without_javascript(browser, form_site):
         page.locator("#phone").fill("07700 900 982")
         page.locator("#leave_message-no").check()
         page.locator("#message").fill("Sent without JavaScript")
-        page.locator("button[type=submit]").click()
+        page.locator("form.fs-form button[type=submit]").click()
         page.wait_for_url("**/enquiry/sent")
         assert page.locator(".fs-panel h1").inner_text().strip() == "Message sent"
     finally:
