@@ -1,13 +1,17 @@
 # The two commands in the README:
 #   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
-#   make test   set up (Python packages, Debian's chromium and redis-server), lint and run every test
-# Both work on a fresh Debian machine with Python 3.11 and access to PyPI and Debian's packages.
+#   make test   set up (Python packages; Debian's chromium, redis-server, Java, gnupg, openssl; the npm
+#               checkers), lint and run every test, over the site built by both builders
+# And: make build [BUILDER=zensical]   the finished site in site/ (MkDocs by default, as Netlify)
+# Both work on a fresh Debian machine with Python 3.11 and access to PyPI, Debian's and npm's packages.
 
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
+# mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
+BUILDER ?= mkdocs
 
 .PHONY: run test bench lighthouse build check setup system-packages clean
 
@@ -21,18 +25,28 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
-# The browser tests use Debian's Chromium (never `playwright install`), the
-# shared rate-limit tests a real Redis, and the sealing tests decrypt with
-# openssl and gpg (gnupg), not with the library that encrypted.
+# The browser tests use Debian's Chromium (never `playwright install`), the shared
+# rate-limit tests a real Redis, the Nu HTML Checker Java, the checkers come from npm, and
+# the sealing tests decrypt with openssl and gpg (gnupg), not with the library that encrypted.
 system-packages:
 	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
+	    ! command -v java >/dev/null || ! command -v npm >/dev/null || \
 	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server gnupg openssl; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server \
+	    default-jre-headless nodejs npm gnupg openssl; \
 	fi
 
+# The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
+# `mkdocs build --strict`, whose hooks run the same steps.
 build: setup
-	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m sitebuild build --builder $(BUILDER)
+
+# The Nu HTML Checker (vnu-jar) and HTML_CodeSniffer, pinned in tests/node/package-lock.json;
+# --ignore-scripts: nothing downloads anything else while installing.
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --ignore-scripts --no-audit --no-fund
+	touch $@
 
 # The content checks on their own, for comms staff (EDITING.md): each problem as file:line.
 check: setup
@@ -42,7 +56,7 @@ run: build
 	$(PY) -m localrun
 
 # The linter first (ruff, configured in pyproject.toml): quick, and its messages are exact.
-test: setup system-packages
+test: setup system-packages tests/node/node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

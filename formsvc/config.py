@@ -32,9 +32,13 @@ DEFAULTS: dict[str, Setting] = {
     "DATA_DIR": Setting("var", "Outbox database (`outbox.sqlite3`) and the local Maildir"),
     "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
     "EXIT_URL": Setting("https://www.bbc.co.uk/weather",
-                        "Where the exit button goes; the built site's own value (mkdocs.yml) wins when there is one"),
+                        "Where the exit button goes; the built site's own value (mkdocs.yml, via site-manifest.json) wins"),
     "SHELL_SCRIPT_HASHES": Setting((), "Hashes of the site shell's inline scripts for the CSP; read from the "
-                                       "built site, not set by hand", "from the site"),
+                                       "built site's site-manifest.json, not set by hand", "from the site"),
+    "SHELL_STYLE_HASHES": Setting((), "Hashes of the styles the shell's scripts add, for the CSP; from "
+                                      "site-manifest.json", "from the site"),
+    "SITE_EXTRA": Setting({}, "The site's settings the form's pages show (`reply_within`, `complaints_url`); "
+                              "from site-manifest.json", "from the site"),
     # -- mail
     "HUB_INBOX": Setting("hub@localhost", "Where enquiries are sent"),
     "MAIL_FROM": Setting("enquiries@localhost", "Our own sender address"),

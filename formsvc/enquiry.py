@@ -274,7 +274,10 @@ def sent():
     if not isinstance(record, dict) or time.time() - record.get("at", 0) > max_age:
         session.pop(SENT_SESSION_KEY, None)
         return redirect(url_for(".form"), 303)
-    return render_template("enquiry_sent.html", reference=record["reference"])
+    # How soon the hub replies is the site's setting (mkdocs.yml extra.reply_within, through
+    # site-manifest.json): one value for the Email us page and this one.
+    reply_within = current_app.config["SITE_EXTRA"].get("reply_within")
+    return render_template("enquiry_sent.html", reference=record["reference"], site_reply_within=reply_within)
 
 
 @bp.route("/exit", methods=["GET", "POST"], endpoint="exit")

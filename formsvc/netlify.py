@@ -1,7 +1,7 @@
 """Only Netlify may reach the form: verify the signed proxy's ``X-Nf-Sign``.
 
 The site's ``_redirects`` rule proxies ``/enquiry/*`` to this service with
-``Sign=FORMSVC_NETLIFY_SIGNING_SECRET`` (hooks/netlify_files.py). Netlify then
+``Sign=FORMSVC_NETLIFY_SIGNING_SECRET`` (sitebuild/netlify.py). Netlify then
 adds to every proxied request an ``X-Nf-Sign`` header: a JWT signed with HS256
 using that secret, with ``iss: netlify`` and an expiry a few minutes ahead.
 

@@ -47,16 +47,17 @@ def script_hashes(values) -> list[str]:
     return sorted(set(hashes))
 
 
-def content_security_policy(hashes) -> str:
-    return _policy(tuple(hashes or ()))
+def content_security_policy(hashes, style_hashes=()) -> str:
+    return _policy(tuple(hashes or ()), tuple(style_hashes or ()))
 
 
 @functools.lru_cache(maxsize=16)
-def _policy(hashes: tuple[str, ...]) -> str:
+def _policy(hashes: tuple[str, ...], style_hashes: tuple[str, ...] = ()) -> str:
     # Cached: the hashes change only when the site is rebuilt, so each response
     # reuses the header (and a malformed hash is reported once, not per request).
-    # The site's own policy (formsvc/csp.py), with the shell's inline-script hashes.
-    return csp.policy(script_hashes(hashes))
+    # The site's own policy (formsvc/csp.py), with the shell's inline-script and -style
+    # hashes from the site's manifest (formsvc/shell.py).
+    return csp.policy(script_hashes(hashes), style_hashes=script_hashes(style_hashes))
 
 
 def is_form_page(path: str) -> bool:
@@ -66,7 +67,7 @@ def is_form_page(path: str) -> bool:
 
 def add_security_headers(response):
     response.headers["Content-Security-Policy"] = content_security_policy(
-        current_app.config["SHELL_SCRIPT_HASHES"]
+        current_app.config["SHELL_SCRIPT_HASHES"], current_app.config["SHELL_STYLE_HASHES"]
     )
     for name, value in STATIC_HEADERS.items():
         response.headers[name] = value

@@ -1,18 +1,18 @@
 """The form's pages wear the site's own clothes.
 
-MkDocs renders overrides/formsvc-shell.html into the built site as
-formsvc-shell.html: a real page of the site (header, exit button, navigation,
-styles, footer) with markers where the form's title and content go. Here it
-becomes the Jinja template "layout.html" that every form page extends, so the
-form can never drift from the site's look: change the site, rebuild, and the
-form follows.
+The site's finishing step (sitebuild/finish.py) writes formsvc-shell.html into the
+finished site: a real page of the site (header, exit button, navigation, styles,
+footer), made from its 404 page, with markers where the form's title and content go.
+Here it becomes the Jinja template "layout.html" that every form page extends, so the
+form can never drift from the site's look: change the site, rebuild, and the form follows.
 
-From the same build we take:
-- the exit destination (mkdocs.yml extra.exit_url, the one place it is set),
-  and point the shell's exit links at /enquiry/exit, which also ends the form
-  session before sending the reader on;
-- the script hashes of the site's Content-Security-Policy (_headers), which
-  cover the shell's inline scripts, so the service's CSP stays as strict.
+Everything else comes from the site's manifest (site-manifest.json, sitebuild/manifest.py),
+the contract between the two, never from reading the built HTML:
+- the exit destination (mkdocs.yml extra.exit_url, the one place it is set); the shell's
+  exit links are pointed at /enquiry/exit, which also ends the form session first;
+- the hashes of the shell's inline scripts and styles, so the service's CSP stays as strict;
+- where the shell is, and the mkdocs.yml `extra` values the form shows (reply_within,
+  complaints_url), as SITE_EXTRA.
 """
 from __future__ import annotations
 
@@ -23,28 +23,21 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, DictLoader
 
+from sitebuild import manifest as site_manifest
+
 log = logging.getLogger(__name__)
 
-SHELL_FILE = "formsvc-shell.html"
 MARKERS = {
     "<!--formsvc:title-->": "{% block title %}{% endblock %}",
     "<!--formsvc:head-->": "{% block head %}{% endblock %}",
     "<!--formsvc:content-->": "{% block content %}{% endblock %}",
 }
-_EXIT_LINK = re.compile(r'<a\b[^>]*class="qe-button"[^>]*>')
-_HREF = re.compile(r'href="([^"]*)"')
-_HASH = re.compile(r"'sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}'")
+# The frame file itself is kept out of search results; the form's pages are not.
+_SHELL_ONLY = re.compile(r"<meta\b[^>]*\bdata-shell-only\b[^>]*>")
 
 
 class ShellInvalid(RuntimeError):
     pass
-
-
-def exit_url_of(shell: str) -> str:
-    link = _EXIT_LINK.search(shell)
-    if not link:
-        raise ShellInvalid("The site's shell has no exit button (a.qe-button).")
-    return html.unescape(_HREF.search(link.group(0)).group(1))
 
 
 def layout_template(shell: str, exit_url: str) -> str:
@@ -52,44 +45,44 @@ def layout_template(shell: str, exit_url: str) -> str:
     for marker in MARKERS:
         if shell.count(marker) != 1:
             raise ShellInvalid(f"The site's shell must contain {marker} exactly once.")
+    shell = _SHELL_ONLY.sub("", shell)
     pieces = re.split("(" + "|".join(map(re.escape, MARKERS)) + ")", shell)
-    source = []
+    exit_attribute = re.compile(r'((?:href|data-qe-url)="' + re.escape(html.escape(exit_url)) + '")')
+    source, exits = [], 0
     for piece in pieces:
         if piece in MARKERS:
             source.append(MARKERS[piece])
             continue
         # Anything Jinja-like in the built HTML stays literal.
-        for part in re.split(r'((?:href|data-qe-url)="' + re.escape(html.escape(exit_url)) + '")', piece):
-            if part.startswith(("href=", "data-qe-url=")):
+        for part in exit_attribute.split(piece):
+            if exit_attribute.fullmatch(part):
+                exits += 1
                 attribute = part.split("=", 1)[0]
                 source.append(f"{attribute}=\"{{{{ url_for('enquiry.exit') }}}}\"")
             elif part:
                 source.append("{% raw %}" + part + "{% endraw %}")
+    if not exits:
+        raise ShellInvalid("The site's shell has no exit link to the manifest's exit_url: rebuild the site.")
     return "".join(source)
-
-
-def script_hashes(site_dir: Path) -> list[str]:
-    """The script hashes in the CSP that hooks/netlify_files.py wrote into _headers."""
-    headers = site_dir / "_headers"
-    text = headers.read_text(encoding="utf-8") if headers.exists() else ""
-    policy = re.search(r"^\s+Content-Security-Policy:(.*)$", text, re.MULTILINE)
-    return _HASH.findall(policy.group(1)) if policy else []
 
 
 def init_app(app) -> None:
     site_dir = Path(app.config["SITE_DIR"])
-    shell_path = site_dir / SHELL_FILE
-    if not shell_path.exists():
+    try:
+        manifest = site_manifest.read(site_dir)
+        shell = (site_dir / manifest["shell"]["path"]).read_text(encoding="utf-8")
+    except (OSError, ValueError, KeyError, TypeError) as error:
         # Not fatal: the delivery worker needs no site, and a plain form that
         # works is better than none. The web service's deploy builds the site.
-        log.warning("No built site at %s (missing %s): run `mkdocs build` and set FORMSVC_SITE_DIR. "
-                    "The form uses its plain fallback layout.", site_dir, SHELL_FILE)
+        log.warning("No finished site at %s (%s): run `make build` and set FORMSVC_SITE_DIR. "
+                    "The form uses its plain fallback layout.", site_dir, error)
         return
 
-    shell = shell_path.read_text(encoding="utf-8")
-    exit_url = exit_url_of(shell)
+    exit_url = manifest["exit_url"]
     app.config["EXIT_URL"] = exit_url
-    app.config["SHELL_SCRIPT_HASHES"] = script_hashes(site_dir)
+    app.config["SHELL_SCRIPT_HASHES"] = list(manifest["shell"]["script_hashes"])
+    app.config["SHELL_STYLE_HASHES"] = list(manifest["shell"].get("style_hashes", []))
+    app.config["SITE_EXTRA"] = dict(manifest.get("extra") or {})
     app.jinja_env.loader = ChoiceLoader([
         DictLoader({"layout.html": layout_template(shell, exit_url)}),
         app.jinja_env.loader,

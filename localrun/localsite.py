@@ -76,7 +76,7 @@ def headers_for(path: str, rules) -> dict[str, str]:
       set by more than one of them is sent once, the values joined by ", ".
 
     For Content-Security-Policy that join is a list of policies, all enforced: a rule
-    for one page can add restrictions to /*, never lift them (hooks/netlify_files.py).
+    for one page can add restrictions to /*, never lift them (sitebuild/netlify.py).
     """
     merged: dict[str, dict[str, str]] = {}
     for pattern, values in rules:
@@ -107,6 +107,8 @@ class StaticSite:
         self.rules = header_rules(self.site_dir, Path(netlify_toml or ROOT / "netlify.toml"))
 
     def _resolve(self, path: str) -> Path | None:
+        if "\x00" in path:
+            return None  # no file has a NUL in its name (and the OS refuses to look one up)
         candidate = (self.site_dir / path.lstrip("/")).resolve()
         if self.site_dir not in candidate.parents and candidate != self.site_dir:
             return None
@@ -119,7 +121,7 @@ class StaticSite:
         path = request.path
         if request.method not in {"GET", "HEAD"}:
             response = Response("Method not allowed", status=405)
-        elif (self.site_dir / path.lstrip("/")).is_dir() and not path.endswith("/"):
+        elif "\x00" not in path and (self.site_dir / path.lstrip("/")).is_dir() and not path.endswith("/"):
             response = Response(status=301, headers={"Location": path + "/"})
         else:
             file = self._resolve(path)

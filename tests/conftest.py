@@ -13,7 +13,7 @@ import pytest
 from testsupport.answers import sample_answers
 from testsupport.forms import FormBrowser
 from testsupport.net import ServerThread, free_port
-from testsupport.site import NeutralSite, build_site
+from testsupport.site import BUILDERS, NeutralSite, build_site
 from testsupport.smtp import SMTPServer
 
 # ---------------------------------------------------------------- The built site
@@ -25,13 +25,33 @@ def neutral_site():
     site.close()
 
 
+@pytest.fixture(scope="session", params=BUILDERS)
+def builder(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory, neutral_site) -> Path:
-    """The site, built once with --strict, its exit button pointing at neutral_site."""
-    dest = tmp_path_factory.mktemp("site")
-    result = build_site(dest, EXIT_URL=neutral_site.url)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dest
+def site_builds(tmp_path_factory, neutral_site):
+    """``site_builds(builder)``: the site built once a session by that builder (strict),
+    its exit button pointing at neutral_site."""
+    builds: dict[str, Path] = {}
+
+    def get(builder: str) -> Path:
+        if builder not in builds:
+            dest = tmp_path_factory.mktemp(f"site-{builder}")
+            result = build_site(dest, builder, EXIT_URL=neutral_site.url)
+            assert result.returncode == 0, result.stdout + result.stderr
+            builds[builder] = dest
+        return builds[builder]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def built_site(site_builds, builder) -> Path:
+    """The finished site of each builder in turn: every test that uses it runs for both,
+    because they must give the same finished site."""
+    return site_builds(builder)
 
 
 @pytest.fixture(scope="session")

@@ -746,7 +746,7 @@ def test_in_a_real_browser_errors_focus_and_accessibility(page, form_site):
 
     page.locator("#contact_method").check(force=True)
     page.locator("#email").fill("not an email")
-    page.locator("button[type=submit]").click()
+    page.locator("form.fs-form button[type=submit]").click()
     page.wait_for_load_state()
     assert page.title().startswith("Error: ")
     assert page.evaluate("document.activeElement.classList.contains('fs-error-summary')")
@@ -759,7 +759,7 @@ def test_in_a_real_browser_errors_focus_and_accessibility(page, form_site):
 
     page.locator("#email").fill("sam@example.org")
     page.locator("#message").fill("I would like to know more.")
-    page.locator("button[type=submit]").click()
+    page.locator("form.fs-form button[type=submit]").click()
     page.wait_for_url("**/enquiry/sent")
     assert REFERENCE_RE.match(page.locator(".fs-panel__reference").inner_text().strip())
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
@@ -778,7 +778,7 @@ def test_in_a_real_browser_without_javascript(browser, form_site):
         page.locator("#phone").fill("07700 900 982")
         page.locator("#leave_message-no").check()
         page.locator("#message").fill("Sent without JavaScript")
-        page.locator("button[type=submit]").click()
+        page.locator("form.fs-form button[type=submit]").click()
         page.wait_for_url("**/enquiry/sent")
         assert page.locator(".fs-panel h1").inner_text().strip() == "Message sent"
     finally:
@@ -791,3 +791,15 @@ def test_in_a_real_browser_without_javascript(browser, form_site):
 
 def stored_in(app):
     return get_outbox(app).claim(limit=1000)
+
+
+def test_the_sites_reply_time_reaches_the_confirmation_page(make_form_app, built_site):
+    import json
+
+    reply_within = json.loads((built_site / "site-manifest.json").read_text())["extra"]["reply_within"]
+    assert reply_within  # mkdocs.yml extra.reply_within, passed on by the site's finishing step
+    browser = FormBrowser(make_form_app(SITE_DIR=str(built_site)).test_client())
+    assert browser.send(**valid_answers()).status_code == 303
+    browser.follow()
+    text = browser.page.find("main").get_text(" ", strip=True)
+    assert f"We aim to reply within {reply_within} ." in text or f"We aim to reply within {reply_within}." in text

@@ -127,3 +127,17 @@ def test_static_site_compresses_text_like_netlify(built_site):
     png = next(built_site.rglob("*.png"))
     image = client.get("/" + png.relative_to(built_site).as_posix(), headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in image.headers and image.data == png.read_bytes()
+
+
+@pytest.mark.parametrize("address", ["/%00", "/how-it-works/%00", "/%00/index.html", "/videos%00/"])
+def test_a_null_byte_in_the_address_is_a_404_with_our_headers(built_site, address):
+    """Before: the file lookup raised ValueError ("embedded null byte"), a 500 with no headers."""
+    from werkzeug.test import Client
+
+    from localrun.localsite import StaticSite
+
+    response = Client(StaticSite(built_site)).get(address)
+    assert response.status_code == 404
+    assert b"Page not found" in response.data
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,4 +1,4 @@
-"""Netlify's configuration and the files the build writes for it (hooks/netlify_files.py)."""
+"""Netlify's configuration and the files the finishing step writes for it (sitebuild/netlify.py)."""
 from __future__ import annotations
 
 import re
@@ -8,20 +8,15 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from formsvc import csp as policy
 from localrun.localsite import header_rules
+from sitebuild import finish
+from sitebuild.page_facts import source_hash
+from sitebuild.settings import SiteInvalid
 from testsupport.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
-
-
-def netlify_hooks():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("netlify_files", ROOT / "hooks" / "netlify_files.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def csp_of(site: Path) -> dict[str, list[str]]:
@@ -50,14 +45,13 @@ def test_static_security_headers_cover_every_file():
 
 
 def test_csp_hashes_every_inline_script_and_nothing_else(built_site):
-    hooks = netlify_hooks()
     csp = csp_of(built_site)
     needed = set()
     for page in built_site.rglob("*.html"):
         html = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for script in html.find_all("script", src=False):
             if script.get("type", "text/javascript") in {"text/javascript", "module"}:
-                needed.add(hooks.script_hash(script.string or ""))
+                needed.add(source_hash(script.string or ""))
     assert needed, "Material's inline scripts were expected"
     script_src = csp["script-src"]
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
@@ -144,8 +138,11 @@ def test_headers_for_combines_rules_as_netlify_does(tmp_path):
 
 
 def post_build(site: Path) -> str:
-    hooks = netlify_hooks()
-    hooks.on_post_build(type("Config", (), {"site_dir": str(site)})())
+    """What the finishing step does for the policy: each page's <meta>, then _headers."""
+    for page in site.rglob("*.html"):
+        rel = page.relative_to(site).as_posix()
+        page.write_text(finish.add_meta_policy(page.read_text(encoding="utf-8"), rel), encoding="utf-8")
+    finish.write_headers(site)
     return (site / "_headers").read_text(encoding="utf-8")
 
 
@@ -183,18 +180,15 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
     for address in ["/", "/index.html", "/how/", "/how/index.html", "/404.html", "/no-such-page/"]:
         assert not frame_allowed(address), address
     # Every policy still carries the script hashes, and the page's own rule is exactly the site policy plus frame-src.
-    hooks = netlify_hooks()
-    strict = hooks.content_security_policy({hooks.script_hash("var a=1;")})
+    strict = policy.policy({source_hash("var a=1;")})
     assert strict in headers_for("/how/", rules)["Content-Security-Policy"].split(", ")
-    assert hooks.content_security_policy({hooks.script_hash("var a=1;")}, {"https://www.youtube-nocookie.com"}) == (
+    assert policy.policy({source_hash("var a=1;")}, {"https://www.youtube-nocookie.com"}) == (
         strict.replace("connect-src 'self'; ", f"connect-src 'self'; {frame}; "))
 
 
 def test_a_player_address_must_be_https(tmp_path):
-    from mkdocs.exceptions import PluginError
-
     site = small_site(tmp_path, '<a data-embed-src="http://player.example/embed/1">Play</a>')
-    with pytest.raises(PluginError, match="videos/index.html: a player may only be loaded from an https://"):
+    with pytest.raises(SiteInvalid, match="videos/index.html: a player may only be loaded from an https://"):
         post_build(site)
 
 
@@ -202,4 +196,4 @@ def test_without_players_the_headers_file_is_one_rule(tmp_path):
     text = post_build(small_site(tmp_path, "<p>No players</p>"))
     assert [line for line in text.splitlines() if not line.startswith((" ", "#"))] == ["/*"]
     assert "frame-src" not in text
-    assert "http-equiv" not in (tmp_path / "site" / "404.html").read_text()
+    assert "frame-src" not in (tmp_path / "site" / "404.html").read_text()

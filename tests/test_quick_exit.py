@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from testsupport.browser import script
 from testsupport.site import site_pages
+from testsupport.site_search import open_search, search
 
 pytestmark = pytest.mark.browser
 
@@ -184,9 +185,7 @@ def test_every_page_loads_nothing_from_elsewhere_and_breaks_no_csp(browser, buil
             errors[:] = [e for e in errors if "404" not in e]
     # Search runs in a worker under the same policy: use it once.
     page.goto(site_server.url + "/")
-    page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator(".md-search__input").press_sequentially("letters", delay=50)
-    expect(page.locator(".md-search-result__item").first).to_be_visible()
+    expect(search(page, "letters").first).to_be_visible()
     assert foreign == []
     assert errors == []
     context.close()
@@ -198,9 +197,8 @@ def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser,
     page.goto(site_server.url + "/")
     assert page.evaluate("matchMedia('(pointer: coarse)').matches")
     # Open the search as a reader does (closed, it is hidden), then type in its box.
-    page.locator("label.md-header__button[for='__search']").tap()
-    page.locator(".md-search__input").first.focus()
-    expect(page.locator(".md-search__input").first).to_be_focused()
+    box = open_search(page, tap=True)
+    expect(box).to_be_focused()
     for _ in range(3):
         page.keyboard.press("Shift")
     page.wait_for_timeout(300)
@@ -212,3 +210,16 @@ def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser,
         page.keyboard.press("Shift")
     page.wait_for_url("**/weather")
     context.close()
+
+
+def test_content_pages_keep_nothing_in_browser_storage(page: Page, built_site, site_server):
+    """Material's and Zensical's scripts keep small things (Zensical: the palette, on every
+    page) in storage through their __md_set helper; the finishing step makes it keep nothing."""
+    for path in site_pages(built_site):
+        page.goto(site_server.url + path)
+        page.wait_for_load_state("networkidle")
+        stored = page.evaluate("[...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
+        assert stored == [], (path, stored)
+    page.goto(site_server.url + "/")
+    expect(search(page, "letters").first).to_be_visible()
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0

@@ -54,11 +54,10 @@ def test_the_form_page_exit_links_go_through_the_service_and_come_first(site_app
 
 
 def test_the_service_csp_covers_the_shells_inline_scripts(site_app, built_site):
-    from test_netlify_files import netlify_hooks
+    from sitebuild import page_facts
 
-    hooks = netlify_hooks()
     page = site_app.test_client().get("/enquiry/")
-    needed = {hooks.script_hash(text) for text in hooks.inline_scripts(page.get_data(as_text=True))}
+    needed = page_facts.read(page.get_data(as_text=True)).script_hashes
     assert needed
     policy = page.headers["Content-Security-Policy"]
     assert all(h in policy for h in needed)
@@ -70,6 +69,33 @@ def test_without_a_built_site_the_form_still_works(tmp_path):
     page = parse(app.test_client().get("/enquiry/"))
     assert page.find("form") is not None
     assert page.select_one("a[href='/enquiry/exit']") is not None
+
+
+def test_the_service_reads_the_sites_manifest_not_its_html(site_app, built_site, tmp_path):
+    import json
+    import shutil
+
+    from sitebuild.manifest import MANIFEST_FILE
+
+    manifest = json.loads((built_site / MANIFEST_FILE).read_text())
+    assert site_app.config["EXIT_URL"] == manifest["exit_url"]
+    assert site_app.config["SHELL_SCRIPT_HASHES"] == manifest["shell"]["script_hashes"]
+    # The manifest decides: with it gone, the form falls back to its plain layout.
+    copy = tmp_path / "site"
+    shutil.copytree(built_site, copy)
+    (copy / MANIFEST_FILE).unlink()
+    app = create_app({"TESTING": True, "SITE_DIR": str(copy), "DATA_DIR": str(tmp_path / "data")})
+    assert parse(app.test_client().get("/enquiry/")).select_one("header.md-header") is None
+    # Settings the service shows are passed through from mkdocs.yml extra, when set.
+    manifest["extra"] = {"reply_within": "5 working days"}
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    app = create_app({"TESTING": True, "SITE_DIR": str(copy), "DATA_DIR": str(tmp_path / "data")})
+    assert app.config["SITE_EXTRA"] == {"reply_within": "5 working days"}
+
+
+def test_the_form_pages_may_be_found_though_the_frame_file_may_not(site_app, built_site):
+    assert 'name="robots" content="noindex"' in (built_site / "formsvc-shell.html").read_text()
+    assert parse(site_app.test_client().get("/enquiry/")).find("meta", attrs={"name": "robots"}) is None
 
 
 def test_jinja_like_text_in_the_site_stays_literal():
@@ -87,3 +113,9 @@ def test_jinja_like_text_in_the_site_stays_literal():
 def test_a_shell_without_its_markers_is_refused():
     with pytest.raises(ShellInvalid):
         layout_template("<html><body>no markers</body></html>", "https://neutral.example/")
+
+
+def test_a_shell_without_the_exit_is_refused():
+    shell = "<title><!--formsvc:title--></title><!--formsvc:head--><body><!--formsvc:content--></body>"
+    with pytest.raises(ShellInvalid, match="no exit link"):
+        layout_template(shell, "https://neutral.example/")

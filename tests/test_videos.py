@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -79,7 +79,8 @@ def test_every_catalogue_entry_is_on_the_videos_page(built_site):
         for paragraph in transcript.split("\n\n"):
             assert words(paragraph) in text, paragraph
     # In the menu, after the pages about the kinds of meeting.
-    assert page.select_one("nav.md-nav--primary a[href='./']") is not None
+    current = page.select_one("nav.md-nav--primary a.md-nav__link--active")
+    assert current is not None and urljoin("/videos/", current["href"]) == "/videos/"
     assert "Videos" in [a.get_text(strip=True) for a in page.select("nav.md-nav--primary a.md-nav__link")]
 
 

@@ -11,13 +11,17 @@ from pathlib import Path
 from . import ROOT
 from .net import free_port
 
+#: The site builders every site test runs over: Material for MkDocs today, Zensical next.
+BUILDERS = ["mkdocs", "zensical"]
 
-def build_site(dest: Path, **env) -> subprocess.CompletedProcess:
+
+def build_site(dest: Path, builder: str = "mkdocs", **env) -> subprocess.CompletedProcess:
+    """mkdocs: `mkdocs build --strict` as Netlify runs it (its hooks finish the site);
+    zensical: the site pipeline's plain command around `zensical build` (make build BUILDER=zensical)."""
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
-        cwd=ROOT, env=environment, capture_output=True, text=True,
-    )
+    command = ([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)] if builder == "mkdocs"
+               else [sys.executable, "-m", "sitebuild", "build", "--builder", builder, "--site-dir", str(dest)])
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
 
 
 class NeutralSite:

@@ -7,7 +7,8 @@
  *  - location.replace() takes this page out of the back button's history;
  *  - nothing of ours is left in localStorage or sessionStorage.
  * It does not and cannot erase the rest of the browser history. The safety
- * page explains this.
+ * page explains this. Its words come from the markup's data-i18n-* attributes
+ * (messages.json), so they are written once.
  */
 (function () {
   "use strict";
@@ -18,6 +19,7 @@
   var SHIFT_PRESSES = 3;
   var SHIFT_WINDOW_MS = 5000;
   var status = root.querySelector("[data-qe-status]");
+  var words = root.dataset;
   var originalTitle = document.title;
   var shiftCount = 0;
   var shiftTimer = null;
@@ -49,12 +51,12 @@
     if (event) event.preventDefault();
     resetShift();
     document.documentElement.classList.add("qe-exiting");
-    document.title = "Loading";
+    document.title = words.i18nLoadingTitle;
     if (!overlay) {
       overlay = document.createElement("div");
       overlay.className = "qe-overlay";
       overlay.setAttribute("role", "alert");
-      overlay.textContent = "Loading.";
+      overlay.textContent = words.i18nLoading;
     }
     document.body.appendChild(overlay);
     forgetStorage();
@@ -81,7 +83,9 @@
   // there the button is the way out.
   var touchFirst = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
   function typingOnScreenKeyboard(event) {
-    var target = event.target;
+    // The element itself, also inside a shadow root (Zensical's search box), where
+    // event.target is only the shadow root's host.
+    var target = event.composedPath ? event.composedPath()[0] : event.target;
     return touchFirst && target && (target.isContentEditable ||
       /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
@@ -100,11 +104,11 @@
       return;
     }
     var left = SHIFT_PRESSES - shiftCount;
-    announce("Shift, press " + left + " more " + (left === 1 ? "time" : "times") + " to exit.");
+    announce(left === 1 ? words.i18nPressOneMore : words.i18nPressMore.replace("{count}", String(left)));
     if (shiftTimer) window.clearTimeout(shiftTimer);
     shiftTimer = window.setTimeout(function () {
       resetShift();
-      announce("Exit this page expired.");
+      announce(words.i18nExpired);
     }, SHIFT_WINDOW_MS);
   }, true);
 

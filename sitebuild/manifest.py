@@ -1,0 +1,48 @@
+"""The contract between the site and the enquiry service: one small JSON file in the
+finished site, written by the finishing step and read by formsvc/shell.py.
+
+    site-manifest.json
+    {
+      "version": 1,
+      "builder": "mkdocs" | "zensical",
+      "exit_url": "https://www.bbc.co.uk/weather",       # mkdocs.yml extra.exit_url
+      "shell": {"path": "formsvc-shell.html",            # the form's frame, in the site
+                "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
+                "style_hashes": []},                     # its inline <style> elements
+      "script_hashes": [...], "style_hashes": [...],     # the same for the whole site
+      "extra": {"reply_within": ..., "complaints_url": ...}   # only those set in mkdocs.yml
+    }
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MANIFEST_FILE = "site-manifest.json"
+SHELL_FILE = "formsvc-shell.html"
+VERSION = 1
+# mkdocs.yml `extra` settings the service shows too (issue 12 adds them).
+PASSED_THROUGH = ("reply_within", "complaints_url")
+
+
+def write(site_dir: Path, *, builder: str, exit_url: str, shell_scripts, shell_styles, scripts, styles,
+          extra: dict) -> dict:
+    manifest = {
+        "version": VERSION,
+        "builder": builder,
+        "exit_url": exit_url,
+        "shell": {"path": SHELL_FILE, "script_hashes": sorted(shell_scripts), "style_hashes": sorted(shell_styles)},
+        "script_hashes": sorted(scripts),
+        "style_hashes": sorted(styles),
+        "extra": {key: extra[key] for key in PASSED_THROUGH if extra.get(key) is not None},
+    }
+    (Path(site_dir) / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return manifest
+
+
+def read(site_dir: Path) -> dict:
+    """The manifest of a finished site; FileNotFoundError if the site was not built, ValueError if unreadable."""
+    manifest = json.loads((Path(site_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
+        raise ValueError(f"{MANIFEST_FILE}: not a version {VERSION} manifest; rebuild the site")
+    return manifest

@@ -1,0 +1,164 @@
+"""Small, named fixes to the theme's markup in every finished page, each with its reason.
+
+Material and Zensical (classic) share most of their markup, and both leave a few things
+that the Nu HTML Checker, HTML_CodeSniffer, axe or a screen reader object to, or that
+break a promise of ours (nothing in browser storage). Each fix says what it is for;
+a fix that must apply and finds nothing stops the build (the theme changed: look again).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .settings import SiteInvalid
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    why: str
+    apply: Callable[[str], str]
+    required: bool = False  # every page must have something for it to fix
+    finds: re.Pattern | None = None  # what "something to fix" looks like, when required
+
+
+def _add_attribute(tag: str, attribute: str) -> str:
+    end = -2 if tag.endswith("/>") else -1
+    return tag[:end].rstrip() + f" {attribute}" + tag[end:]
+
+
+def _name(pattern: str, attribute: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def apply(html: str) -> str:
+        def named(match: re.Match) -> str:
+            return match.group(0) if "aria-label" in match.group(0) else _add_attribute(match.group(0), attribute)
+        return compiled.sub(named, html, count=1)
+    return apply
+
+
+_DRAWER = r'<input class="md-toggle" data-md-toggle="drawer"[^>]*>'
+_SEARCH = r'<input class="md-toggle" data-md-toggle="search"[^>]*>'
+_DIALOG = r'<div class="md-search" data-md-component="search" role="dialog"[^>]*>'
+
+# A section of the menu ("About this site") opens as a panel on small screens, with a
+# checkbox that has two labels (the row and the panel's title): name it once, by the row.
+_NAV_TOGGLE = re.compile(r'<input class="md-nav__toggle md-toggle ?" type="checkbox" id="(__nav_[0-9_]+)"\s*>')
+
+
+def _name_nav_toggles(html: str) -> str:
+    def named(match: re.Match) -> str:
+        if f'id="{match.group(1)}_label"' not in html:
+            return match.group(0)
+        return match.group(0)[:-1].rstrip() + f' aria-labelledby="{match.group(1)}_label">'
+    return _NAV_TOGGLE.sub(named, html)
+
+
+# The dimmed backdrops behind the open menu and search: empty labels of their checkboxes
+# (a click on them closes the menu or search, with or without JavaScript).
+_OVERLAYS = {
+    re.compile(r'<label class="md-overlay" for="__drawer"[^>]*></label>'):
+        '<label class="md-overlay" for="__drawer"><span class="md-visually-hidden">Close the menu</span></label>',
+    re.compile(r'<label class="md-search__overlay" for="__search"[^>]*></label>'):
+        '<label class="md-search__overlay" for="__search"><span class="md-visually-hidden">Close the search'
+        '</span></label>',
+}
+
+
+def _label_overlays(html: str) -> str:
+    for pattern, replacement in _OVERLAYS.items():
+        html = pattern.sub(replacement, html)
+    return html
+
+
+# Zensical writes a colour palette switch even for a single palette: one hidden radio button,
+# still in the Tab order (axe: aria-hidden-focus; a Tab stop that shows nothing). Material
+# writes none then. With no choice to offer, the switch goes.
+_SINGLE_PALETTE = re.compile(
+    r'<form class="md-header__option" data-md-component="palette">\s*<input class="md-option"[^>]*>\s*</form>')
+
+
+_CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?)\s+autocomplete="off"([^>]*>)')
+_EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?)\s+tabindex=""')
+_SEARCH_FORM = re.compile(r'(<form class="md-search__form"[^>]*>)(.*?)(</form>)', re.DOTALL)
+_SVG = re.compile(r"<svg\b[^>]*>")
+# Both themes' helper script defines __md_set, which every later script uses to keep
+# small things (the colour palette, search, tabs) in localStorage/sessionStorage.
+_MD_SET = re.compile(r"__md_set=\(([^()]*)\)=>\{try\{[^{}]*\}catch\(e\)\{\}\}")
+_REVIEWED = re.compile(r'(<time datetime=")(\d{4}-\d{2}-\d{2})(" data-reviewed>)\2(</time>)')
+_SCRIPT_SRC = re.compile(r"<script\b(?![^>]*\b(?:defer|async|type=)\b)([^>]*\bsrc=[^>]*)>", re.IGNORECASE)
+
+
+def _search_submit(html: str) -> str:
+    def add(match: re.Match) -> str:
+        if 'type="submit"' in match.group(2):
+            return match.group(0)
+        return match.group(1) + match.group(2) + '<button type="submit" hidden>Search</button>' + match.group(3)
+    return _SEARCH_FORM.sub(add, html)
+
+
+def _hide_svg(html: str) -> str:
+    def hide(match: re.Match) -> str:
+        tag = match.group(0)
+        if re.search(r"\b(?:aria-hidden|aria-label|aria-labelledby|role)=", tag):
+            return tag
+        return _add_attribute(tag, 'aria-hidden="true"')
+    return _SVG.sub(hide, html)
+
+
+def _no_storage(html: str) -> str:
+    return _MD_SET.sub(lambda m: f"__md_set=({m.group(1)})=>{{}}", html)
+
+
+def _long_date(match: re.Match) -> str:
+    day = dt.date.fromisoformat(match.group(2))
+    return f"{match.group(1)}{match.group(2)}{match.group(3)}{day.day} {day.strftime('%B %Y')}{match.group(4)}"
+
+
+def defer_scripts(html: str) -> str:
+    return _SCRIPT_SRC.sub(r"<script\1 defer>", html)
+
+
+FIXES = (
+    Fix("menu-name", "The menu's checkbox is in the Tab order on small screens (site.css); a screen reader "
+        "needs its name.", _name(_DRAWER, 'aria-label="Menu"'), required=True, finds=re.compile(_DRAWER)),
+    Fix("search-name", "The same for the search's checkbox.", _name(_SEARCH, 'aria-label="Search"'),
+        required=True, finds=re.compile(_SEARCH)),
+    Fix("search-dialog-name", "axe (aria-dialog-name): Material's search dialog has no name.",
+        _name(_DIALOG, 'aria-label="Search"'), required=True, finds=re.compile(_DIALOG)),
+    Fix("menu-section-name", "A menu section's checkbox has two labels; name it once, by its row.",
+        _name_nav_toggles),
+    Fix("overlay-labels", "Nu HTML Checker: aria-hidden is not allowed on a label of a control (Zensical); "
+        "and an empty label is an error for other checkers: say what the backdrop does.", _label_overlays),
+    Fix("single-palette", "Zensical's palette switch with nothing to switch: an invisible Tab stop (axe "
+        "aria-hidden-focus).", lambda html: _SINGLE_PALETTE.sub("", html)),
+    Fix("checkbox-autocomplete", "Nu HTML Checker: autocomplete is not allowed on a checkbox.",
+        lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
+    Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',
+        lambda html: _EMPTY_TABINDEX.sub(r"\1", html)),
+    Fix("search-submit", "HTML_CodeSniffer (H32): a form needs a submit button; Enter in the search box "
+        "already searches, so the button is hidden.", _search_submit),
+    Fix("decorative-svg", "The theme's icons sit next to their text: hide them from assistive technology.",
+        _hide_svg),
+    Fix("no-browser-storage", "Nothing of ours in browser storage: the theme's __md_set keeps nothing.",
+        _no_storage),
+    Fix("reviewed-date", '"Last reviewed" as 25 November 2026; templates give the ISO date (Zensical\'s '
+        "templates cannot format dates).", lambda html: _REVIEWED.sub(_long_date, html)),
+    Fix("defer-scripts", "Pages draw before their scripts load; none writes into the page while it is parsed.",
+        defer_scripts),
+)
+
+
+def fix_page(html: str, where: str) -> str:
+    for fix in FIXES:
+        if fix.required and not fix.finds.search(html):
+            raise SiteInvalid(f"{where}: the fix '{fix.name}' found nothing to fix ({fix.why}). The theme's "
+                              "markup has changed: check the page by keyboard and screen reader, then update "
+                              "sitebuild/markup.py.")
+        html = fix.apply(html)
+    if "__md_set=" in html and not re.search(r"__md_set=\([^()]*\)=>\{\}", html):
+        raise SiteInvalid(f"{where}: the theme's __md_set has changed, so it may keep things in browser storage. "
+                          "Update the 'no-browser-storage' fix in sitebuild/markup.py.")
+    return html
