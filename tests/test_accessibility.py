@@ -398,7 +398,7 @@ def test_the_enquiry_can_be_sent_with_the_keyboard_alone(browser, form_site, jav
     [enquiry] = get_outbox(form_site.app).claim(limit=10)
     text = hub_text(enquiry.message)
     assert "\nTyped without a mouse.\n" in text
-    assert "Only contact this person by PHONE" in text and "Phone: 07700 900 982" in text
+    assert "Only contact this person by PHONE" in text and "Phone number: 07700 900 982" in text
 
 
 # ---------------------------------------------------------------- without JavaScript

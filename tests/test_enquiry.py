@@ -786,7 +786,7 @@ def test_in_a_real_browser_without_javascript(browser, form_site):
     [enquiry] = stored_in(form_site.app)
     text = hub_text(enquiry.message)
     assert "\nSent without JavaScript\n" in text
-    assert "Safe to leave a message: NO - do not leave a message" in text
+    assert "Is it safe for us to leave a message on this phone? No - do NOT leave a message" in text
 
 
 def stored_in(app):
