@@ -239,10 +239,22 @@ def test_a_statement_held_up_by_a_lock_is_cancelled_after_the_statement_timeout(
     blocker = psycopg.connect(postgres_url)
     try:
         blocker.execute("LOCK TABLE enquiries IN ACCESS EXCLUSIVE MODE")
+        outcome: list[BaseException | str] = []
+
+        def submit():
+            try:
+                outcome.append(add(outbox))
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                outcome.append(exc)
+
         started = time.monotonic()
-        with pytest.raises(OutboxUnavailable, match="QueryCanceled"):
-            add(outbox)
-        assert 0.9 < time.monotonic() - started < 4
+        thread = threading.Thread(target=submit, daemon=True)
+        thread.start()
+        thread.join(10)  # without the timeout it would wait for the lock for ever: fail, don't hang
+        elapsed = time.monotonic() - started
+        assert len(outcome) == 1 and isinstance(outcome[0], OutboxUnavailable), outcome
+        assert str(outcome[0]) == "QueryCanceled"
+        assert 0.9 < elapsed < 4
     finally:
         blocker.rollback()
         blocker.close()
@@ -310,18 +322,31 @@ def test_tls_with_a_verified_server_certificate_from_the_url(tmp_path, opened):
         cluster.destroy()
 
 
-def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(postgres_url, opened):
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(postgres, postgres_url, opened):
     outbox = opened(PostgreSQLOutbox(postgres_url))
     add(outbox, 1)
+    dbname = postgres_url.rsplit("/", 1)[1]
+    parents = {s["pid"] for s in postgres.sessions(dbname)}
     pid = os.fork()
-    if pid == 0:  # the child, as a gunicorn worker forked after the app was made
+    if pid == 0:  # the child, as a gunicorn worker forked after the app was made, then stopped
         code = 1
         try:
             add(outbox, 2)
-            code = 0
+            # It wrote through a session of its own, not one of the parent's.
+            code = 0 if {s["pid"] for s in postgres.sessions(dbname)} - parents else 3
+            outbox.close()
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    # The parent's pooled connection was not closed by the child: it still works, unchecked.
+    pid = os.fork()
+    if pid == 0:  # a child stopped before it used the outbox at all
+        try:
+            outbox.close()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(0.5)  # a session the child had ended would be gone by now
+    # The child neither used nor closed the parent's sessions: they are all still there.
+    assert parents <= {s["pid"] for s in postgres.sessions(dbname)}
     assert outbox.stats()["backlog"] == 2
