@@ -176,7 +176,6 @@ class PostgreSQLOutbox:
         conn.execute(f"SET statement_timeout = {ms}")
         # A process that stops mid-transaction (paused, stuck) must not hold row locks for long.
         conn.execute(f"SET idle_in_transaction_session_timeout = {max(ms * 2, 10000)}")
-        conn.commit()
 
     def _get_pool(self) -> ConnectionPool:
         pid = os.getpid()
@@ -189,7 +188,7 @@ class PostgreSQLOutbox:
                 self._schema_ready = False
             if self._pool is None:
                 pool = ConnectionPool(
-                    self.url, kwargs=self._kwargs, min_size=1, max_size=self.pool_max_size, open=False,
+                    self.url, kwargs={**self._kwargs, "autocommit": True}, min_size=1, max_size=self.pool_max_size, open=False,
                     configure=self._configure, check=ConnectionPool.check_connection,
                     timeout=self.pool_timeout,
                     # Give up a background reconnection quickly: the next request starts a
@@ -202,22 +201,29 @@ class PostgreSQLOutbox:
             return self._pool
 
     @contextmanager
-    def _transaction(self, *, synced: bool = True, timeout: float | None = None, schema: bool = True):
-        """One transaction on a pooled connection: all of it is committed, or none of it.
+    def _connection(self, *, synced: bool = True, timeout: float | None = None, schema: bool = True):
+        """A pooled connection. Any database failure is OutboxUnavailable, nothing half-done.
 
-        ``synced=False`` for the worker's bookkeeping (see the module's note on durability).
+        By default each statement is its own transaction (autocommit), committed
+        durably: every method but ``migrate`` and the worker's bookkeeping is one
+        statement, and a statement alone saves the BEGIN and COMMIT round trips.
+        ``synced=False`` (the worker's bookkeeping) or a ``timeout`` of its own wraps
+        the block in one transaction with those settings (``SET LOCAL``).
         """
         try:
             if schema:
                 self._ensure_schema()
-            pool = self._get_pool()
-            with pool.connection() as conn:  # commits on success, rolls back on any exception
+            with self._get_pool().connection() as conn:
                 conn.row_factory = dict_row
-                if not synced:
-                    conn.execute("SET LOCAL synchronous_commit = off")
-                if timeout is not None:
-                    conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-                yield conn
+                if synced and timeout is None:
+                    yield conn
+                    return
+                with conn.transaction():  # commits on success, rolls back on any exception
+                    if not synced:
+                        conn.execute("SET LOCAL synchronous_commit = off")
+                    if timeout is not None:
+                        conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+                    yield conn
         except psycopg.Error as exc:  # PoolTimeout is one too
             raise _unavailable(exc) from exc
 
@@ -237,7 +243,7 @@ class PostgreSQLOutbox:
         """Once per process: a cheap look at the version; upgrade only if it is behind."""
         if self._schema_ready:
             return
-        with self._transaction(schema=False) as conn:
+        with self._connection(schema=False) as conn:
             present = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL AS p").fetchone()["p"]
             version = None
             if present:
@@ -254,7 +260,7 @@ class PostgreSQLOutbox:
         the new version and does nothing; a process that dies mid-upgrade leaves the
         old schema and releases the lock with its session.
         """
-        with self._transaction(schema=False, timeout=self.migrate_timeout) as conn:
+        with self._connection(schema=False, timeout=self.migrate_timeout) as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                          " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
@@ -268,7 +274,7 @@ class PostgreSQLOutbox:
     # -- the web half ------------------------------------------------------------------
 
     def reference_for(self, submission_id: str) -> str | None:
-        with self._transaction() as conn:
+        with self._connection() as conn:
             row = conn.execute("SELECT reference FROM enquiries WHERE submission_id = %s",
                                (submission_id,)).fetchone()
         return row["reference"] if row else None
@@ -287,7 +293,7 @@ class PostgreSQLOutbox:
             raise TypeError("message must be bytes")
         now = time.time()
         try:
-            with self._transaction() as conn:
+            with self._connection() as conn:  # autocommit: the INSERT is committed when it returns
                 # ON CONFLICT on submission_id only: a taken reference still raises
                 # (UniqueViolation on enquiries_reference_key), below.
                 row = conn.execute(
@@ -322,7 +328,7 @@ class PostgreSQLOutbox:
         worker dies, they come back when the lease runs out, with the same Message-ID.
         """
         now = time.time() if now is None else now
-        with self._transaction(synced=False) as conn:
+        with self._connection(synced=False) as conn:
             rows = conn.execute(
                 f"WITH due AS (SELECT id FROM enquiries WHERE {WAITING} AND message IS NOT NULL"
                 "   AND next_attempt_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)"
@@ -340,13 +346,13 @@ class PostgreSQLOutbox:
         """Give back claimed enquiries that were not tried (the worker is stopping)."""
         if not ids:
             return
-        with self._transaction(synced=False) as conn:
+        with self._connection(synced=False) as conn:
             conn.execute("UPDATE enquiries SET lease_until = NULL WHERE id = ANY(%s) AND delivered_at IS NULL",
                          (list(ids),))
 
     def mark_delivered(self, id: int) -> None:
         """Record delivery and delete the message: the hub's inbox has it now."""
-        with self._transaction(synced=False) as conn:
+        with self._connection(synced=False) as conn:
             conn.execute(
                 "UPDATE enquiries SET delivered_at = %s, message = NULL, lease_until = NULL, failed_at = NULL,"
                 " attempts = attempts + 1 WHERE id = %s AND delivered_at IS NULL",
@@ -355,7 +361,7 @@ class PostgreSQLOutbox:
 
     def mark_transient_failure(self, id: int, error: str, next_attempt_at: float) -> None:
         """Try again at ``next_attempt_at``. ``error`` is a short description, never content."""
-        with self._transaction(synced=False) as conn:
+        with self._connection(synced=False) as conn:
             # "delivered_at IS NULL": a slower twin of this attempt may have delivered
             # it meanwhile; delivered wins.
             conn.execute(
@@ -366,7 +372,7 @@ class PostgreSQLOutbox:
 
     def mark_permanent_failure(self, id: int, error: str) -> None:
         """Stop trying; keep it (message included) for an operator to look at and retry."""
-        with self._transaction(synced=False) as conn:
+        with self._connection(synced=False) as conn:
             conn.execute(
                 "UPDATE enquiries SET attempts = attempts + 1, last_error = %s, failed_at = %s,"
                 " lease_until = NULL WHERE id = %s AND delivered_at IS NULL",
@@ -377,7 +383,7 @@ class PostgreSQLOutbox:
 
     def failed(self) -> list[dict]:
         """Enquiries the worker gave up on: nothing personal, for ``flask outbox list``."""
-        with self._transaction() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT reference, created_at, attempts, last_error FROM enquiries"
                 " WHERE failed_at IS NOT NULL AND delivered_at IS NULL ORDER BY created_at, id"
@@ -386,7 +392,7 @@ class PostgreSQLOutbox:
 
     def quarantined(self) -> list[dict]:
         """Suspected spam held back: nothing personal. ``purged`` means the message is gone."""
-        with self._transaction() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT reference, created_at, attempts, last_error, quarantine_reason AS reason,"
                 " message IS NULL AS purged FROM enquiries"
@@ -402,7 +408,7 @@ class PostgreSQLOutbox:
         """
         reference = normalise_reference(reference)
         now = time.time()
-        with self._transaction() as conn:
+        with self._connection() as conn:
             cur = conn.execute(
                 "UPDATE enquiries SET failed_at = NULL, quarantined = false, attempts = 0,"
                 " queued_at = %s, next_attempt_at = %s, lease_until = NULL"
@@ -421,7 +427,7 @@ class PostgreSQLOutbox:
         still be traced. Returns how many were purged.
         """
         now = time.time() if now is None else now
-        with self._transaction() as conn:
+        with self._connection() as conn:
             cur = conn.execute(
                 "UPDATE enquiries SET message = NULL, purged_at = %s"
                 " WHERE quarantined AND message IS NOT NULL AND created_at < %s",
@@ -431,7 +437,7 @@ class PostgreSQLOutbox:
 
     def stats(self, now: float | None = None) -> dict:
         now = time.time() if now is None else now
-        with self._transaction() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 f"SELECT count(*) FILTER (WHERE {WAITING}) AS backlog,"
                 f" min(created_at) FILTER (WHERE {WAITING}) AS oldest,"
