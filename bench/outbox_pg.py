@@ -1,6 +1,6 @@
 """Adds per second: the outbox on PostgreSQL against the SQLite outbox, on this machine, in one run.
 
-    .venv/bin/python bench/outbox_pg.py [--adds 400] [--rounds 3] [--clients 1,4]
+    .venv/bin/python -m bench.outbox_pg [--adds 400] [--rounds 3] [--clients 1,4]
 
 A first measure of issue 14's submission goal (PostgreSQL at least half of SQLite's
 rate), for the outbox alone: the end-to-end benchmark (submissions through gunicorn)
@@ -102,8 +102,12 @@ def main() -> None:
         for clients in sorted({c for _, c in results}):
             sqlite = statistics.median(results[("sqlite", clients)])
             postgres = statistics.median(results[("postgresql", clients)])
+            # Each round's two runs were back to back: their ratio is the least disturbed by
+            # the machine's other work, so that is the one compared with the goal.
+            paired = statistics.median(p / s for p, s in zip(results[("postgresql", clients)],
+                                                              results[("sqlite", clients)]))
             print(f"  {clients} client(s): SQLite {sqlite:8.1f} adds/s   PostgreSQL {postgres:8.1f} adds/s"
-                  f"   ratio PostgreSQL/SQLite {postgres / sqlite:.2f}  (goal >= 0.5)")
+                  f"   ratio PostgreSQL/SQLite {paired:.2f} (median of rounds; goal >= 0.5)")
 
 
 if __name__ == "__main__":

@@ -188,9 +188,11 @@ class PostgreSQLOutbox:
                 self._schema_ready = False
             if self._pool is None:
                 pool = ConnectionPool(
-                    self.url, kwargs={**self._kwargs, "autocommit": True}, min_size=1, max_size=self.pool_max_size, open=False,
+                    self.url, kwargs={**self._kwargs, "autocommit": True}, open=False,
+                    min_size=1, max_size=self.pool_max_size, timeout=self.pool_timeout,
+                    # A connection the server or network dropped while idle in the pool
+                    # is found on checkout and replaced, not handed to a request.
                     configure=self._configure, check=ConnectionPool.check_connection,
-                    timeout=self.pool_timeout,
                     # Give up a background reconnection quickly: the next request starts a
                     # fresh one, so the pool is back within seconds of the server, rather
                     # than after a backoff that grew during a long outage.
