@@ -21,12 +21,13 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 	$(PY) -m pip install --quiet -e '.[site,test]'
 	touch $@
 
-# The browser tests use Debian's Chromium (never `playwright install`), and the
-# shared rate-limit tests a real Redis.
+# The browser tests use Debian's Chromium (never `playwright install`), the
+# shared rate-limit tests a real Redis, the outbox tests a throwaway PostgreSQL.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
+	    ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server postgresql; \
 	fi
 
 build: setup
