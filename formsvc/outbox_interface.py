@@ -12,44 +12,26 @@ into the ``formsvc/outbox/`` package, this file becomes its ``__init__`` (or
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 # One definition of each: the web half already catches this very class.
+from .config import default
 from .outbox import (
-    QUARANTINE_RETENTION_SECONDS,
     REFERENCE_RE,
+    Enquiry,
     OutboxUnavailable,
+    ReferenceTaken,
     _short_error,
     new_reference,
     normalise_reference,
 )
 
+QUARANTINE_RETENTION_SECONDS = default("QUARANTINE_RETENTION_SECONDS")
+
 __all__ = ["QUARANTINE_RETENTION_SECONDS", "REFERENCE_RE", "Enquiry", "Outbox", "OutboxUnavailable",
            "ReferenceTaken", "new_reference", "normalise_reference", "short_error"]
 
 short_error = _short_error
-
-
-class ReferenceTaken(Exception):
-    """That reference belongs to another submission: draw a new one and rebuild the message.
-
-    Nothing was written.
-    """
-
-
-@dataclass
-class Enquiry:
-    id: int
-    reference: str
-    message_id: str
-    created_at: float
-    #: Finished delivery attempts so far (not counting the current one).
-    attempts: int
-    #: Exactly what is sent (sealed, or plain when HUB_ENCRYPTION=none); never in a repr.
-    message: bytes = field(repr=False)
-    #: When it (re-)entered the queue; the worker gives up this long after.
-    queued_at: float | None = None
 
 
 class Outbox(Protocol):

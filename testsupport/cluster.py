@@ -33,8 +33,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.harness import DeliveryWorker, Gunicorn, Redis, service_env
-from testsupport.postgres import PostgresCluster, free_port
+from testsupport.net import free_port
+from testsupport.postgres import PostgresCluster
+from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade"}

@@ -17,20 +17,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from .net import free_port
+
 SUPERUSER = "app"
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
-
-
-def free_port() -> int:
-    # Kept here until issue 11's testsupport.net lands; then use that one.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def find_bindir() -> Path | None:
