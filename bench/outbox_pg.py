@@ -35,8 +35,8 @@ from email.utils import make_msgid
 kind, target, count, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 tag = secrets.token_hex(4)
 if kind == "postgresql":
-    from formsvc.outbox_interface import new_reference
-    from formsvc.outbox_postgresql import PostgreSQLOutbox
+    from formsvc.outbox import new_reference
+    from formsvc.outbox.postgresql import PostgreSQLOutbox
     outbox = PostgreSQLOutbox(target)
     outbox.reference_for("warm-up")  # schema checked, pool connected: not part of the timing
     def add(i):

@@ -127,9 +127,9 @@ def answers():
 
 @pytest.fixture
 def outbox(tmp_path):
-    from formsvc.outbox import Outbox
+    from formsvc.outbox.sqlite import SQLiteOutbox
 
-    return Outbox(tmp_path / "data" / "outbox.sqlite3")
+    return SQLiteOutbox(tmp_path / "data" / "outbox.sqlite3")
 
 
 @pytest.fixture

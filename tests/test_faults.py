@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from formsvc.mailer import Enquiry, Envelope, SMTPTransport, build_message, message_bytes
-from formsvc.outbox import Outbox
+from formsvc.outbox.sqlite import SQLiteOutbox
 from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
@@ -202,8 +202,8 @@ def arrivals(server: SMTPServer) -> dict[str, list[str]]:
     return seen
 
 
-def queue(data_dir: Path, count: int) -> tuple[Outbox, list[str]]:
-    outbox = Outbox(data_dir / "outbox.sqlite3")
+def queue(data_dir: Path, count: int) -> tuple[SQLiteOutbox, list[str]]:
+    outbox = SQLiteOutbox(data_dir / "outbox.sqlite3")
     refs = [store(outbox, valid_answers(message=f"Enquiry {i}\nwith two lines"), submission_id=f"fault-{i:04d}",
                   mail_from=MAIL_FROM, hub_inbox=HUB) for i in range(count)]
     return outbox, refs
@@ -400,7 +400,7 @@ def test_killing_web_and_worker_processes_loses_no_confirmed_enquiry(tmp_path, s
         for person in people:
             person.join(60)
 
-    outbox = Outbox(data / "outbox.sqlite3")
+    outbox = SQLiteOutbox(data / "outbox.sqlite3")
     wait_for(lambda: outbox.stats()["backlog"] == 0, 60, "every stored enquiry to be delivered")
     rows = outbox_rows(outbox.path)
     seen = arrivals(smtp)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from formsvc.outbox_interface import (
+from formsvc.outbox import (
     REFERENCE_RE,
     Enquiry,
     OutboxUnavailable,
@@ -58,7 +58,7 @@ class Store:
 def postgresql_store(request) -> Store:
     import psycopg
 
-    from formsvc.outbox_postgresql import PostgreSQLOutbox
+    from formsvc.outbox.postgresql import PostgreSQLOutbox
 
     url = request.getfixturevalue("postgres_url")
 
@@ -69,7 +69,26 @@ def postgresql_store(request) -> Store:
 
     return Store(
         make=lambda: PostgreSQLOutbox(url),
-        child_setup=f"from formsvc.outbox_postgresql import PostgreSQLOutbox\noutbox = PostgreSQLOutbox({url!r})",
+        child_setup=f"from formsvc.outbox.postgresql import PostgreSQLOutbox\noutbox = PostgreSQLOutbox({url!r})",
+        stored_message=stored_message,
+    )
+
+
+def sqlite_store(request) -> Store:
+    import sqlite3
+
+    from formsvc.outbox.sqlite import SQLiteOutbox
+
+    path = request.getfixturevalue("tmp_path") / "data" / "outbox.sqlite3"
+
+    def stored_message(reference: str) -> bytes | None:
+        with sqlite3.connect(path) as conn:
+            row = conn.execute("SELECT message FROM enquiries WHERE reference = ?", (reference,)).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
+
+    return Store(
+        make=lambda: SQLiteOutbox(path),
+        child_setup=f"from formsvc.outbox.sqlite import SQLiteOutbox\noutbox = SQLiteOutbox({str(path)!r})",
         stored_message=stored_message,
     )
 
@@ -77,6 +96,7 @@ def postgresql_store(request) -> Store:
 #: backend name -> how to make its storage for one test.
 STORES: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
     "postgresql": postgresql_store,
+    "sqlite": sqlite_store,
 }
 
 
@@ -450,7 +470,10 @@ def test_close_and_checkpoint_then_carry_on(outbox):
     outbox.close()
 
 
-def test_outbox_unavailable_is_the_one_the_web_half_catches():
-    from formsvc import outbox as sqlite_outbox
+def test_every_backend_raises_the_exceptions_the_web_half_catches():
+    from formsvc.outbox import postgresql, sqlite
 
-    assert OutboxUnavailable is sqlite_outbox.OutboxUnavailable
+    for backend in (postgresql, sqlite):
+        assert backend.OutboxUnavailable is OutboxUnavailable
+        assert backend.ReferenceTaken is ReferenceTaken
+        assert backend.Enquiry is Enquiry

@@ -21,8 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from formsvc.outbox_interface import OutboxUnavailable, new_reference
-from formsvc.outbox_postgresql import LATEST_VERSION, PostgreSQLOutbox
+from formsvc.outbox import OutboxUnavailable, new_reference
+from formsvc.outbox.postgresql import LATEST_VERSION, PostgreSQLOutbox
 from testsupport.postgres import PostgresCluster, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def test_the_schema_is_made_on_first_use_versioned_and_stores_bytes_as_bytea(pos
 
 
 def test_several_processes_migrating_at_once_upgrade_the_schema_once(postgres_url):
-    code = ("import sys, time\nfrom formsvc.outbox_postgresql import PostgreSQLOutbox\n"
+    code = ("import sys, time\nfrom formsvc.outbox.postgresql import PostgreSQLOutbox\n"
             "outbox = PostgreSQLOutbox(sys.argv[1])\nstart = float(sys.argv[2])\n"
             "while time.time() < start:\n    time.sleep(0.001)\noutbox.migrate()\nprint('ok')\n")
     start = time.time() + 2.0
@@ -265,7 +265,7 @@ def test_a_statement_held_up_by_a_lock_is_cancelled_after_the_statement_timeout(
 def test_a_worker_killed_with_its_claims_leaves_them_to_another_after_the_lease(postgres_url, opened):
     outbox = opened(PostgreSQLOutbox(postgres_url))
     refs = {add(outbox, i) for i in range(5)}
-    code = ("import os, signal, sys\nfrom formsvc.outbox_postgresql import PostgreSQLOutbox\n"
+    code = ("import os, signal, sys\nfrom formsvc.outbox.postgresql import PostgreSQLOutbox\n"
             "batch = PostgreSQLOutbox(sys.argv[1]).claim(lease_seconds=2)\n"
             "print(len(batch), flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
     child = subprocess.run([sys.executable, "-c", code, postgres_url], cwd=ROOT, capture_output=True,

@@ -1,6 +1,6 @@
 """The outbox on PostgreSQL: one queue shared by several web instances and workers.
 
-Same meaning as the SQLite outbox (``formsvc/outbox.py``), method for method, with
+Same meaning as the SQLite outbox (``formsvc/outbox/sqlite.py``), method for method, with
 the storage of PLAN.md decision 3: the sealed message bytes (``bytea``), the
 reference and Message-ID given by the caller, and the delivery facts.
 
@@ -67,14 +67,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from .outbox_interface import (
-    QUARANTINE_RETENTION_SECONDS,
-    Enquiry,
-    OutboxUnavailable,
-    ReferenceTaken,
-    normalise_reference,
-    short_error,
-)
+from ..config import default
+from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError, normalise_reference, short_error
 
 #: Seconds to wait for a connection from the pool (and so, when the server is down,
 #: before a submission gets the "could not take your enquiry" page).
@@ -250,7 +244,7 @@ class PostgreSQLOutbox:
             version = None
             if present:
                 version = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"]
-        if version is None or version < LATEST_VERSION:
+        if version != LATEST_VERSION:  # missing, behind (upgrade) or ahead (migrate refuses)
             self.migrate()
         self._schema_ready = True
 
@@ -267,6 +261,8 @@ class PostgreSQLOutbox:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                          " version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
             current = conn.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()["v"]
+            if current > LATEST_VERSION:
+                raise SchemaError(f"the database is schema {current}, newer than this service ({LATEST_VERSION}).")
             for version, statements in MIGRATIONS:
                 if version > current:
                     conn.execute(statements)
@@ -322,7 +318,8 @@ class PostgreSQLOutbox:
 
     # -- the worker ----------------------------------------------------------------------
 
-    def claim(self, now: float | None = None, limit: int = 50, lease_seconds: int = 300) -> list[Enquiry]:
+    def claim(self, now: float | None = None, limit: int = 50,
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         Rows another claimer is leasing at this moment are skipped, not waited for
@@ -420,7 +417,7 @@ class PostgreSQLOutbox:
             )
             return cur.rowcount == 1
 
-    def purge_quarantine(self, older_than_seconds: float = QUARANTINE_RETENTION_SECONDS,
+    def purge_quarantine(self, older_than_seconds: float = default("QUARANTINE_RETENTION_SECONDS"),
                          now: float | None = None) -> int:
         """Delete the message of quarantined enquiries older than the given age.
 
