@@ -237,3 +237,20 @@ def postgres_url(postgres) -> str:
     import uuid
 
     return postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+# ---------------------------------------------------------------- Real processes (fault tests)
+
+@pytest.fixture
+def processes():
+    """Start processes with ``processes.add(p.start())``; all are stopped (SIGKILL if need be) at the end."""
+    started = []
+
+    class Registry:
+        def add(self, process):
+            started.append(process)
+            return process
+
+    yield Registry()
+    for process in reversed(started):
+        process.stop(timeout=5)

@@ -38,7 +38,7 @@ from testsupport.forms import FormClient
 from testsupport.hubmail import store
 from testsupport.net import free_port, wait_for
 from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import SMTPServer, arrivals
 
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"
@@ -161,21 +161,6 @@ def smtp():
     server.stop()
 
 
-@pytest.fixture
-def processes():
-    """Start processes with ``processes.add(p.start())``; all are stopped (SIGKILL if need be) at the end."""
-    started = []
-
-    class Registry:
-        def add(self, process):
-            started.append(process)
-            return process
-
-    yield Registry()
-    for process in reversed(started):
-        process.stop(timeout=5)
-
-
 def worker_env(data_dir: Path, smtp_port: int, **settings) -> dict[str, str]:
     # A short timeout and short retry waits, so a test takes seconds, not hours.
     quick = {"SMTP_TIMEOUT": "1", "DELIVER_BACKOFF_FIRST_SECONDS": "0.3", "OUTBOX_LEASE_SECONDS": "3"}
@@ -192,14 +177,6 @@ def outbox_rows(path: Path) -> dict[str, dict]:
     finally:
         conn.close()
     return {row["reference"]: dict(row) for row in rows}
-
-
-def arrivals(server: SMTPServer) -> dict[str, list[str]]:
-    """Reference -> the Message-IDs of every copy the hub received."""
-    seen: dict[str, list[str]] = defaultdict(list)
-    for message in server.inbox.messages:
-        seen[message["Subject"].rsplit(" ", 1)[1]].append(message["Message-ID"])
-    return seen
 
 
 def queue(data_dir: Path, count: int) -> tuple[SQLiteOutbox, list[str]]:
