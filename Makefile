@@ -9,7 +9,7 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: run test bench lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test bench lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,12 @@ check: setup
 
 run: build
 	$(PY) -m localrun
+
+# The production-like stack on this machine (README "Deploying"): a throwaway PostgreSQL
+# and Redis, two gunicorn instances behind a small proxy, two delivery workers, an SMTP
+# sink; prints where the form is and where the mail lands. Ctrl-C stops it all.
+run-cluster: build system-packages
+	$(PY) -m localrun.cluster
 
 # The linter first (ruff, configured in pyproject.toml): quick, and its messages are exact.
 test: setup system-packages

@@ -1,6 +1,6 @@
-"""A production-like stack on this machine: what `make run-cluster` starts (issue 14). DRAFT.
+"""A production-like stack on this machine: what `make run-cluster` starts.
 
-    python -m testsupport.cluster [--port 8080]
+    python -m localrun.cluster [--port 8080]
 
 - a throwaway PostgreSQL (testsupport/postgres.py), the outbox shared by everyone;
 - a Redis, the rate limits shared by the web instances;
@@ -11,14 +11,12 @@
 - two delivery workers (``flask --app formsvc deliver``);
 - an SMTP sink that writes every message it accepts into a Maildir;
 
-and prints where the form is and where the mail lands. Ctrl-C stops everything.
+and prints where the form is and where the mail lands. Ctrl-C (or SIGTERM) stops
+everything and deletes the throwaway database.
 
-Needs the integration of issue 14 to do what it says: until the app reads
-FORMSVC_DATABASE_URL, each instance and worker keeps its own SQLite outbox in its
-own data folder and mail sent through one instance is never delivered by the
-workers (which is exactly the failure this stack is for showing). It says so when
-it starts. After issue 11 lands, take the process classes from
-``testsupport.processes`` instead of ``bench.harness``.
+It is the topology the README's "Deploying" section describes, with throwaway parts
+in place of the managed ones; the processes are started as the fault tests start
+them (testsupport.processes), so what an operator sees here is what is tested.
 """
 from __future__ import annotations
 
@@ -26,6 +24,8 @@ import argparse
 import http.client
 import itertools
 import mailbox
+import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -129,17 +129,17 @@ class MaildirSink:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8080, help="where the proxy listens")
+    parser.add_argument("--port", type=int, default=8080, help="where the proxy listens (0: any free port)")
     args = parser.parse_args(argv)
+    port = args.port or free_port()
 
-    from formsvc.config import DEFAULTS
+    def stop(signum, frame):
+        raise KeyboardInterrupt
 
-    if "DATABASE_URL" not in DEFAULTS:
-        print("WARNING: this service does not read FORMSVC_DATABASE_URL yet (issue 14's integration):"
-              " each instance keeps its own SQLite outbox and the workers will not see its mail.", file=sys.stderr)
-
+    signal.signal(signal.SIGTERM, stop)  # stopped by a supervisor (or a test): clean up as for Ctrl-C
     base = Path(tempfile.mkdtemp(prefix="formsvc-cluster-"))
     started: list = []
+    clean = False
     try:
         pg = PostgresCluster().start()
         started.append(pg)
@@ -160,10 +160,10 @@ def main(argv=None) -> int:
         workers = [DeliveryWorker(env_of[name], base / f"{name}.log", interval=1).start()
                    for name in ("worker-1", "worker-2")]
         started += workers
-        proxy = RoundRobinProxy(args.port, [web.port for web in webs]).start()
+        proxy = RoundRobinProxy(port, [web.port for web in webs]).start()
         started.append(proxy)
 
-        print(f"\n  Form (through the proxy): http://127.0.0.1:{args.port}/enquiry/")
+        print(f"\n  Form (through the proxy): http://127.0.0.1:{port}/enquiry/")
         print(f"  Web instances:            {', '.join(f'http://127.0.0.1:{w.port}/' for w in webs)}")
         print(f"  Outbox:                   {database_url}")
         print(f"  Rate limits:              {redis.url}")
@@ -174,6 +174,7 @@ def main(argv=None) -> int:
         print("a process stopped; see the logs", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        clean = True
         return 0
     finally:
         for part in reversed(started):
@@ -181,6 +182,8 @@ def main(argv=None) -> int:
                 part.destroy()
             else:
                 part.stop()
+        if clean:  # throwaway; kept when something failed, for its logs
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
