@@ -52,10 +52,12 @@ test: setup system-packages
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server. README "Reliability".
+# gunicorn vs a static file, with a healthy and a silent SMTP server, then the PostgreSQL
+# outbox against SQLite and two workers against one (bench/cluster.py). README "Reliability".
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
+	$(PY) -m bench.cluster
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.

@@ -2,12 +2,11 @@
 
     .venv/bin/python -m bench.outbox_pg [--adds 400] [--rounds 3] [--clients 1,4]
 
-A first measure of issue 14's submission goal (PostgreSQL at least half of SQLite's
-rate), for the outbox alone: the end-to-end benchmark (submissions through gunicorn)
-and two workers against one come once FORMSVC_DATABASE_URL is wired into the app.
+The outbox alone, without the web half around it: bench/cluster.py measures the
+goals end to end (submissions through gunicorn, two workers against one).
 
 Both stores commit durably before ``add`` returns, on the same disk: SQLite in WAL
-with ``synchronous=FULL`` (formsvc/outbox.py), PostgreSQL a throwaway cluster
+with ``synchronous=FULL`` (formsvc/outbox/sqlite.py), PostgreSQL a throwaway cluster
 (testsupport/postgres.py) with its defaults (fsync on, ``synchronous_commit=on``),
 over TCP on 127.0.0.1 through the backend's pool, as a web instance reaches it.
 Each client is a process of its own (as gunicorn's workers are); all clients start
@@ -43,12 +42,13 @@ if kind == "postgresql":
         outbox.add(os.urandom(%(size)d), reference=new_reference(), message_id=make_msgid(domain="rj.example"),
                    submission_id=f"{tag}-{i}")
 else:
-    from formsvc.outbox import Outbox
-    outbox = Outbox(target, mail_from="enquiries@rj.example")
+    from formsvc.outbox import new_reference
+    from formsvc.outbox.sqlite import SQLiteOutbox
+    outbox = SQLiteOutbox(target)
     outbox.stats()
-    text = os.urandom(%(size)d // 2).hex()  # the same number of bytes, as the answers' JSON
     def add(i):
-        outbox.add({"message": text}, submission_id=f"{tag}-{i}")
+        outbox.add(os.urandom(%(size)d), reference=new_reference(), message_id=make_msgid(domain="rj.example"),
+                   submission_id=f"{tag}-{i}")
 while time.time() < start:
     time.sleep(0.001)
 began = time.perf_counter()
