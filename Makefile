@@ -13,7 +13,7 @@ export NO_MKDOCS_2_WARNING := 1
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run test bench lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test bench lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -26,15 +26,17 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 	touch $@
 
 # The browser tests use Debian's Chromium (never `playwright install`), the shared
-# rate-limit tests a real Redis, the Nu HTML Checker Java, the checkers come from npm, and
-# the sealing tests decrypt with openssl and gpg (gnupg), not with the library that encrypted.
+# rate-limit tests a real Redis, the outbox tests a throwaway PostgreSQL, the Nu HTML Checker
+# Java, the checkers come from npm, and the sealing tests decrypt with openssl and gpg
+# (gnupg), not with the library that encrypted.
 system-packages:
 	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
 	    ! command -v java >/dev/null || ! command -v npm >/dev/null || \
-	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null; then \
+	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null || \
+	    ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server \
-	    default-jre-headless nodejs npm gnupg openssl; \
+	    default-jre-headless nodejs npm gnupg openssl postgresql; \
 	fi
 
 # The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
@@ -55,19 +57,27 @@ check: setup
 run: build
 	$(PY) -m localrun
 
+# The production-like stack on this machine (README "Deploying"): a throwaway PostgreSQL
+# and Redis, two gunicorn instances behind a small proxy, two delivery workers, an SMTP
+# sink; prints where the form is and where the mail lands. Ctrl-C stops it all.
+run-cluster: build system-packages
+	$(PY) -m localrun.cluster
+
 # The linter first (ruff, configured in pyproject.toml): quick, and its messages are exact.
 test: setup system-packages tests/node/node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server, then the cost of
-# sealing a message (S/MIME, OpenPGP against none). README "Reliability".
+# gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
+# (S/MIME, OpenPGP against none), then the PostgreSQL outbox against SQLite and two workers
+# against one (bench/cluster.py). README "Reliability".
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
 	$(PY) -m bench.seal
 	$(PY) -m bench.sealing
+	$(PY) -m bench.cluster
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.

@@ -29,7 +29,11 @@ DEFAULTS: dict[str, Setting] = {
     # "production" unless told otherwise, so a forgotten setting fails safe.
     "ENV": Setting("production", "`development` relaxes the checks below (used by `make run` and tests)"),
     "SECRET_KEY": Setting(None, "Required in production: the service refuses to start without it", "none"),
-    "DATA_DIR": Setting("var", "Outbox database (`outbox.sqlite3`) and the local Maildir"),
+    "DATA_DIR": Setting("var", "Outbox database (`outbox.sqlite3`, when DATABASE_URL is empty) and the local Maildir"),
+    # Empty keeps the one-command default; PostgreSQL when several machines share the queue.
+    "DATABASE_URL": Setting("", "Empty: the outbox is a SQLite file in DATA_DIR (one machine). "
+                                "`postgresql://user:password@host:5432/db?sslmode=verify-full`: the outbox in "
+                                "PostgreSQL, shared by every web instance and worker; options as libpq reads them"),
     "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
     "EXIT_URL": Setting("https://www.bbc.co.uk/weather",
                         "Where the exit button goes; the built site's own value (mkdocs.yml, via site-manifest.json) wins"),

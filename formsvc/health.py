@@ -18,7 +18,9 @@ def healthz():
     try:
         stats = get_outbox().stats()
     except OutboxUnavailable:
-        response = jsonify(status="unavailable")
+        # Says which part is down, not why (the reason may name a host); the worker's and
+        # the web's logs have the error class.
+        response = jsonify(status="unavailable", outbox="unreachable")
         response.status_code = 503
     else:
         oldest = stats["oldest_undelivered_age_seconds"]

@@ -29,6 +29,11 @@ GIVE_UP_AFTER_SECONDS = 3 * 24 * 3600
 BATCH_SIZE = 50
 #: In a long burst, fold the WAL back (removing delivered answers from it) at least this often.
 CHECKPOINT_EVERY_SECONDS = 60
+#: While the outbox is unreachable (a database restarting), the wait before the next
+#: look doubles from this, up to the max: back within seconds of a short outage, and
+#: at most one look every half minute from each worker during a long one.
+UNAVAILABLE_WAIT_FIRST_SECONDS = 0.5
+UNAVAILABLE_WAIT_MAX_SECONDS = 30.0
 
 
 def backoff_seconds(attempts: int, first: float = default("DELIVER_BACKOFF_FIRST_SECONDS")) -> float:
@@ -138,6 +143,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     restore = _handle_stop_signals(stop)
     totals = {"delivered": 0, "retried": 0, "failed": 0}
     next_purge = 0.0
+    unavailable_wait = 0.0  # grows while the outbox stays unreachable (see UNAVAILABLE_WAIT_MAX_SECONDS)
     unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
     try:
         while not stop.is_set():
@@ -166,9 +172,14 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                 transport.close()
                 if once:
                     raise
-                log.error("outbox unavailable (%s); trying again in %.0f s", exc, interval)
-                stop.wait(interval)
+                # Back off while it stays down: every worker of every machine asking at its
+                # usual pace would only add to a struggling database's load.
+                unavailable_wait = min(UNAVAILABLE_WAIT_MAX_SECONDS,
+                                       max(interval, UNAVAILABLE_WAIT_FIRST_SECONDS, unavailable_wait * 2))
+                log.error("outbox unavailable (%s); trying again in %.1f s", exc, unavailable_wait)
+                stop.wait(unavailable_wait)
                 continue
+            unavailable_wait = 0.0
             for key in totals:
                 totals[key] += counts[key]
             if counts["claimed"] >= BATCH_SIZE or counts["released"]:

@@ -147,9 +147,9 @@ def answers():
 
 @pytest.fixture
 def outbox(tmp_path):
-    from formsvc.outbox import Outbox
+    from formsvc.outbox.sqlite import SQLiteOutbox
 
-    return Outbox(tmp_path / "data" / "outbox.sqlite3")
+    return SQLiteOutbox(tmp_path / "data" / "outbox.sqlite3")
 
 
 @pytest.fixture
@@ -232,3 +232,45 @@ def clock(monkeypatch):
     instance = Clock()
     monkeypatch.setattr(time_module, "time", lambda: Clock.real() + instance.offset)
     return instance
+
+
+# ---------------------------------------------------------------- PostgreSQL (the outbox's other backend)
+# One throwaway cluster per test session (Debian's package; as the postgres user when
+# we are root), a fresh database per test. Tests that stop or break the server start
+# their own cluster (testsupport.postgres.PostgresCluster).
+
+@pytest.fixture(scope="session")
+def postgres():
+    from testsupport.postgres import PostgresCluster
+
+    try:
+        cluster = PostgresCluster(settings={"max_connections": 300}).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres) -> str:
+    """The URL of a new, empty database on the session's cluster."""
+    import uuid
+
+    return postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+# ---------------------------------------------------------------- Real processes (fault tests)
+
+@pytest.fixture
+def processes():
+    """Start processes with ``processes.add(p.start())``; all are stopped (SIGKILL if need be) at the end."""
+    started = []
+
+    class Registry:
+        def add(self, process):
+            started.append(process)
+            return process
+
+    yield Registry()
+    for process in reversed(started):
+        process.stop(timeout=5)

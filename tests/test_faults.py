@@ -31,14 +31,14 @@ from pathlib import Path
 import pytest
 
 from formsvc.mailer import Enquiry, Envelope, SMTPTransport, build_message, message_bytes
-from formsvc.outbox import Outbox
+from formsvc.outbox.sqlite import SQLiteOutbox
 from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
 from testsupport.hubmail import store
 from testsupport.net import free_port, wait_for
 from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
-from testsupport.smtp import SMTPServer
+from testsupport.smtp import SMTPServer, arrivals
 
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"
@@ -161,21 +161,6 @@ def smtp():
     server.stop()
 
 
-@pytest.fixture
-def processes():
-    """Start processes with ``processes.add(p.start())``; all are stopped (SIGKILL if need be) at the end."""
-    started = []
-
-    class Registry:
-        def add(self, process):
-            started.append(process)
-            return process
-
-    yield Registry()
-    for process in reversed(started):
-        process.stop(timeout=5)
-
-
 def worker_env(data_dir: Path, smtp_port: int, **settings) -> dict[str, str]:
     # A short timeout and short retry waits, so a test takes seconds, not hours.
     quick = {"SMTP_TIMEOUT": "1", "DELIVER_BACKOFF_FIRST_SECONDS": "0.3", "OUTBOX_LEASE_SECONDS": "3"}
@@ -194,16 +179,8 @@ def outbox_rows(path: Path) -> dict[str, dict]:
     return {row["reference"]: dict(row) for row in rows}
 
 
-def arrivals(server: SMTPServer) -> dict[str, list[str]]:
-    """Reference -> the Message-IDs of every copy the hub received."""
-    seen: dict[str, list[str]] = defaultdict(list)
-    for message in server.inbox.messages:
-        seen[message["Subject"].rsplit(" ", 1)[1]].append(message["Message-ID"])
-    return seen
-
-
-def queue(data_dir: Path, count: int) -> tuple[Outbox, list[str]]:
-    outbox = Outbox(data_dir / "outbox.sqlite3")
+def queue(data_dir: Path, count: int) -> tuple[SQLiteOutbox, list[str]]:
+    outbox = SQLiteOutbox(data_dir / "outbox.sqlite3")
     refs = [store(outbox, valid_answers(message=f"Enquiry {i}\nwith two lines"), submission_id=f"fault-{i:04d}",
                   mail_from=MAIL_FROM, hub_inbox=HUB) for i in range(count)]
     return outbox, refs
@@ -400,7 +377,7 @@ def test_killing_web_and_worker_processes_loses_no_confirmed_enquiry(tmp_path, s
         for person in people:
             person.join(60)
 
-    outbox = Outbox(data / "outbox.sqlite3")
+    outbox = SQLiteOutbox(data / "outbox.sqlite3")
     wait_for(lambda: outbox.stats()["backlog"] == 0, 60, "every stored enquiry to be delivered")
     rows = outbox_rows(outbox.path)
     seen = arrivals(smtp)

@@ -52,7 +52,7 @@ def test_healthz_says_so_when_the_outbox_is_unavailable(tmp_path):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path)})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable"}
+    assert response.get_json() == {"status": "unavailable", "outbox": "unreachable"}
 
 
 def test_healthz_warns_of_a_hub_certificate_ending_within_30_days(tmp_path, caplog):

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from formsvc.outbox import REFERENCE_RE, Outbox, OutboxUnavailable, ReferenceTaken, normalise_reference
+from formsvc.outbox import REFERENCE_RE, OutboxUnavailable, ReferenceTaken, normalise_reference
+from formsvc.outbox.sqlite import SQLiteOutbox
 from testsupport.hubmail import hub_text, store, text_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def raw(outbox: Outbox, sql: str, *args):
+def raw(outbox: SQLiteOutbox, sql: str, *args):
     """Look at the file directly, as an attacker with a copy of it would."""
     conn = sqlite3.connect(outbox.path)
     try:
@@ -52,15 +53,15 @@ def test_a_committed_add_is_seen_by_another_process_that_died_straight_after(out
     # The child adds, then exits without any clean-up (os._exit): if add returned,
     # the enquiry must be in the file.
     code = (
-        "import os, sys; from formsvc.outbox import Outbox;"
-        f"r = Outbox({str(outbox.path)!r}).add(b'hello', reference='RJ-CH11D000', message_id='<m@x>',"
+        "import os, sys; from formsvc.outbox.sqlite import SQLiteOutbox;"
+        f"r = SQLiteOutbox({str(outbox.path)!r}).add(b'hello', reference='RJ-CH11D000', message_id='<m@x>',"
         " submission_id='child');"
         "sys.stdout.write(r); sys.stdout.flush(); os._exit(0)"
     )
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert child.returncode == 0, child.stderr
     reference = child.stdout
-    claimed = Outbox(outbox.path).claim()
+    claimed = SQLiteOutbox(outbox.path).claim()
     assert [(e.reference, e.message) for e in claimed] == [(reference, b"hello")]
 
 
@@ -95,7 +96,7 @@ def test_concurrent_claimers_never_get_the_same_enquiry(outbox, answers):
     got: list[list[int]] = []
 
     def worker():
-        other = Outbox(outbox.path)  # its own object, as in another process
+        other = SQLiteOutbox(outbox.path)  # its own object, as in another process
         mine = []
         while batch := other.claim(limit=3):
             mine += [e.id for e in batch]
@@ -202,7 +203,7 @@ def test_stats_counts_the_backlog_and_its_oldest_age(outbox, answers):
 
 
 def test_a_locked_database_raises_outbox_unavailable_and_writes_nothing(tmp_path, answers):
-    outbox = Outbox(tmp_path / "outbox.sqlite3", busy_timeout=0.2)
+    outbox = SQLiteOutbox(tmp_path / "outbox.sqlite3", busy_timeout=0.2)
     outbox.stats()  # create the file and schema
     blocker = sqlite3.connect(outbox.path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
@@ -219,7 +220,7 @@ def test_a_locked_database_raises_outbox_unavailable_and_writes_nothing(tmp_path
 def test_an_unwritable_place_raises_outbox_unavailable(tmp_path, answers):
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(OutboxUnavailable):
-        store(Outbox(tmp_path / "a-file" / "outbox.sqlite3"), answers(), submission_id="s")
+        store(SQLiteOutbox(tmp_path / "a-file" / "outbox.sqlite3"), answers(), submission_id="s")
 
 
 def test_normalise_reference():
@@ -270,14 +271,30 @@ def test_a_version_1_file_is_upgraded_and_its_waiting_answers_become_messages(tm
     """)
     conn.close()
     with pytest.raises(OutboxUnavailable):  # no way to build the messages: refused, nothing lost
-        Outbox(path).migrate()
-    assert "answers" in {row[1] for row in raw(Outbox(path), "PRAGMA table_info(enquiries)")}
+        SQLiteOutbox(path).migrate()
+    assert "answers" in {row[1] for row in raw(SQLiteOutbox(path), "PRAGMA table_info(enquiries)")}
 
     made = []
-    upgraded = Outbox(path, upgrade=lambda answers, ref, mid, at: made.append(ref) or f"{ref} {answers}".encode())
+    upgraded = SQLiteOutbox(path, upgrade=lambda answers, ref, mid, at: made.append(ref) or f"{ref} {answers}".encode())
     upgraded.migrate()
     assert made == ["RJ-0000AAAA"]
     [e] = upgraded.claim(now=10)
     assert (e.reference, e.message_id, e.message) == ("RJ-0000AAAA", "<a@x>", b"RJ-0000AAAA {'message': 'waiting'}")
     assert "answers" not in {row[1] for row in raw(upgraded, "PRAGMA table_info(enquiries)")}
     assert raw(upgraded, "PRAGMA user_version") == [(2,)]
+
+
+def test_database_url_chooses_the_backend(tmp_path):
+    from formsvc import create_app
+    from formsvc.outbox import get_outbox
+    from formsvc.outbox.postgresql import PostgreSQLOutbox
+
+    url = "postgresql://app:secret@db.example:5432/outbox?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+    outbox = get_outbox(app)
+    assert isinstance(outbox, PostgreSQLOutbox)
+    assert outbox.url == url  # passed to libpq as given: TLS options and all
+    assert not (tmp_path / "outbox.sqlite3").exists()
+    with pytest.raises(RuntimeError) as refused:
+        create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "DATABASE_URL": "mysql://app:secret@db/x"})
+    assert "secret" not in str(refused.value)  # never echo a password

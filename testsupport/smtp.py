@@ -13,6 +13,7 @@ import email.policy
 import socket
 import subprocess
 import threading
+from collections import defaultdict
 
 from aiosmtpd.controller import Controller
 
@@ -43,6 +44,14 @@ class SMTPInbox:
     @property
     def messages(self) -> list[email.message.EmailMessage]:
         return [email.message_from_bytes(e.original_content, policy=email.policy.default) for e in self.envelopes]
+
+
+def arrivals(server: SMTPServer) -> dict[str, list[str]]:
+    """Reference (the Subject's last word) -> the Message-IDs of every copy the hub received."""
+    seen: dict[str, list[str]] = defaultdict(list)
+    for message in server.inbox.messages:
+        seen[message["Subject"].rsplit(" ", 1)[1]].append(message["Message-ID"])
+    return seen
 
 
 class SMTPServer:

@@ -1,4 +1,4 @@
-"""The outbox: a durable SQLite queue between the web form and the mail worker.
+"""The outbox on SQLite: a durable queue in one file, between the web form and the mail worker.
 
 Once ``add`` returns, the enquiry is on disk (WAL + ``synchronous=FULL``) and the
 web half may tell the person it has been sent. The worker ``claim``s due enquiries
@@ -29,24 +29,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from .config import default
-
-#: Crockford's base32: no I, L, O or U, so a reference read out over the phone
-#: cannot be mistaken (0/O, 1/I/L) and cannot spell most words.
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-REFERENCE_PREFIX = "RJ-"
-REFERENCE_LENGTH = 8  # 32**8 ≈ 10**12 possibilities: not guessable by trying
-REFERENCE_RE = re.compile(r"^RJ-[0-9A-HJKMNP-TV-Z]{8}$")
+from ..config import default
+from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError, Upgrade, normalise_reference, short_error
 
 #: Connections a forked child inherited: kept referenced so they are never closed
 #: (or garbage-collected, which closes them) in the child.
@@ -83,67 +73,11 @@ CREATE INDEX IF NOT EXISTS enquiries_due ON enquiries (next_attempt_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0;
 """
 
-#: Turns a version 1 row's answers into its message (built and sealed as a new one
-#: would be): ``upgrade(answers, reference, message_id, created_at) -> bytes``.
-Upgrade = Callable[[dict, str, str, float], bytes]
-
 # Rows that still wait for delivery (the backlog).
 WAITING = "delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0"
 
 
-class OutboxUnavailable(Exception):
-    """The outbox could not store or change anything (locked too long, disk full, ...).
-
-    Nothing was written. The web half shows "we could not take your enquiry".
-    """
-
-
-class SchemaError(OutboxUnavailable):
-    """The file cannot be brought to this service's schema (see the message); nothing was changed."""
-
-
-class ReferenceTaken(Exception):
-    """The reference given to ``add`` belongs to another enquiry: draw a new one and build again."""
-
-
-@dataclass
-class Enquiry:
-    id: int
-    reference: str
-    message_id: str
-    created_at: float
-    #: Finished delivery attempts so far (not counting the current one).
-    attempts: int
-    #: Exactly what is sent (sealed, or plain when sealing is off); never in a repr,
-    #: so never in a log by accident.
-    message: bytes = field(repr=False)
-    #: When it (re-)entered the queue; the worker gives up this long after.
-    queued_at: float | None = None
-
-
-def new_reference() -> str:
-    return REFERENCE_PREFIX + "".join(secrets.choice(CROCKFORD) for _ in range(REFERENCE_LENGTH))
-
-
-def normalise_reference(text: str) -> str:
-    """Turn what an operator typed ("rj-7k2m 9qdx", "RJ7K2M9QDX") into the stored form.
-
-    Letters Crockford leaves out are read as the digits they look like.
-    """
-    body = re.sub(r"[\s-]", "", text.upper())
-    if body.startswith("RJ"):
-        body = body[2:]
-    body = body.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-    return REFERENCE_PREFIX + body
-
-
-def _short_error(error: str) -> str:
-    # Errors are descriptions we make ("SMTP 451", "TimeoutError"); still, keep them
-    # to one short line so nothing long or multi-line ever lands in a listing.
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", str(error)).strip()[:120]
-
-
-class Outbox:
+class SQLiteOutbox:
     def __init__(self, path: str | os.PathLike, *, busy_timeout: float = 5.0, upgrade: Upgrade | None = None):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
@@ -355,7 +289,7 @@ class Outbox:
                 " queued_at, message, quarantined, quarantine_reason, next_attempt_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (reference, submission_id, message_id, now, now, message,
-                 int(quarantined), _short_error(reason) if reason else None, now),
+                 int(quarantined), short_error(reason) if reason else None, now),
             )
             return reference
 
@@ -418,7 +352,7 @@ class Outbox:
             conn.execute(
                 "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
                 " lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
-                (_short_error(error), next_attempt_at, id),
+                (short_error(error), next_attempt_at, id),
             )
 
     def mark_permanent_failure(self, id: int, error: str) -> None:
@@ -427,7 +361,7 @@ class Outbox:
             conn.execute(
                 "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, failed_at = ?,"
                 " lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
-                (_short_error(error), time.time(), id),
+                (short_error(error), time.time(), id),
             )
 
     def checkpoint(self) -> None:
@@ -517,15 +451,3 @@ class Outbox:
             "quarantined": row["quarantined"] or 0,
             "delivered": row["delivered"] or 0,
         }
-
-
-def init_app(app, upgrade: Upgrade | None = None) -> None:
-    app.extensions["outbox"] = Outbox(Path(app.config["DATA_DIR"]) / "outbox.sqlite3", upgrade=upgrade)
-
-
-def get_outbox(app=None) -> Outbox:
-    if app is None:
-        from flask import current_app
-
-        app = current_app
-    return app.extensions["outbox"]

@@ -1,0 +1,66 @@
+"""``make run-cluster`` (localrun/cluster.py): the production-like stack starts, and a form
+sent through its proxy lands in its SMTP sink's Maildir, delivered from the shared PostgreSQL."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from testsupport import ROOT
+from testsupport.answers import valid_answers
+from testsupport.forms import FormClient
+from testsupport.net import wait_for
+
+
+def test_the_cluster_starts_and_a_form_sent_through_the_proxy_arrives_in_the_sink():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSVC_")}
+    cluster = subprocess.Popen([sys.executable, "-m", "localrun.cluster", "--port", "0"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        printed = ""
+        deadline = time.monotonic() + 180
+        while "Ctrl-C" not in printed:
+            line = cluster.stdout.readline()
+            assert line and time.monotonic() < deadline, "the cluster did not start:\n" + printed
+            printed += line
+        port = int(re.search(r"Form \(through the proxy\): http://127\.0\.0\.1:(\d+)/enquiry/", printed).group(1))
+        maildir = Path(re.search(r"Mail lands in: +(\S+)", printed).group(1))
+        assert re.search(r"Web instances: +http://127\.0\.0\.1:\d+/, http://127\.0\.0\.1:\d+/", printed)
+        assert "Outbox:" in printed and "postgresql://" in printed
+
+        browser = FormClient(port)
+        hidden = browser.get_form()
+        time.sleep(3.2)  # production's MIN_FILL_SECONDS: a person takes longer than that
+        answers = valid_answers(message="Sent through the cluster's proxy.")
+        status, _, body = browser.post_form(hidden, answers)
+        assert status == 303, body[:500]
+        reference = browser.confirmation()
+        browser.close()
+        assert reference
+
+        def arrived():
+            for path in maildir.glob("*"):
+                message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                if message["Subject"].endswith(reference):
+                    return message
+            return None
+
+        message = wait_for(arrived, 60, "the enquiry to land in the sink's Maildir")
+        assert "Sent through the cluster" in message.get_body().get_content()
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(60)
+        finally:
+            if cluster.poll() is None:
+                os.killpg(cluster.pid, signal.SIGKILL)
+                cluster.wait()
+    output = cluster.stdout.read()
+    cluster.stdout.close()
+    assert cluster.returncode == 0, output
