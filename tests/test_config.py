@@ -23,6 +23,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
     monkeypatch.setenv("FORMSVC_SECRET_KEY", "a-long-random-value-for-this-test-only")
+    monkeypatch.setenv("FORMSVC_HUB_ENCRYPTION", "none")  # production asks for an explicit choice
     app = create_app()
     assert app.config["SECRET_KEY"] == "a-long-random-value-for-this-test-only"
     assert app.config["SESSION_COOKIE_SECURE"] is True

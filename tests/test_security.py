@@ -140,7 +140,7 @@ def test_session_cookie_only_on_form_pages(make_form_app):
 
 
 def test_production_cookie_is_secure(make_form_app):
-    app = make_form_app(TESTING=False, ENV="production", SECRET_KEY="x" * 32)
+    app = make_form_app(TESTING=False, ENV="production", SECRET_KEY="x" * 32, HUB_ENCRYPTION="none")
     cookie = app.test_client().get("/enquiry/", base_url="https://localhost").headers["Set-Cookie"]
     assert "Secure" in cookie
 
