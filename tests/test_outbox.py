@@ -5,7 +5,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -88,27 +87,6 @@ def test_after_a_crash_the_lease_runs_out_and_the_same_message_id_comes_back(out
     second = outbox.claim(now=now + 301)
     assert [e.message_id for e in second] == [first[0].message_id]
     assert first[0].message_id.endswith("@rj.example>")
-
-
-def test_concurrent_claimers_never_get_the_same_enquiry(outbox, answers):
-    for i in range(40):
-        store(outbox, answers(), submission_id=f"s{i}")
-    got: list[list[int]] = []
-
-    def worker():
-        other = SQLiteOutbox(outbox.path)  # its own object, as in another process
-        mine = []
-        while batch := other.claim(limit=3):
-            mine += [e.id for e in batch]
-        got.append(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    claimed = [i for mine in got for i in mine]
-    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
 
 
 def test_delivery_deletes_the_message_but_keeps_the_trace(outbox, answers):
