@@ -33,6 +33,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from testsupport.keys import smime_certificate
 from testsupport.net import free_port
 from testsupport.postgres import PostgresCluster
 from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
@@ -148,8 +149,12 @@ def main(argv=None) -> int:
         started.append(redis)
         sink = MaildirSink(base / "hub-inbox").start()
         started.append(sink)
+        # Sealed as in production, to a throwaway hub certificate made here; its private key
+        # (printed below) opens what lands in the sink.
+        hub_cert, hub_key = smime_certificate(base / "hub-keys")
         shared = {"DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": redis.url, "SMTP_PORT": str(sink.port),
-                  "PROXY_HOPS": "1", "DELIVER_INTERVAL_SECONDS": "1"}
+                  "PROXY_HOPS": "1", "DELIVER_INTERVAL_SECONDS": "1",
+                  "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(hub_cert)}
         # One secret for all instances: a form opened through one is sent through another.
         env_of = {}
         secret = service_env(base)["FORMSVC_SECRET_KEY"]
@@ -168,6 +173,8 @@ def main(argv=None) -> int:
         print(f"  Outbox:                   {database_url}")
         print(f"  Rate limits:              {redis.url}")
         print(f"  Mail lands in:            {sink.folder / 'new'} (SMTP sink on 127.0.0.1:{sink.port})")
+        print(f"  Sealed to:                {hub_cert} (open one with: openssl cms -decrypt -inkey {hub_key}"
+              f" -recip {hub_cert} < FILE)")
         print(f"  Logs:                     {base}/*.log\n  Ctrl-C stops everything.\n", flush=True)
         while all(p.running() for p in webs + workers):
             time.sleep(1)
