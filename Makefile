@@ -8,7 +8,6 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
-SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING := 1
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
@@ -27,17 +26,11 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 
 # The browser tests use Debian's Chromium (never `playwright install`), the shared
 # rate-limit tests a real Redis, the outbox tests a throwaway PostgreSQL, the Nu HTML Checker
-# Java, the checkers come from npm, and the sealing tests decrypt with openssl and gpg
-# (gnupg), not with the library that encrypted.
+# Java, the checkers come from npm, and the sealing tests decrypt with openssl and gpg.
+# tools/system-packages.sh asks Debian only for what is missing, each tool by its own package,
+# and never for npm when the machine's Node.js ships its own (the two conflict).
 system-packages:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || \
-	    ! command -v java >/dev/null || ! command -v npm >/dev/null || \
-	    ! command -v gpg >/dev/null || ! command -v openssl >/dev/null || \
-	    ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server \
-	    default-jre-headless nodejs npm gnupg openssl postgresql; \
-	fi
+	@sh tools/system-packages.sh
 
 # The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
 # `mkdocs build --strict`, whose hooks run the same steps.
@@ -84,9 +77,7 @@ bench: setup system-packages
 lighthouse: setup system-packages bench/node_modules/.installed
 	$(PY) bench/lighthouse.py
 
-bench/node_modules/.installed: bench/package.json bench/package-lock.json
-	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+bench/node_modules/.installed: bench/package.json bench/package-lock.json | system-packages
 	npm ci --prefix bench --no-audit --no-fund
 	touch $@
 
