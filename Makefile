@@ -9,10 +9,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
+# pytest-xdist: one test process per core; `worksteal` evens out the long browser tests.
+XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run run-cluster test bench lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test test-fast bench lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -56,10 +58,16 @@ run: build
 run-cluster: build system-packages
 	$(PY) -m localrun.cluster
 
-# The linter first (ruff, configured in pyproject.toml): quick, and its messages are exact.
+# Tests run on both cores (pytest-xdist). `make test` is everything, both builders included, and
+# prints the slowest tests; the linter first (ruff, configured in pyproject.toml): quick, its messages exact.
 test: setup system-packages tests/node/node_modules/.installed
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST) --durations=25
+
+# The fast tier, to run after every change: the tests that need no site build, browser, PostgreSQL,
+# Redis, Java or service process (tests/conftest.py derives the tiers from the fixtures a test uses).
+test-fast: setup
+	$(PY) -m pytest -m fast $(XDIST)
 
 # Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
 # gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing

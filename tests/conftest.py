@@ -5,16 +5,65 @@ which tests import directly.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from testsupport import ROOT
 from testsupport.answers import sample_answers
 from testsupport.forms import FormBrowser
 from testsupport.net import ServerThread, free_port
 from testsupport.site import BUILDERS, NeutralSite, build_site
 from testsupport.smtp import SMTPServer
+
+# ---------------------------------------------------------------- Tiers
+# A test's tier comes from what it uses, not from a mark someone must remember: a test that asks,
+# directly or through other fixtures, for one of these fixtures gets the marker. `make test-fast`
+# runs the tests with none of them (marked `fast`); `make test` runs everything. A fixture that
+# starts a build, a browser, PostgreSQL, Redis, Java or a service process belongs in this table;
+# the guard below fails a fast test that starts such a process without one.
+TIERS = {
+    "build": {"site_builds", "site_build", "provider_site"},
+    "browser": {"browser"},  # pytest-playwright's; page and context depend on it
+    "postgres": {"postgres", "new_postgres"},
+    "process": {"processes", "production_server", "local_run", "run_python", "run_command", "bench_runner", "vnu_errors"},
+}
+#: Programs a fast test may run: quick, and the real tools that open what we seal.
+FAST_PROGRAMS = {"openssl", "gpg", "gpgconf", "gpg-agent", "gpgsm", "sh"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(item.fixturenames)
+        tiers = [tier for tier, fixtures in TIERS.items() if used & fixtures]
+        for tier in tiers:
+            item.add_marker(tier)
+        # A fixture that picks its storage or server by parameter marks the slow parameter itself
+        # (pytest.param(..., marks=pytest.mark.postgres)).
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            item.add_marker("fast")
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_slow_process(request, monkeypatch):
+    """A test in the fast tier that starts a slow program (Python, a server, a browser, Java) fails,
+    saying how to put it in its tier: the table above stays true without anyone checking by hand."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+    import subprocess
+
+    real_init = subprocess.Popen.__init__
+
+    def guarded(self, args, *more, **options):
+        program = Path(str(args if isinstance(args, (str, bytes, os.PathLike)) else args[0])).name
+        if program not in FAST_PROGRAMS:
+            pytest.fail(f"{request.node.nodeid} starts {program!r}, so it is not a fast test: have it use "
+                        f"a fixture from TIERS in tests/conftest.py (run_python for a Python process).")
+        real_init(self, args, *more, **options)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
 
 # ---------------------------------------------------------------- The built site
 
@@ -45,6 +94,13 @@ def site_builds(tmp_path_factory, neutral_site):
         return builds[builder]
 
     return get
+
+
+@pytest.fixture
+def site_build():
+    """``site_build(dest, builder="mkdocs", **env)``: a build of its own, for a test that changes
+    what goes in (settings, a broken catalogue); testsupport.site.build_site."""
+    return build_site
 
 
 @pytest.fixture(scope="session")
@@ -252,6 +308,26 @@ def postgres():
 
 
 @pytest.fixture
+def new_postgres():
+    """``new_postgres(**settings)``: a cluster of this test's own (made, not started), free to stop, crash
+    and reconfigure; destroyed at the end."""
+    from testsupport.postgres import PostgresCluster
+
+    clusters = []
+
+    def make(**settings) -> PostgresCluster:
+        clusters.append(PostgresCluster(settings=settings))
+        try:
+            return clusters[-1].init()
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+
+    yield make
+    for cluster in clusters:
+        cluster.destroy()
+
+
+@pytest.fixture
 def postgres_url(postgres) -> str:
     """The URL of a new, empty database on the session's cluster."""
     import uuid
@@ -260,6 +336,41 @@ def postgres_url(postgres) -> str:
 
 
 # ---------------------------------------------------------------- Real processes (fault tests)
+
+class _Commands:
+    """Runs a command in the checkout as a real process, capturing text by default."""
+
+    def __init__(self, *prefix: str):
+        self.prefix = list(prefix)
+
+    def __call__(self, *args: str, **options):
+        import subprocess
+
+        return subprocess.run([*self.prefix, *args], **{"cwd": ROOT, "capture_output": True, "text": True,
+                                                         **options})
+
+    def start(self, *args: str, **options):
+        """The same without waiting: a Popen with text pipes."""
+        import subprocess
+
+        return subprocess.Popen([*self.prefix, *args], **{
+            "cwd": ROOT, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **options})
+
+
+@pytest.fixture(scope="session")
+def run_python():
+    """``run_python(*args, **options)``: ``python *args`` in the checkout (a CLI, a fresh interpreter), with
+    subprocess.run's options; ``run_python.start(...)`` without waiting."""
+    import sys
+
+    return _Commands(sys.executable)
+
+
+@pytest.fixture(scope="session")
+def run_command():
+    """``run_command(*argv, **options)``: any command in the checkout, as a reader of the docs types it."""
+    return _Commands()
+
 
 @pytest.fixture
 def processes():

@@ -143,7 +143,7 @@ def local_server(tmp_path_factory):
         yield Served(server.server.server_port)
 
 
-@pytest.fixture(params=["gunicorn", "werkzeug"])
+@pytest.fixture(params=[pytest.param("gunicorn", marks=pytest.mark.process), "werkzeug"])
 def server(request):
     return request.getfixturevalue("production_server" if request.param == "gunicorn" else "local_server")
 

@@ -8,11 +8,9 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
 from testsupport.hubmail import hub_text
@@ -20,10 +18,10 @@ from testsupport.keys import smime_decrypt
 from testsupport.net import wait_for
 
 
-def test_the_cluster_starts_and_a_form_sent_through_the_proxy_arrives_in_the_sink():
+def test_the_cluster_starts_and_a_form_sent_through_the_proxy_arrives_in_the_sink(run_python):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSVC_")}
-    cluster = subprocess.Popen([sys.executable, "-m", "localrun.cluster", "--port", "0"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    cluster = run_python.start("-m", "localrun.cluster", "--port", "0", env=env, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     try:
         printed = ""
         deadline = time.monotonic() + 180

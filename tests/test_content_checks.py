@@ -14,7 +14,6 @@ import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -24,7 +23,6 @@ import yaml
 from bs4 import BeautifulSoup
 
 from testsupport.net import free_port
-from testsupport.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "content_checks"
@@ -43,9 +41,13 @@ def load_checks():
     return SimpleNamespace(**{**vars(markdown), **vars(style), **vars(checks)})
 
 
-def run_checks(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hooks.content_checks", *args], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=120)
+@pytest.fixture(scope="session")
+def run_checks(run_python):
+    """``run_checks(*args)``: the content checks' command, as `make check` runs it."""
+    def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+        return run_python("-m", "hooks.content_checks", *args, cwd=cwd, env=ENV, timeout=120)
+
+    return run
 
 
 def problems(output: str) -> dict[tuple[str, int, str], list[str]]:
@@ -94,7 +96,7 @@ SEEDED = {
 
 
 @pytest.fixture(scope="module")
-def fixture_report():
+def fixture_report(run_checks):
     return run_checks("-f", str(FIXTURE / "mkdocs.yml"), "--today", TODAY)
 
 
@@ -114,12 +116,9 @@ def test_each_message_names_the_file_and_line_and_says_what_to_do(fixture_report
         assert words in messages, (words, messages)
 
 
-def test_the_strict_build_fails_on_errors_with_the_same_messages(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(FIXTURE / "mkdocs.yml"),
-         "--site-dir", str(tmp_path / "out")],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
-    )
+def test_the_strict_build_fails_on_errors_with_the_same_messages(tmp_path, run_python):
+    result = run_python("-m", "mkdocs", "build", "--strict", "-f", str(FIXTURE / "mkdocs.yml"),
+         "--site-dir", str(tmp_path / "out"), cwd=ROOT, env=ENV, timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Aborted with" in output and "in strict mode" in output
@@ -146,15 +145,12 @@ def _site_with(tmp_path: Path, pages: dict[str, str]) -> Path:
     return tmp_path / "mkdocs.yml"
 
 
-def test_warnings_alone_do_not_stop_the_build(tmp_path):
+def test_warnings_alone_do_not_stop_the_build(tmp_path, run_python):
     today = dt.date.today().isoformat()
     config = _site_with(tmp_path, {"jargon.md": (
         f"---\ndescription: A page with one formal word.\nreviewed: {today}\nowner: Test team\n---\n\n"
         "# Jargon\n\nYou can utilise the form when you are ready.\n")})
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out")],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
-    )
+    result = run_python("-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out"), cwd=ROOT, env=ENV, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r'^INFO +- +docs/jargon\.md:9: warning: Avoid "utilise"\. Use "use"', result.stderr, re.M)
 
@@ -168,7 +164,7 @@ def test_warnings_alone_do_not_stop_the_build(tmp_path):
         ("2026-10-31", "error"),  # before the review date: it must be a typo
     ],
 )
-def test_review_dates_warn_after_11_months_and_stop_the_build_after_12(today, expected):
+def test_review_dates_warn_after_11_months_and_stop_the_build_after_12(today, expected, run_checks):
     result = run_checks("-f", str(FIXTURE / "mkdocs.yml"), "--today", today,
                         str(FIXTURE / "docs" / "index.md"))
     found = problems(result.stdout)
@@ -184,7 +180,7 @@ def test_review_dates_warn_after_11_months_and_stop_the_build_after_12(today, ex
             assert "due for review" in message and "From 1 November 2027" in message
 
 
-def test_the_review_ages_come_from_content_style(tmp_path):
+def test_the_review_ages_come_from_content_style(tmp_path, run_checks):
     config = _site_with(tmp_path, {})
     style = (tmp_path / "content-style.yml").read_text(encoding="utf-8")
     (tmp_path / "content-style.yml").write_text(
@@ -240,7 +236,7 @@ def test_every_phrase_on_the_real_avoid_list_is_found_with_its_endings():
 
 # ---------------------------------------------------------------- The real site
 
-def test_the_real_site_passes_every_check():
+def test_the_real_site_passes_every_check(run_checks):
     result = run_checks()
     pages = sorted((ROOT / "site_content").rglob("*.md"))
     found = problems(result.stdout)
@@ -281,7 +277,7 @@ def _site_with_extra(tmp_path: Path, extra: dict) -> Path:
     return config
 
 
-def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path):
+def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path, run_checks, run_python):
     config = _site_with_extra(tmp_path, dict(PLACEHOLDERS))
     result = run_checks("-f", str(config), "--today", TODAY)
     assert result.returncode == 0, result.stdout + result.stderr  # a warning never stops the build
@@ -291,15 +287,12 @@ def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path)
     assert "Set it to the web address of our police force's page on how to make a complaint" in result.stdout
 
     # In the build too, as information, so --strict still builds.
-    build = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out")],
-        cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
-    )
+    build = run_python("-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out"), cwd=tmp_path, env=ENV, timeout=120)
     assert build.returncode == 0, build.stdout + build.stderr
     assert re.search(r"^INFO +- +(?:\S*/)?mkdocs\.yml:\d+: warning: The setting extra\.reply_within", build.stderr, re.M)
 
 
-def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path):
+def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path, run_checks):
     config = _site_with_extra(tmp_path / "set", {"reply_within": "5 working days",
                                                  "complaints_url": "https://www.force.example/complaints"})
     assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {}
@@ -308,7 +301,7 @@ def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path):
         "reply_within": (_line_of(config, "reply_within"), "is empty")}
 
 
-def test_the_real_settings_warn_exactly_while_they_are_placeholders():
+def test_the_real_settings_warn_exactly_while_they_are_placeholders(run_checks):
     extra = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))["extra"]
     result = run_checks()
     expected = {key: (_line_of(ROOT / "mkdocs.yml", key), "is still the placeholder")
@@ -359,20 +352,17 @@ NETLIFY = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org",
            "FORMSVC_NETLIFY_SIGNING_SECRET": "s" * 40}
 
 
-def test_on_netlify_the_edit_links_use_repo_url(tmp_path):
-    result = build_site(tmp_path / "out", REPO_URL="https://github.com/our-force/rj-site", **NETLIFY)
+def test_on_netlify_the_edit_links_use_repo_url(tmp_path, site_build):
+    result = site_build(tmp_path / "out", REPO_URL="https://github.com/our-force/rj-site", **NETLIFY)
     assert result.returncode == 0, result.stdout + result.stderr
     edit = BeautifulSoup((tmp_path / "out" / "how-it-works" / "index.html").read_text(encoding="utf-8"),
                          "html.parser").select_one("a[rel=edit]")
     assert edit["href"] == "https://github.com/our-force/rj-site/edit/main/site_content/how-it-works.md"
 
 
-def test_on_netlify_without_repo_url_there_are_no_edit_links_to_the_placeholder(tmp_path):
+def test_on_netlify_without_repo_url_there_are_no_edit_links_to_the_placeholder(tmp_path, run_python):
     environment = {k: v for k, v in ENV.items() if k != "REPO_URL"}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out")],
-        cwd=ROOT, env={**environment, **NETLIFY}, capture_output=True, text=True, timeout=120,
-    )
+    result = run_python("-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out"), cwd=ROOT, env={**environment, **NETLIFY}, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "REPO_URL is not set" in result.stderr
     for path in (tmp_path / "out").rglob("*.html"):
@@ -398,22 +388,22 @@ def test_the_guide_has_the_commands_this_file_runs():
 
 @pytest.mark.parametrize("command", ["make setup", "make check",
                                      ".venv/bin/python -m hooks.content_checks site_content/how-it-works.md"])
-def test_the_guides_commands_work_as_written(command):
+def test_the_guides_commands_work_as_written(command, run_command):
     assert command in _guide_commands()
-    result = subprocess.run(shlex.split(command), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    result = run_command(*shlex.split(command), env=ENV, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     if "content_checks" in command:
         assert result.stdout.strip().splitlines()[-1].startswith("Content checks: ")
 
 
-def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path):
+def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path, run_command):
     """`.venv/bin/mkdocs serve`, on a free port rather than 8000 so it cannot clash with anything."""
     command = ".venv/bin/mkdocs serve"
     assert command in _guide_commands()
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(shlex.split(command) + ["--dev-addr", f"127.0.0.1:{port}"], cwd=ROOT, env=ENV,
-                              stdout=log, stderr=log)
+    server = run_command.start(*shlex.split(command), "--dev-addr", f"127.0.0.1:{port}", env=ENV,
+                               stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 60
         page = None
@@ -436,7 +426,7 @@ def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path):
         log.close()
 
 
-def test_the_guides_example_message_is_what_the_check_says(tmp_path):
+def test_the_guides_example_message_is_what_the_check_says(tmp_path, run_checks):
     example = re.search(r"```text\n(site_content/\S+:\d+: error: .+)\n```", GUIDE.read_text(encoding="utf-8"))[1]
     file, line = example.split(":")[:2]
     wrong, right = re.search(r'The link "([^"]+)".*Did you mean "([^"]+)"', example).groups()

@@ -29,7 +29,6 @@ import pytest
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
 from testsupport.net import wait_for
-from testsupport.postgres import PostgresCluster
 from testsupport.processes import DeliveryWorker, Gunicorn, service_env
 from testsupport.smtp import SMTPServer, arrivals
 
@@ -40,13 +39,8 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses process gr
 
 
 @pytest.fixture
-def cluster():
-    try:
-        pg = PostgresCluster(settings={"max_connections": 100}).start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield pg
-    pg.destroy()
+def cluster(new_postgres):
+    return new_postgres(max_connections=100).start()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ rendered in both builds' frames and in the fallback layout.
 """
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -61,10 +62,16 @@ def form_states(make_form_app, clock, **config) -> dict[str, str]:
     return states
 
 
-def vnu_errors(files: list[Path]) -> dict[str, list[str]]:
+@pytest.fixture
+def vnu_errors():
+    """``vnu_errors(files)``: the Nu HTML Checker's errors per file, run with Java."""
     java = shutil.which("java")
     if java is None:
         pytest.fail("Java is not installed: run `make test` (Debian's default-jre-headless).")
+    return functools.partial(_vnu_errors, java)
+
+
+def _vnu_errors(java: str, files: list[Path]) -> dict[str, list[str]]:
     result = subprocess.run([java, "-jar", str(require(VNU)), "--errors-only", "--format", "json", *map(str, files)],
                             capture_output=True, text=True, timeout=600)
     report = json.loads(result.stderr or result.stdout)
@@ -75,7 +82,8 @@ def vnu_errors(files: list[Path]) -> dict[str, list[str]]:
     return errors
 
 
-def test_the_nu_html_checker_finds_no_errors_in_any_page_or_form_state(site_builds, make_form_app, clock, tmp_path):
+def test_the_nu_html_checker_finds_no_errors_in_any_page_or_form_state(site_builds, make_form_app, clock, tmp_path,
+                                                                      vnu_errors):
     files = []
     for builder in BUILDERS:
         site = site_builds(builder)
@@ -90,7 +98,7 @@ def test_the_nu_html_checker_finds_no_errors_in_any_page_or_form_state(site_buil
     assert not errors, "\n".join(f"{url}:\n  " + "\n  ".join(found) for url, found in errors.items())
 
 
-def test_the_nu_html_checker_is_really_checking(tmp_path):
+def test_the_nu_html_checker_is_really_checking(tmp_path, vnu_errors):
     """The same run on a page with the two errors Material's markup had gives errors."""
     page = tmp_path / "bad.html"
     page.write_text('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>'

@@ -13,7 +13,6 @@ from localrun.localsite import header_rules
 from sitebuild import finish
 from sitebuild.page_facts import injected_styles, source_hash
 from sitebuild.settings import SiteInvalid
-from testsupport.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
@@ -71,8 +70,8 @@ def test_no_header_is_set_in_both_netlify_toml_and_headers_file(built_site):
     assert not from_toml & from_file
 
 
-def test_form_is_proxied_to_the_service_named_by_the_deploy(tmp_path):
-    result = build_site(tmp_path / "out", FORMSVC_ORIGIN="https://forms.example.org/")
+def test_form_is_proxied_to_the_service_named_by_the_deploy(tmp_path, site_build):
+    result = site_build(tmp_path / "out", FORMSVC_ORIGIN="https://forms.example.org/")
     assert result.returncode == 0, result.stderr
     rules = [line.split() for line in (tmp_path / "out" / "_redirects").read_text().splitlines()
              if line and not line.startswith("#")]
@@ -80,24 +79,24 @@ def test_form_is_proxied_to_the_service_named_by_the_deploy(tmp_path):
                       "Sign=FORMSVC_NETLIFY_SIGNING_SECRET"]]
 
 
-def test_a_netlify_build_without_the_service_address_fails_clearly(tmp_path):
+def test_a_netlify_build_without_the_service_address_fails_clearly(tmp_path, site_build):
     env = {"NETLIFY": "true", "FORMSVC_ORIGIN": ""}
-    result = build_site(tmp_path / "out", **env)
+    result = site_build(tmp_path / "out", **env)
     assert result.returncode != 0
     assert "FORMSVC_ORIGIN is not set" in result.stdout + result.stderr
 
 
-def test_a_netlify_build_without_the_signing_secret_fails_clearly(tmp_path):
+def test_a_netlify_build_without_the_signing_secret_fails_clearly(tmp_path, site_build):
     env = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org", "FORMSVC_NETLIFY_SIGNING_SECRET": ""}
-    result = build_site(tmp_path / "out", **env)
+    result = site_build(tmp_path / "out", **env)
     assert result.returncode != 0
     assert "FORMSVC_NETLIFY_SIGNING_SECRET is not set" in result.stdout + result.stderr
 
 
-def test_the_signing_secret_itself_is_never_written(tmp_path):
+def test_the_signing_secret_itself_is_never_written(tmp_path, site_build):
     secret = "do-not-publish-" + "z" * 40
     env = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org", "FORMSVC_NETLIFY_SIGNING_SECRET": secret}
-    result = build_site(tmp_path / "out", **env)
+    result = site_build(tmp_path / "out", **env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Sign=FORMSVC_NETLIFY_SIGNING_SECRET" in (tmp_path / "out" / "_redirects").read_text()
     for path in (tmp_path / "out").rglob("*"):

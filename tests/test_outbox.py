@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -48,7 +46,7 @@ def test_file_is_private_and_in_wal_mode(outbox, answers):
     assert raw(outbox, "PRAGMA journal_mode") == [("wal",)]
 
 
-def test_a_committed_add_is_seen_by_another_process_that_died_straight_after(outbox):
+def test_a_committed_add_is_seen_by_another_process_that_died_straight_after(outbox, run_python):
     # The child adds, then exits without any clean-up (os._exit): if add returned,
     # the enquiry must be in the file.
     code = (
@@ -57,7 +55,7 @@ def test_a_committed_add_is_seen_by_another_process_that_died_straight_after(out
         " submission_id='child');"
         "sys.stdout.write(r); sys.stdout.flush(); os._exit(0)"
     )
-    child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    child = run_python("-c", code, timeout=30)
     assert child.returncode == 0, child.stderr
     reference = child.stdout
     claimed = SQLiteOutbox(outbox.path).claim()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -100,7 +98,8 @@ STORES: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
 }
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.postgres) if name == "postgresql" else name
+                        for name in sorted(STORES)])
 def store(request):
     made = STORES[request.param](request)
     yield made
@@ -128,14 +127,13 @@ def put(outbox, n: int = 0, *, message: bytes | None = None, **options) -> tuple
     return reference, message, message_id
 
 
-def run_children(store: Store, body: str, count: int, timeout: float = 60) -> list[str]:
+def run_children(run_python, store: Store, body: str, count: int, timeout: float = 60) -> list[str]:
     """Run ``body`` in ``count`` child processes at once (after ``outbox`` is set up, they
     wait for a common start time); return each one's stdout."""
     code = f"import json, os, sys, time\n{store.child_setup}\n" \
            "start = float(sys.argv[1])\nwhile time.time() < start:\n    time.sleep(0.001)\n" + body
     start = time.time() + 2.0  # enough for every child to import and connect first
-    children = [subprocess.Popen([sys.executable, "-c", code, str(start)], cwd=ROOT, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    children = [run_python.start("-c", code, str(start)) for _ in range(count)]
     outputs = []
     for child in children:
         out, err = child.communicate(timeout=timeout)
@@ -237,15 +235,14 @@ def test_a_submission_id_is_required(outbox):
         outbox.add(sealed(), reference=new_reference(), message_id="<x@rj.example>", submission_id="")
 
 
-def test_a_committed_add_is_there_for_another_process_after_the_adder_died(store):
+def test_a_committed_add_is_there_for_another_process_after_the_adder_died(store, run_python):
     # The child adds, then exits without any clean-up (os._exit): once add returned,
     # the enquiry must be stored.
     body = ("r = outbox.add(b'from the child', reference=sys.argv[2], message_id='<child@rj.example>',"
             " submission_id='child')\nsys.stdout.write(r); sys.stdout.flush(); os._exit(0)\n")
     reference = new_reference()
     code = f"import os, sys\n{store.child_setup}\n{body}"
-    child = subprocess.run([sys.executable, "-c", code, "0", reference], cwd=ROOT, capture_output=True,
-                           text=True, timeout=60)
+    child = run_python("-c", code, "0", reference, timeout=60)
     assert child.returncode == 0, child.stderr
     assert child.stdout == reference
     claimed = store.open().claim()
@@ -321,13 +318,13 @@ def test_concurrent_claimers_in_threads_never_get_the_same_enquiry(store):
     assert len(claimed) == 60 and len(set(claimed)) == 60
 
 
-def test_concurrent_claimers_in_separate_processes_never_get_the_same_enquiry(store):
+def test_concurrent_claimers_in_separate_processes_never_get_the_same_enquiry(store, run_python):
     filler = store.open()
     for i in range(150):
         put(filler, i)
     body = ("mine = []\nwhile batch := outbox.claim(limit=2):\n    mine += [e.id for e in batch]\n"
             "print(json.dumps(mine))\n")
-    outputs = run_children(store, body, count=3)
+    outputs = run_children(run_python, store, body, count=3)
     claimed = [i for out in outputs for i in json.loads(out)]
     assert len(claimed) == 150 and len(set(claimed)) == 150
 

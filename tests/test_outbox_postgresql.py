@@ -23,7 +23,7 @@ import pytest
 
 from formsvc.outbox import OutboxUnavailable, new_reference
 from formsvc.outbox.postgresql import LATEST_VERSION, PostgreSQLOutbox
-from testsupport.postgres import PostgresCluster, free_port
+from testsupport.postgres import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,11 +39,9 @@ def rows(url: str, sql: str, *params) -> list[tuple]:
 
 
 @pytest.fixture
-def own_postgres():
+def own_postgres(new_postgres):
     """A cluster of this test's own, free to stop, crash and restart."""
-    cluster = PostgresCluster().start()
-    yield cluster
-    cluster.destroy()
+    return new_postgres().start()
 
 
 @pytest.fixture
@@ -289,37 +287,34 @@ def test_libpq_options_in_the_url_are_used_as_given(postgres, postgres_url, open
         strict.stats()
 
 
-def test_tls_with_a_verified_server_certificate_from_the_url(tmp_path, opened):
+def test_tls_with_a_verified_server_certificate_from_the_url(tmp_path, opened, new_postgres):
     cert, key = tmp_path / "server.crt", tmp_path / "server.key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pg-test",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
-    cluster = PostgresCluster(settings={"ssl": "on"}).init()
-    try:
-        # The server reads its key as its own user, private: copy both into its folder.
-        for name, path in (("server.crt", cert), ("server.key", key)):
-            target = cluster.data / name
-            target.write_bytes(path.read_bytes())
-            target.chmod(0o600)
-            if os.geteuid() == 0:
-                import pwd
+    cluster = new_postgres(ssl="on")
+    # The server reads its key as its own user, private: copy both into its folder.
+    for name, path in (("server.crt", cert), ("server.key", key)):
+        target = cluster.data / name
+        target.write_bytes(path.read_bytes())
+        target.chmod(0o600)
+        if os.geteuid() == 0:
+            import pwd
 
-                entry = pwd.getpwnam("postgres")
-                os.chown(target, entry.pw_uid, entry.pw_gid)
-        cluster.start()
-        url = cluster.create_database("outbox") + f"?sslmode=verify-full&sslrootcert={cert}"
-        outbox = opened(PostgreSQLOutbox(url))
-        add(outbox)
-        assert cluster.execute("SELECT bool_and(ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)"
-                               " WHERE a.datname = 'outbox'") == [(True,)]
-        outbox.close()
-        # A certificate we do not trust (the system's CAs do not know ours): refused.
-        other = opened(PostgreSQLOutbox(cluster.url("outbox") + "?sslmode=verify-full&sslrootcert=system",
-                                        pool_timeout=2))
-        with pytest.raises(OutboxUnavailable):
-            other.stats()
-    finally:
-        cluster.destroy()
+            entry = pwd.getpwnam("postgres")
+            os.chown(target, entry.pw_uid, entry.pw_gid)
+    cluster.start()
+    url = cluster.create_database("outbox") + f"?sslmode=verify-full&sslrootcert={cert}"
+    outbox = opened(PostgreSQLOutbox(url))
+    add(outbox)
+    assert cluster.execute("SELECT bool_and(ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)"
+                           " WHERE a.datname = 'outbox'") == [(True,)]
+    outbox.close()
+    # A certificate we do not trust (the system's CAs do not know ours): refused.
+    other = opened(PostgreSQLOutbox(cluster.url("outbox") + "?sslmode=verify-full&sslrootcert=system",
+                                    pool_timeout=2))
+    with pytest.raises(OutboxUnavailable):
+        other.stats()
 
 
 def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(postgres, postgres_url, opened):

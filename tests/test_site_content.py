@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -206,7 +204,7 @@ def test_no_built_css_loads_anything_from_another_origin(built_site):
     assert problems == []
 
 
-def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path):
+def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path, run_python):
     """The privacy plugin turns an external image into a warning; --strict makes it a failure."""
     docs = tmp_path / "docs"
     shutil.copytree(ROOT / "site_content", docs)
@@ -220,11 +218,8 @@ def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path):
     config = config.replace("\n  - videos\n", f"\n  - {ROOT / 'videos'}\n")  # watch: the video catalogue
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml"),
-         "--site-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    result = run_python("-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml"),
+                        "--site-dir", str(tmp_path / "out"), env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert result.returncode != 0
     assert "cdn.example.com" in result.stdout + result.stderr
 

@@ -172,11 +172,11 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("problem", BROKEN)
-def test_a_broken_entry_stops_the_build_and_names_the_file(tmp_path, problem):
+def test_a_broken_entry_stops_the_build_and_names_the_file(tmp_path, problem, site_build):
     folder = catalogue_copy(tmp_path)
     breakage, message = BROKEN[problem]
     breakage(folder)
-    result = build_site(tmp_path / "out", VIDEOS_DIR=str(folder))
+    result = site_build(tmp_path / "out", VIDEOS_DIR=str(folder))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"videos/{SHIPPED}.md: " in output
@@ -184,12 +184,12 @@ def test_a_broken_entry_stops_the_build_and_names_the_file(tmp_path, problem):
     assert not (tmp_path / "out" / "videos" / "index.html").exists()
 
 
-def test_every_problem_is_reported_at_once(tmp_path):
+def test_every_problem_is_reported_at_once(tmp_path, site_build):
     folder = catalogue_copy(tmp_path)
     change_entry(folder, lambda t: re.sub(r"^title: .*\n", "", t, flags=re.M))
     other = folder / "second.md"
     other.write_text("---\ntitle: Second\nsummary: Two.\nduration: \"0:30\"\nvideo: second.webm\n---\n")
-    result = build_site(tmp_path / "out", VIDEOS_DIR=str(folder))
+    result = site_build(tmp_path / "out", VIDEOS_DIR=str(folder))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"videos/{SHIPPED}.md: the video has no title" in output
@@ -198,10 +198,10 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "videos/second.md: video: the file 'second.webm' is not in the videos folder" in output
 
 
-def test_files_that_are_not_entries_are_left_alone(tmp_path):
+def test_files_that_are_not_entries_are_left_alone(tmp_path, site_build):
     folder = catalogue_copy(tmp_path)
     (folder / "_draft.md").write_text("---\ntitle: Not ready\n---\n")
-    result = build_site(tmp_path / "out", VIDEOS_DIR=str(folder))
+    result = site_build(tmp_path / "out", VIDEOS_DIR=str(folder))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Not ready" not in (tmp_path / "out" / "videos" / "index.html").read_text(encoding="utf-8")
 

@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -136,7 +135,7 @@ def test_with_no_smtp_host_mail_waits_in_a_maildir(tmp_path, answers):
 # -- a real worker process, killed mid-run --------------------------------------------------
 
 
-def worker_process(data_dir: Path, smtp_port: int, log: Path) -> subprocess.Popen:
+def worker_process(run_python, data_dir: Path, smtp_port: int, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "FORMSVC_ENV": "development",
@@ -151,10 +150,8 @@ def worker_process(data_dir: Path, smtp_port: int, log: Path) -> subprocess.Pope
         "FORMSVC_OUTBOX_LEASE_SECONDS": "2",
     }
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "formsvc", "deliver", "--interval", "0.2"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
+        return run_python.start("-m", "flask", "--app", "formsvc", "deliver", "--interval", "0.2",
+                                env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
@@ -165,7 +162,7 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_resends_with_the_same_message_id(
-        tmp_path, outbox, answers, smtp_server):
+        tmp_path, outbox, answers, smtp_server, run_python):
     data_dir = outbox.path.parent
     count = 8
     refs = [store(outbox, answers(), submission_id=f"s{i}") for i in range(count)]
@@ -174,7 +171,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_resends_with_the_same_message
     smtp_server.inbox.delay = 0.3  # a slow relay, so we can kill it mid-conversation
     log = tmp_path / "worker.log"
 
-    first = worker_process(data_dir, smtp_server.port, log)
+    first = worker_process(run_python, data_dir, smtp_server.port, log)
     try:
         wait_for(lambda: len(smtp_server.inbox.envelopes) >= 3, 20, "the first messages")
     finally:
@@ -183,7 +180,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_resends_with_the_same_message
     assert len(smtp_server.inbox.envelopes) < count, "killed too late to prove anything"
     assert outbox.stats()["backlog"] > 0
 
-    second = worker_process(data_dir, smtp_server.port, log)
+    second = worker_process(run_python, data_dir, smtp_server.port, log)
     try:
         wait_for(lambda: outbox.stats()["backlog"] == 0, 30, "every enquiry to be delivered")
     finally:
