@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from formsvc import csp
+from contract import csp, manifest
 
-from . import exit_button, manifest, markup, netlify, page_facts
+from . import exit_button, markup, netlify, page_facts
 from .settings import Settings, SiteInvalid
 
 NOT_FOUND_PAGE = "404.html"

@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from formsvc import csp
+from contract import csp
 
 from .settings import SiteInvalid
 

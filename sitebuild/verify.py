@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import exit_button, manifest, netlify, page_facts
+from contract import manifest
+
+from . import exit_button, netlify, page_facts
 from .settings import Settings, SiteInvalid
 
 _POLICY_LINE = re.compile(r"^\s+Content-Security-Policy:\s*(.*)$", re.MULTILINE)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from formsvc import csp as policy
+from contract import csp as policy
 from localrun.localsite import header_rules
 from sitebuild import finish
 from sitebuild.page_facts import injected_styles, source_hash

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitebuild import markup
-from sitebuild.manifest import MANIFEST_FILE
+from contract.manifest import MANIFEST_FILE
 from sitebuild.settings import SiteInvalid
 
 ROOT = Path(__file__).resolve().parent.parent
