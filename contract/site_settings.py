@@ -31,10 +31,10 @@ class SiteSetting(NamedTuple):
 SITE_SETTINGS: dict[str, SiteSetting] = {
     "exit_url": SiteSetting(
         "https://www.bbc.co.uk/weather",
-        "Where **Exit this page** goes: a neutral website that does not know who the reader is, starting "
-        "with `https://`. Ask a developer before changing it",
+        "Where \"Exit this page\" goes: a neutral website that does not know who the reader is, starting "
+        "with https://. Ask a developer before changing it",
         "https://www.bbc.co.uk/weather",
-        "Every page and the enquiry form (`components/exit-this-page/`)",
+        "Every page, and the enquiry form",
         env="EXIT_URL"),
     "reply_within": SiteSetting(
         "a few working days",
@@ -46,7 +46,7 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         form_shows=True),
     "complaints_url": SiteSetting(
         "https://www.police.uk/",
-        "The web address of our police force's own page on how to make a complaint, starting with `https://`",
+        "The web address of our police force's page on how to make a complaint, starting with https://",
         "https://www.our-force.police.uk/complaints",
         "The How to complain page, as the link \"Make a complaint to our police force\"",
         placeholder=True,

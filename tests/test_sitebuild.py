@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import markup
 from contract.manifest import MANIFEST_FILE
-from sitebuild.settings import SiteInvalid
+from sitebuild import BuildError, markup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,8 +143,8 @@ def test_each_fix_does_what_it_says():
 
 
 def test_a_fix_that_no_longer_finds_its_markup_stops_the_build():
-    with pytest.raises(SiteInvalid, match="theme's markup has changed"):
+    with pytest.raises(BuildError, match="theme's markup has changed"):
         markup.fix_page(PAGE.replace('data-md-toggle="drawer"', 'data-md-toggle="menu"'), "how-it-works/index.html")
-    with pytest.raises(SiteInvalid, match="how-it-works/index.html: the theme's __md_set has changed"):
+    with pytest.raises(BuildError, match="how-it-works/index.html: the theme's __md_set has changed"):
         markup.fix_page(PAGE.replace("{try{", "{if(1){try{").replace("catch(e){}}", "catch(e){}}}"),
                         "how-it-works/index.html")

@@ -1,18 +1,23 @@
-"""Content checks for the pages in site_content/, in plain English.
+"""Content checks for the pages in site_content/, in plain English, whatever builds the site.
 
 Each problem is reported as ``file:line: error|warning: what is wrong and how to fix it``.
+Errors stop the build; warnings never do.
 
-- In every build: hooks/content_checks_hook.py is listed under ``hooks:`` in mkdocs.yml
-  (mkdocs_hook.py here). Errors are logged as MkDocs warnings, so ``mkdocs build --strict``
-  (Netlify, the tests) fails on them, while ``mkdocs serve`` keeps previewing and shows
-  them. Warnings are logged as information and never stop a build.
-- For editors, one command from the repository's folder (``make check`` runs the same)::
+- In every build: ``python -m sitebuild build`` runs them first (prepare.py); MkDocs runs
+  them from mkdocs_adapter/, which logs errors as MkDocs warnings, so ``mkdocs build --strict``
+  fails on them while ``mkdocs serve`` keeps previewing and shows them.
+- For editors (EDITING.md; ``make check`` runs the same)::
 
-      .venv/bin/python -m hooks.content_checks            # every page
-      .venv/bin/python -m hooks.content_checks site_content/how-it-works.md
+      .venv/bin/python -m sitebuild check            # every page
+      .venv/bin/python -m sitebuild check site_content/how-it-works.md
 
 The parts: ``markdown`` reads a page (front matter, headings, links, text, each with its
-line), ``checks`` are the checks, ``style`` loads their settings from content-style.yml
-(next to mkdocs.yml; EDITING.md explains every check to comms staff), ``site`` runs them
-over a site, ``mkdocs_hook`` and ``__main__`` are the two ways in.
+line); one module per check that EDITING.md explains: ``links`` (links, images, link text),
+``headings``, ``front_matter`` (description, review date, owner), ``words`` (words to avoid),
+``reading_age``, ``placeholders`` (settings pages show, contract/site_settings.py); ``style``
+loads their settings from content-style.yml (next to mkdocs.yml); ``site`` runs them over a
+site (``run``) and says how it went.
 """
+from .site import NotAPage, Report, run
+
+__all__ = ["NotAPage", "Report", "run"]

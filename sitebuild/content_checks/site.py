@@ -1,13 +1,63 @@
-"""Running the checks over a site: its pages, their anchors, the settings."""
+"""Running the checks over a site: its pages, their anchors, the settings; the report."""
 from __future__ import annotations
 
 import datetime as dt
-import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import Problem, Site, check_page, check_setting_placeholders
+from .. import BuildError
+from .front_matter import check_front_matter
+from .headings import check_headings
+from .links import check_links
 from .markdown import Page, anchors_of
+from .placeholders import check_setting_placeholders
+from .problem import Problem, Site
+from .reading_age import check_reading_age
 from .style import Style, find_style_file
+from .words import check_words
+
+
+class NotAPage(BuildError):
+    """A page asked for by name is not one of the site's."""
+
+
+def check_page(page: Page, site: Site) -> list[Problem]:
+    return sorted(
+        check_front_matter(page, site.style, site.today)
+        + check_headings(page)
+        + check_links(page, site)
+        + check_words(page, site.style)
+        + check_reading_age(page, site.style)
+    )
+
+
+def pages_in(docs_dir: Path) -> tuple[dict[str, Path], set[str]]:
+    """The Markdown pages (by their path in docs_dir) and the other files, as a builder finds
+    them: hidden files and folders left out."""
+    md_files, other = {}, set()
+    for path in sorted(docs_dir.rglob("*")):
+        uri = path.relative_to(docs_dir).as_posix()
+        if not path.is_file() or any(part.startswith(".") for part in uri.split("/")):
+            continue
+        if path.suffix == ".md":
+            md_files[uri] = path
+        else:
+            other.add(uri)
+    return md_files, other
+
+
+def extensions(items) -> tuple[list[str], dict]:
+    """mkdocs.yml's markdown_extensions (names, or {name: options}) as names and their options."""
+    names, configs = [], {}
+    for item in items or []:
+        if isinstance(item, Mapping):
+            for name, options in item.items():
+                names.append(name)
+                configs[name] = options or {}
+        else:
+            names.append(str(item))
+    return names, configs
 
 
 def load_site(docs_dir: Path, md_files: dict[str, Path], other_files: set[str], *, base: Path,
@@ -32,31 +82,6 @@ def check_site(site: Site, only: set[str] | None = None) -> list[Problem]:
     return problems
 
 
-def _site_from_mkdocs(config, files, today=None) -> Site:
-    docs_dir = Path(config.docs_dir)
-    base = Path(config.config_file_path or ".").resolve().parent
-    md_files, other = {}, set()
-    for file in files:
-        if getattr(file, "generated_by", None) or not file.abs_src_path or not os.path.isfile(file.abs_src_path):
-            continue  # made by another hook (e.g. the videos page): not a file an editor wrote
-        inclusion = getattr(file, "inclusion", None)
-        if inclusion is not None and inclusion.is_excluded():
-            continue  # left out of the website (exclude_docs in mkdocs.yml)
-        if file.is_documentation_page():
-            md_files[file.src_uri] = Path(file.abs_src_path)
-        else:
-            other.add(file.src_uri)
-    style = Style.load(find_style_file(base))
-    return load_site(docs_dir, md_files, other, base=base, markdown_extensions=config.markdown_extensions,
-                     mdx_configs=config.mdx_configs, style=style, today=today)
-
-
-def setting_problems(config) -> list[Problem]:
-    """The settings in mkdocs.yml that pages show, while still at their placeholders."""
-    config_file = Path(config.config_file_path or "mkdocs.yml")
-    return check_setting_placeholders(config.extra, config_file, display_path(config_file, Path.cwd()))
-
-
 def summary(problems: list[Problem], pages: int) -> str:
     errors = sum(p.level == "error" for p in problems)
     warnings = len(problems) - errors
@@ -66,3 +91,46 @@ def summary(problems: list[Problem], pages: int) -> str:
     verdict = ("Fix the errors: the website will not build until they are fixed." if errors
                else "The website will still build, but please fix the warnings soon.")
     return f"Content checks: {plural(errors, 'error')} and {plural(warnings, 'warning')} in {plural(pages, 'page')}. {verdict}"
+
+
+@dataclass
+class Report:
+    problems: list[Problem]
+    pages: int
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.level == "error" for p in self.problems)
+
+    @property
+    def summary(self) -> str:
+        return summary(self.problems, self.pages)
+
+
+def run(config: Mapping, config_file: Path, *, files: tuple[dict[str, Path], set[str]] | None = None,
+        paths=None, today: dt.date | None = None) -> Report:
+    """Every check over the site that mkdocs.yml (config: its keys, as read) describes.
+
+    files: the pages and other files, when the builder has listed them (default: pages_in);
+    paths: check only these pages or folders (and not the settings). Names in the report are
+    relative to mkdocs.yml's folder."""
+    config_file = Path(config_file)
+    base = config_file.resolve().parent
+    docs = Path(base, config.get("docs_dir") or "docs").resolve()
+    md_files, other = files if files is not None else pages_in(docs)
+    names, configs = extensions(config.get("markdown_extensions"))
+    site = load_site(docs, md_files, other, base=base, markdown_extensions=names, mdx_configs=configs,
+                     style=Style.load(find_style_file(base)), today=today)
+    if paths is None:
+        problems = check_site(site) + check_setting_placeholders(
+            config.get("extra"), config_file, display_path(config_file, Path.cwd()))
+        return Report(problems, len(site.pages))
+    only = set()
+    for given in paths:
+        target = Path(given).resolve()
+        matched = {uri for uri, page in site.pages.items()
+                   if page.path.resolve() == target or target in page.path.resolve().parents}
+        if not matched:
+            raise NotAPage(f"{given}: not a page in {display_path(docs, Path.cwd())}/")
+        only |= matched
+    return Report(check_site(site, only), len(only))
