@@ -5,7 +5,7 @@ finished site, written by the finishing step (sitebuild/finish.py) and read by f
     {
       "version": 1,
       "builder": "mkdocs" | "zensical",
-      "exit_url": "https://www.bbc.co.uk/weather",       # extra.exit_url (contract/site_settings.py)
+      "exit_url": "https://...",                         # extra.exit_url (contract/site_settings.py)
       "shell": {"path": "formsvc-shell.html",            # the form's frame, in the site
                 "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
                 "style_hashes": []},                     # its inline <style> elements
