@@ -29,7 +29,7 @@ def test_build_settings():
     # The repository installed as a package first, so the build finds sitebuild/ and contract/ by name;
     # then the one entry that `make build` runs too.
     assert NETLIFY["build"]["command"] == "pip install --no-deps -e . && python -m sitebuild build"
-    assert "python -m sitebuild build" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(PY) -m sitebuild build" in (ROOT / "Makefile").read_text(encoding="utf-8")
     # Edit links only where staff preview, never on the live site.
     assert NETLIFY["context"]["deploy-preview"]["environment"]["STAFF_PREVIEW"] == "true"
     assert "STAFF_PREVIEW" not in NETLIFY["build"].get("environment", {})
