@@ -148,3 +148,17 @@ def test_a_fix_that_no_longer_finds_its_markup_stops_the_build():
     with pytest.raises(BuildError, match="how-it-works/index.html: the theme's __md_set has changed"):
         markup.fix_page(PAGE.replace("{try{", "{if(1){try{").replace("catch(e){}}", "catch(e){}}}"),
                         "how-it-works/index.html")
+
+
+def test_the_environment_is_read_in_one_place():
+    """sitebuild/settings.py lists every variable the pipeline reads (ENVIRONMENT) and reads them;
+    other modules take them from Settings, or pass the whole environment on to a builder."""
+    from sitebuild.settings import ENVIRONMENT, env
+
+    reads = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|environ\.get\(")
+    for path in sorted([*(ROOT / "sitebuild").rglob("*.py"), *(ROOT / "mkdocs_adapter").rglob("*.py")]):
+        if path != ROOT / "sitebuild" / "settings.py":
+            assert not reads.search(path.read_text(encoding="utf-8")), path
+    assert {"STAFF_PREVIEW", "REPO_URL", "FORMSVC_ORIGIN", "VIDEOS_DIR"} <= set(ENVIRONMENT)
+    with pytest.raises(KeyError, match="ENVIRONMENT"):
+        env("SOMETHING_NOBODY_LISTED")
