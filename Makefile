@@ -35,7 +35,7 @@ system-packages:
 	@sh tools/system-packages.sh
 
 # The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
-# `mkdocs build --strict`, whose hooks run the same steps.
+# `mkdocs build --strict`, whose events (mkdocs_adapter/) run the same steps. Netlify runs it too.
 build: setup
 	$(PY) -m sitebuild build --builder $(BUILDER)
 
@@ -47,7 +47,7 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 
 # The content checks on their own, for comms staff (EDITING.md): each problem as file:line.
 check: setup
-	$(PY) -m hooks.content_checks
+	$(PY) -m sitebuild check
 
 run: build
 	$(PY) -m localrun

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from contract.site_settings import SITE_SETTINGS
+
 DEV_SECRET_KEY = "development-only-not-secret"
 DAY = 24 * 3600
 
@@ -35,8 +37,11 @@ DEFAULTS: dict[str, Setting] = {
                                 "`postgresql://user:password@host:5432/db?sslmode=verify-full`: the outbox in "
                                 "PostgreSQL, shared by every web instance and worker; options as libpq reads them"),
     "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
-    "EXIT_URL": Setting("https://www.bbc.co.uk/weather",
-                        "Where the exit button goes; the built site's own value (mkdocs.yml, via site-manifest.json) wins"),
+    # A fallback for a service without a built site: the site's table's default, so the two
+    # cannot differ. A built site's own value (site-manifest.json) always wins.
+    "EXIT_URL": Setting(SITE_SETTINGS["exit_url"].default,
+                        "Where the exit button goes without a built site; the site's own value "
+                        "(`extra.exit_url`, via site-manifest.json) wins"),
     "SHELL_SCRIPT_HASHES": Setting((), "Hashes of the site shell's inline scripts for the CSP; read from the "
                                        "built site's site-manifest.json, not set by hand", "from the site"),
     "SHELL_STYLE_HASHES": Setting((), "Hashes of the styles the shell's scripts add, for the CSP; from "

@@ -2,7 +2,7 @@
 
 Netlify's [[headers]] rules cover only files Netlify serves itself, so the
 service sends its own. The values match netlify.toml, and the CSP is the site's
-own (formsvc/csp.py); tests/test_security.py checks that they stay equal.
+own (contract/csp.py); tests/test_security.py checks that they stay equal.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import re
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
-from . import csp
+from contract import csp
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def content_security_policy(hashes, style_hashes=()) -> str:
 def _policy(hashes: tuple[str, ...], style_hashes: tuple[str, ...] = ()) -> str:
     # Cached: the hashes change only when the site is rebuilt, so each response
     # reuses the header (and a malformed hash is reported once, not per request).
-    # The site's own policy (formsvc/csp.py), with the shell's inline-script and -style
+    # The site's own policy (contract/csp.py), with the shell's inline-script and -style
     # hashes from the site's manifest (formsvc/shell.py).
     return csp.policy(script_hashes(hashes), style_hashes=script_hashes(style_hashes))
 

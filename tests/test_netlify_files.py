@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from formsvc import csp as policy
+from contract import csp as policy
 from localrun.localsite import header_rules
-from sitebuild import finish
+from sitebuild import BuildError, finish
 from sitebuild.page_facts import injected_styles, source_hash
-from sitebuild.settings import SiteInvalid
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
@@ -26,8 +25,13 @@ def csp_of(site: Path) -> dict[str, list[str]]:
 
 
 def test_build_settings():
-    # The repository installed as a package first, so the hooks find sitebuild/ and formsvc.csp by name.
-    assert NETLIFY["build"]["command"] == "pip install --no-deps -e . && mkdocs build --strict"
+    # The repository installed as a package first, so the build finds sitebuild/ and contract/ by name;
+    # then the one entry that `make build` runs too.
+    assert NETLIFY["build"]["command"] == "pip install --no-deps -e . && python -m sitebuild build"
+    assert "$(PY) -m sitebuild build" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    # Edit links only where staff preview, never on the live site.
+    assert NETLIFY["context"]["deploy-preview"]["environment"]["STAFF_PREVIEW"] == "true"
+    assert "STAFF_PREVIEW" not in NETLIFY["build"].get("environment", {})
     assert NETLIFY["build"]["publish"] == "site"
     assert NETLIFY["build"]["environment"]["PYTHON_VERSION"] == "3.11"
     not_found = [r for r in NETLIFY["redirects"] if r["status"] == 404]
@@ -189,7 +193,7 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
 
 def test_a_player_address_must_be_https(tmp_path):
     site = small_site(tmp_path, '<a data-embed-src="http://player.example/embed/1">Play</a>')
-    with pytest.raises(SiteInvalid, match="videos/index.html: a player may only be loaded from an https://"):
+    with pytest.raises(BuildError, match="videos/index.html: a player may only be loaded from an https://"):
         post_build(site)
 
 

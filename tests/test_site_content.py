@@ -25,6 +25,13 @@ def mkdocs_config() -> dict:
     return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
 
 
+def site_setting(name: str) -> str:
+    """A setting pages show, as the build fills it in: mkdocs.yml, else contract/site_settings.py's default."""
+    from sitebuild.settings import site_values
+
+    return site_values(mkdocs_config().get("extra"), environ={})[name]
+
+
 def nav_files(nav) -> list[str]:
     files = []
     for item in nav:
@@ -143,7 +150,7 @@ def test_every_page_has_the_exit_button_and_skip_link_first(built_site, neutral_
 
 
 def test_the_exit_destination_is_set_in_one_place_and_is_neutral():
-    url = mkdocs_config()["extra"]["exit_url"]
+    url = site_setting("exit_url")
     assert urlsplit(url).scheme == "https"
     assert "?" not in url  # nothing personal or tracking in the address
     sources = [p for p in (ROOT / "overrides").rglob("*") if p.is_file()]
@@ -214,7 +221,7 @@ def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path, run_pytho
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     config = config.replace("docs_dir: site_content", f"docs_dir: {docs}")
     config = config.replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
-    config = config.replace("- hooks/", f"- {ROOT}/hooks/")
+    config = config.replace("- mkdocs_adapter/", f"- {ROOT}/mkdocs_adapter/")
     config = config.replace("\n  - videos\n", f"\n  - {ROOT / 'videos'}\n")  # watch: the video catalogue
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
 
@@ -344,7 +351,7 @@ def test_the_new_pages_are_in_the_menu_near_how_it_works():
 
 
 def test_email_us_says_how_soon_we_reply_from_mkdocs_yml(built_site):
-    reply_within = mkdocs_config()["extra"]["reply_within"]
+    reply_within = site_setting("reply_within")
     sentences = sentences_of(soup(built_page(built_site, "email-us.md")))
     assert f"We aim to reply within {reply_within}." in sentences
 
@@ -364,7 +371,7 @@ def test_email_us_has_before_you_start_ahead_of_the_form_and_links_to_what_happe
 
 
 def test_how_to_complain_links_to_our_force_first_from_mkdocs_yml(built_site):
-    complaints_url = mkdocs_config()["extra"]["complaints_url"]
+    complaints_url = site_setting("complaints_url")
     article = soup(built_page(built_site, "complaints.md")).select_one("article")
     links = [a for a in article.find_all("a", href=True)  # not Zensical's anchor for the skip link
              if "md-content__button" not in (a.get("class") or [])]  # not "Edit"

@@ -1,4 +1,4 @@
-"""The Videos page, made from the catalogue in videos/ by hooks/videos.py.
+"""The Videos page, made from the catalogue in videos/ by sitebuild/videos/.
 
 - The real catalogue (built_site): every entry is on the page with its summary, its
   transcript as text and a native <video> with captions on by default; the shipped
