@@ -25,6 +25,16 @@ from testsupport.keys import export_public, openpgp_key, smime_certificate, stop
 from testsupport.processes import Gunicorn, service_env
 from testsupport.smtp import SMTPSink
 
+#: How each server's stored messages must look: sealed the way it was told, or not at all
+#: (instr on the bytes: SQLite's LIKE does not look inside a BLOB).
+SMIME = "CAST('Content-Type: application/pkcs7-mime' AS BLOB)"
+OPENPGP = "CAST('Content-Type: multipart/encrypted' AS BLOB)"
+STORED_AS = {
+    "none": f"NOT instr(message, {SMIME}) AND NOT instr(message, {OPENPGP})",
+    "smime": f"instr(message, {SMIME})",
+    "openpgp": f"instr(message, {OPENPGP})",
+}
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,6 +83,7 @@ def main() -> int:
                 results[name].append(run(servers[name].port, secret, args, "submit"))
         confirmed = {name: sum(r["requests"] - r["failed"] for r in results[name]) for name in methods}
         kept = {name: stored(tmp / name) for name in methods}
+        sealed_as_told = {name: stored(tmp / name, STORED_AS[name]) for name in methods}
     finally:
         for thing in reversed(started):
             thing.stop()
@@ -88,10 +99,12 @@ def main() -> int:
         ratios = [s["per_second"] / n["per_second"] for s, n in zip(results[name], results["none"])]
         print(f"{name} / none throughput: {statistics.median(ratios):.2f}  (goal >= 0.8; per round "
               f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    expected = args.rounds * args.clients * args.per_client
     for name in methods:
         failed = sum(r["failed"] for r in results[name])
-        print(f"checks ({name}): {failed} failed, {confirmed[name]} confirmed, {kept[name]} in the outbox")
-        ok = ok and failed == 0 and kept[name] == confirmed[name]
+        print(f"checks ({name}): {failed} failed, {confirmed[name]} confirmed of {expected} sent, {kept[name]} in "
+              f"the outbox, {sealed_as_told[name]} of them stored as {name}")
+        ok = ok and failed == 0 and kept[name] == confirmed[name] == sealed_as_told[name] == expected
     shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
 
