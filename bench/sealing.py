@@ -19,7 +19,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.submit import TRIVIAL_PATH, client_headers, median_of, row, run, stored
+from bench.submit import TRIVIAL_PATH, add_fill_argument, client_headers, median_of, row, run, stored
 from testsupport.forms import FormClient
 from testsupport.keys import export_public, openpgp_key, smime_certificate, stop_agent
 from testsupport.processes import Gunicorn, service_env
@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=40, help="submissions per client per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    add_fill_argument(parser)
     args = parser.parse_args()
     args.trivial_per_client = 0
 
@@ -67,8 +68,8 @@ def main() -> int:
         started.append(sink)
         for name, extra in methods.items():
             env = service_env(tmp / name, SMTP_PORT=str(sink.port), NETLIFY_SIGNING_SECRET=secret, PROXY_HOPS="1",
-                              RATELIMIT_POST="100000 per minute;1000000 per hour", MIN_FILL_SECONDS="3",
-                              HUB_ENCRYPTION=name, **extra)
+                              RATELIMIT_POST="100000 per minute;1000000 per hour",
+                              MIN_FILL_SECONDS=str(args.fill_seconds), HUB_ENCRYPTION=name, **extra)
             web = Gunicorn(env, tmp / f"{name}.log", workers=args.workers).start()
             started.append(web)
             servers[name] = web

@@ -122,7 +122,7 @@ def run(port, secret, args, mode) -> dict:
         processes.append(proc)
     ready.wait(timeout=600)  # every form fetched
     if mode == "submit":
-        time.sleep(MIN_FILL_SECONDS + 0.25)  # the youngest form is now old enough
+        time.sleep(args.fill_seconds + 0.25)  # the youngest form is now old enough
     go.wait(timeout=60)
     timings = [t for pipe in pipes for t in pipe.recv()]
     for proc in processes:
@@ -158,6 +158,13 @@ def median_of(results: list[dict]) -> dict:
             **{k: statistics.median(r[k] for r in results) for k in keys}}
 
 
+def add_fill_argument(parser: argparse.ArgumentParser) -> None:
+    """--fill-seconds, for every benchmark whose clients post the form through ``run``."""
+    parser.add_argument("--fill-seconds", type=float, default=MIN_FILL_SECONDS,
+                        help="the form's MIN_FILL_SECONDS, waited once before each timed run (smaller for a "
+                             "quick check; the trap stays on)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
@@ -168,6 +175,7 @@ def main() -> int:
                         help="rounds of the three runs; medians are reported (a busy machine is noisy)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--storage", choices=["redis", "memory"], default="redis")
+    add_fill_argument(parser)
     parser.add_argument("--smtp-timeout", type=float, default=10,
                         help="the worker's SMTP timeout against the silent relay: longer than a run (stopping "
                              "the worker waits for it)")
@@ -196,7 +204,7 @@ def main() -> int:
         env = service_env(
             data, SMTP_PORT=str(sink.port), NETLIFY_SIGNING_SECRET=secret, PROXY_HOPS="1",
             RATELIMIT_STORAGE_URI=redis.url if redis else "memory://", RATELIMIT_POST=limits,
-            MIN_FILL_SECONDS=str(MIN_FILL_SECONDS),
+            MIN_FILL_SECONDS=str(args.fill_seconds),
         )
         # The relay that accepts connections and never answers; the worker waits its SMTP timeout.
         silent_env = {**env, "FORMSVC_SMTP_PORT": str(silent.port), "FORMSVC_SMTP_TIMEOUT": str(args.smtp_timeout)}
@@ -254,7 +262,7 @@ def main() -> int:
           f"in {args.client_processes} processes, {cpus} CPUs, {args.rounds} rounds (medians); load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine skews the figures)")
     print(f"service: FORMSVC_ENV=production, random SECRET_KEY, CSRF + form token (MIN_FILL_SECONDS="
-          f"{MIN_FILL_SECONDS}) + honeypot on, Netlify signature checked on every request, rate limits in "
+          f"{args.fill_seconds:g}) + honeypot on, Netlify signature checked on every request, rate limits in "
           f"{'Redis' if args.storage == 'redis' else 'memory://'} (POST limit raised to {limits!r} per client "
           "address), delivery worker running")
     print()
