@@ -80,7 +80,7 @@ bench: setup system-packages
 	$(PY) -m bench.sealing
 	$(PY) -m bench.cluster
 
-# Every benchmark in bench/ (Lighthouse on the home page too) at its smallest size, about two
+# Every benchmark in bench/ (Lighthouse on the home page too) at its smallest size, 1 to 2
 # minutes: each must pass its own checks and print its ratio; fails if any does not. The sizes
 # are in testsupport/benchmarks.py, which tests/test_bench.py runs as well.
 bench-smoke: setup system-packages bench/node_modules/.installed

@@ -16,7 +16,8 @@ form (cookie, CSRF token, form token), wait at least MIN_FILL_SECONDS (the bot t
 stays on: the forms are fetched ahead of time, then the wait happens once), and
 POST it with a same-origin Referer, Netlify's X-Nf-Sign and client address headers.
 Only the POSTs are timed. Every POST must answer 303 to /enquiry/sent, and the
-outbox must then hold exactly as many enquiries as were confirmed.
+outbox must then hold exactly as many enquiries as were confirmed, and the worker of
+each answering run must deliver every one it finds, once.
 
 Three timed runs, same clients, same server, repeated ``--rounds`` times (medians are
 printed, and each round's ratios):

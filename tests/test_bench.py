@@ -4,7 +4,7 @@ exactly as ``make bench-smoke`` runs it (the table is testsupport/benchmarks.py)
 A pass means the benchmark's own checks passed (it exits 1 otherwise: a submission not stored,
 an enquiry not delivered or sent twice, a message not sealed) and it printed its result against
 the baseline it measured in the same run. The figures are not compared with any goal: at this
-size they mean nothing. About two minutes in all; Lighthouse needs `npm ci --prefix bench`
+size they mean nothing. 1 to 2 minutes in all; Lighthouse needs `npm ci --prefix bench`
 (make test runs it).
 """
 from __future__ import annotations
