@@ -14,7 +14,7 @@ XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run run-cluster test test-fast bench lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test test-fast bench bench-smoke mutation lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -60,7 +60,8 @@ run-cluster: build system-packages
 
 # Tests run on both cores (pytest-xdist). `make test` is everything, both builders included, and
 # prints the slowest tests; the linter first (ruff, configured in pyproject.toml): quick, its messages exact.
-test: setup system-packages tests/node/node_modules/.installed
+# Lighthouse (bench/node_modules) too: tests/test_bench.py runs every benchmark at its smallest size.
+test: setup system-packages tests/node/node_modules/.installed bench/node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(XDIST) --durations=25
 
@@ -69,8 +70,8 @@ test: setup system-packages tests/node/node_modules/.installed
 test-fast: setup
 	$(PY) -m pytest -m fast $(XDIST)
 
-# Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
+# Benchmarks (not part of test; about 12 minutes): delivery vs plain smtplib, then submissions
+# through gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
 # (S/MIME, OpenPGP against none), then the PostgreSQL outbox against SQLite and two workers
 # against one (bench/cluster.py). README "Reliability".
 bench: setup system-packages
@@ -80,13 +81,19 @@ bench: setup system-packages
 	$(PY) -m bench.sealing
 	$(PY) -m bench.cluster
 
+# Every benchmark in bench/ (Lighthouse on the home page too) at its smallest size, 1 to 2
+# minutes: each must pass its own checks and print its ratio; fails if any does not. The sizes
+# are in testsupport/benchmarks.py, which tests/test_bench.py runs as well.
+bench-smoke: setup system-packages bench/node_modules/.installed
+	$(PY) -m bench.smoke
+
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
 # with Debian's Chromium; prints the table kept in the README. Not part of test.
 lighthouse: setup system-packages bench/node_modules/.installed
 	$(PY) bench/lighthouse.py
 
 bench/node_modules/.installed: bench/package.json bench/package-lock.json | system-packages
-	npm ci --prefix bench --no-audit --no-fund
+	npm ci --prefix bench --ignore-scripts --no-audit --no-fund
 	touch $@
 
 clean:
