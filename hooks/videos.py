@@ -18,8 +18,9 @@ Players:
   button. Nothing is asked of the provider until the reader presses it; then
   javascripts/videos.js puts the provider's player (privacy-enhanced address)
   in its place. Without JavaScript the button is a plain link to the video on
-  the provider's site. The button carries data-embed-src; hooks/netlify_files.py
-  adds that address's origin to frame-src in the CSP of this page only.
+  the provider's site. The button carries data-embed-src; the build's finishing step
+  (sitebuild/finish.py, sitebuild/netlify.py) adds that address's origin to frame-src
+  in the CSP of this page only.
 
 A problem with an entry (no title, transcript or captions, a missing file, ...)
 stops the build with a message that names the file and says how to fix it.

@@ -111,7 +111,7 @@ def test_a_local_build_writes_no_proxy_rule(built_site):
 
 # ---------------------------------------------------------------- Several rules for one address
 # localrun/localsite.py serves the tests' site with the headers Netlify would send, so it must
-# combine rules as Netlify does; hooks/netlify_files.py relies on it for a page's own CSP.
+# combine rules as Netlify does; sitebuild/netlify.py relies on it for a page's own CSP.
 
 def test_headers_for_combines_rules_as_netlify_does(tmp_path):
     from localrun.localsite import headers_for
