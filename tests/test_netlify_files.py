@@ -151,7 +151,7 @@ def post_build(site: Path) -> str:
 def small_site(tmp_path: Path, videos_html: str) -> Path:
     site = tmp_path / "site"
     for rel, body in {"index.html": "<p>Home</p>", "how/index.html": "<p>How</p>",
-                      "videos/index.html": videos_html, "404.html": "<p>Not found</p>"}.items():
+                      "videos/index.html": videos_html, "404.html": "<p>Not found</p>"}.items():  # example-path
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text(f"<!doctype html><html><head><meta charset='utf-8'><script>var a=1;</script>"
                                 f"</head><body>{body}</body></html>", encoding="utf-8")
@@ -170,7 +170,8 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
     def enforced(address):  # the policies a browser enforces there, header and <meta>
         found = headers_for(address, rules)["Content-Security-Policy"].split(", ")
         folder = address.removesuffix("index.html")
-        page = {"/": "index.html", "/how/": "how/index.html", "/videos/": "videos/index.html"}.get(folder, "404.html")
+        pages = {"/": "index.html", "/how/": "how/index.html", "/videos/": "videos/index.html"}  # example-path
+        page = pages.get(folder, "404.html")
         meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (site / page).read_text())
         return found + ([meta.group(1)] if meta else [])
 
@@ -190,7 +191,8 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
 
 def test_a_player_address_must_be_https(tmp_path):
     site = small_site(tmp_path, '<a data-embed-src="http://player.example/embed/1">Play</a>')
-    with pytest.raises(SiteInvalid, match="videos/index.html: a player may only be loaded from an https://"):
+    refused = "videos/index.html: a player may only be loaded from an https://"  # example-path: a built page
+    with pytest.raises(SiteInvalid, match=refused):
         post_build(site)
 
 
