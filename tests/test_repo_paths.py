@@ -4,7 +4,7 @@ that was moved or removed.
 Where we look: the docs (README.md, EDITING.md, docs/*.md, every README.md), the code, whole:
 comments, docstrings and strings (*.py, *.js, *.css, *.html, *.sh, .ci/run) and the settings files
 (Makefile, netlify.toml, mkdocs.yml, pyproject.toml, requirements*.txt, content-style.yml).
-Only files git knows about (tracked, or new and not ignored); never tests/fixtures/ (test data)
+Only the checkout's files that .gitignore does not leave out; never tests/fixtures/ (test data)
 or site_content/'s pages (the site's own text).
 
 What counts as a path: a word that starts with one of the repository's top-level folders and a
@@ -23,10 +23,10 @@ where the file has them), and that line is skipped; on the opening line of a fen
 """
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 from fnmatch import fnmatch
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from testsupport import ROOT
 
@@ -49,11 +49,45 @@ _UPPER_MARKDOWN = re.compile(r"^[A-Z][A-Z0-9_-]*\.md$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
+def _gitignore_rules(path) -> list[str]:
+    rules = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert not [rule for rule in rules if rule.startswith("!")], f"{path}: teach _ignored .gitignore's '!' rules"
+    return rules
+
+
+def _ignored(rules: list[str], path: str, is_folder: bool) -> bool:
+    """Does one of .gitignore's kinds of rule here leave ``path`` (relative to that .gitignore's
+    folder) out: ``name``, ``*.ext``, ``name/`` (folders only), ``/name`` (that folder only)?"""
+    for rule in rules:
+        if rule.endswith("/") and not is_folder:
+            continue
+        anchored = "/" in rule.rstrip("/")
+        if fnmatch(path if anchored else path.rsplit("/", 1)[-1], rule.strip("/")):
+            return True
+    return False
+
+
 def repository_files() -> list[str]:
-    """The files git knows in the checkout: tracked (and still there) or new and not ignored."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    return sorted(name for name in set(listed) if name and (ROOT / name).is_file())
+    """The checkout's files less what the .gitignore files leave out: what git would list, tracked or new.
+
+    Read from the folder rather than asked of git, so this stays a fast test that starts no program.
+    """
+    rules_in: dict[PurePosixPath, list[str]] = {}
+    files = []
+    for folder, folders, names in os.walk(ROOT):
+        here = PurePosixPath(os.path.relpath(folder, ROOT))
+        if ".gitignore" in names:
+            rules_in[here] = _gitignore_rules(Path(folder, ".gitignore"))
+
+        def kept(name: str, is_folder: bool) -> bool:
+            path = here / name
+            return name != ".git" and not any(_ignored(rules, str(path.relative_to(base)), is_folder)
+                                              for base, rules in rules_in.items() if base in path.parents)
+
+        folders[:] = [name for name in folders if kept(name, True)]
+        files += [str(here / name) for name in names if kept(name, False)]
+    return sorted(files)
 
 
 def named_paths(text: str, top_folders: set[str], top_files: set[str]):
