@@ -13,7 +13,7 @@ export NO_MKDOCS_2_WARNING := 1
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run run-cluster test bench lighthouse build check setup system-packages clean mutation
+.PHONY: run run-cluster test bench lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -85,6 +85,7 @@ bench: setup system-packages
 # MUTANTS='formsvc.security*' tries one module; the results stay in mutants/ (`mutmut show NAME`).
 MUTANTS ?=
 MUTATION_CHILDREN ?= 2
+.PHONY: mutation
 mutation: setup
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN) $(if $(MUTANTS),'$(MUTANTS)')
 	$(VENV)/bin/mutmut results | grep -v ': not checked$$' || true
