@@ -4,7 +4,7 @@ A setting is given under ``extra:`` in mkdocs.yml (or by its environment variabl
 unset, it has the default below. Read from this table, and from nowhere else:
 - the pipeline (sitebuild/settings.py) gives each page template the values, and the HTML a page's
   marker line (``<!-- extra.reply_within -->``) becomes (overrides/partials/site-settings.html);
-- the content checks warn while a placeholder is unchanged (sitebuild/content_checks/settings.py);
+- the content checks warn while a placeholder is unchanged (sitebuild/content_checks/placeholders.py);
 - the manifest passes on the ones the form shows (contract/manifest.py; formsvc/shell.py);
 - the service falls back on exit_url's default when no site is built (formsvc/config.py);
 - EDITING.md's table is ``python -m contract.site_settings`` (tests/test_site_settings.py checks).

@@ -89,7 +89,7 @@ def test_a_wrong_import_is_caught_wherever_it_hides(tmp_path):
         "sitebuild/finish.py": "from formsvc import csp\n",
         "sitebuild/videos/page.py": "from .. import BuildError\nfrom ..catalogue import Video\n",
         "contract/csp.py": "import json\nimport flask\n",
-        "localrun/site.py": "import importlib\nimportlib.import_module('zensical.config')\n",
+        "localrun/site.py": "import importlib\nimportlib.import_module('zensical.config')\n",  # example-path
         "mkdocs_adapter/pipeline.py": "from mkdocs.exceptions import PluginError\nfrom sitebuild import finish\n",
     }
     for name, text in files.items():
@@ -99,7 +99,7 @@ def test_a_wrong_import_is_caught_wherever_it_hides(tmp_path):
     assert found == [
         "contract/csp.py:2: imports flask",
         "formsvc/shell.py:2: imports sitebuild",
-        "localrun/site.py:2: imports zensical",
+        "localrun/site.py:2: imports zensical",  # example-path
         "sitebuild/finish.py:1: imports formsvc",
         "sitebuild/prepare.py:5: imports mkdocs",
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from formsvc import create_app
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +81,38 @@ def test_behind_one_proxy_the_client_address_comes_from_that_hop_only(monkeypatc
     app.test_client().get("/whoami", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"},
                           environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen["addr"] == "203.0.113.7"
+
+
+# ---------------------------------------------------------------- the defaults themselves
+# Every other rate-limit test sets its own limit, so only these notice a default that drifts.
+# The numbers are the README's ("5 per minute;30 per hour"), written out on purpose: reading
+# them from config.DEFAULTS would follow a wrong default instead of catching it.
+
+
+def send_enquiries(browser: FormBrowser, count: int) -> list[int]:
+    """Send ``count`` valid enquiries, one after another; their statuses (303: stored, 429: refused)."""
+    return [browser.send(**valid_answers(message=f"Enquiry {n}")).status_code for n in range(count)]
+
+
+def test_by_default_a_sixth_enquiry_within_a_minute_is_refused(make_form_app, clock):
+    app = make_form_app()  # no RATELIMIT_POST: the default applies
+    browser = FormBrowser(app.test_client())
+    assert send_enquiries(browser, 6) == [303] * 5 + [429]
+    assert 1 <= int(browser.response.headers["Retry-After"]) <= 60
+    clock.advance(61)
+    assert send_enquiries(browser, 1) == [303]
+
+
+def test_by_default_a_thirty_first_enquiry_within_an_hour_is_refused(make_form_app, clock):
+    app = make_form_app()
+    browser = FormBrowser(app.test_client())
+    for _ in range(6):  # five a minute stays under the per-minute limit
+        assert send_enquiries(browser, 5) == [303] * 5
+        clock.advance(61)
+    assert send_enquiries(browser, 1) == [429]
+    assert int(browser.response.headers["Retry-After"]) > 60  # the hour's limit, not the minute's
+    clock.advance(3600)
+    assert send_enquiries(browser, 1) == [303]
 
 
 # ---------------------------------------------------------------- one table of settings

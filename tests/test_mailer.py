@@ -28,6 +28,7 @@ from formsvc.mailer import (
     transport_from_config,
     uk_time,
 )
+from formsvc.questions import BY_KEY, CONTACT_KEYS
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
@@ -106,13 +107,71 @@ def test_the_hub_reads_when_it_was_received_in_uk_time(answers, utc, received):
 
 
 def test_empty_optional_answers_say_not_answered(answers):
+    # The safe-contact questions' exact wording: test_unanswered_safe_contact_questions_read_exactly.
     body = build_body(enquiry(answers(contact_method="phone", leave_message="", say_who_we_are="",
                                       call_times="", crime_reference="", relationship="", name="")))
-    assert "Is it safe for us to leave a message on this phone? Not answered - treat as NO" in body
-    assert "Can we say who we are when we call? Not answered - treat as NO" in body
     for label in ["When is it safe to call you?", "What should we call you?", "Did the crime happen to you?",
                   "Crime reference number:"]:
         assert f"{label} Not answered" in body
+
+
+# The safe-contact section word for word when questions are not answered: a reversed
+# instruction ("treat as NO: leave a message") reads almost the same, so no prefix check will do.
+# Written out here, not read from formsvc/questions.py, so that a changed wording fails.
+UNANSWERED_CONTACT_LINES = {
+    "contact_method": "How is it safe for us to contact you? Not answered. "
+                      "Take care before using the email address or phone number below.",
+    "email": "Email address: Not answered",
+    "phone": "Phone number: Not answered",
+    "leave_message": "Is it safe for us to leave a message on this phone? "
+                     "Not answered - treat as NO: do not leave a message",
+    "say_who_we_are": "Can we say who we are when we call? "
+                      "Not answered - treat as NO: do not say who we are or where we are calling from",
+    "call_times": "When is it safe to call you? Not answered",
+}
+# Not answered, as the hub's message can meet it: no key at all, empty, or a value the form
+# does not offer (a choice that was renamed, a crafted post).
+UNANSWERED = pytest.mark.parametrize("unanswered", [None, "", "maybe"], ids=["missing", "empty", "unknown"])
+
+
+def contact_section(body: str) -> list[str]:
+    lines = body.split("\n")
+    start = lines.index("HOW TO CONTACT THEM SAFELY") + 2  # after the heading's underline
+    return lines[start:lines.index("", start)]
+
+
+def unanswer(sent: dict, keys, unanswered: str | None) -> dict:
+    for key in keys:
+        if unanswered is None:
+            sent.pop(key)
+        else:  # a text answer is "not answered" when empty; only a choice can be unknown
+            sent[key] = unanswered if BY_KEY[key].choices else ""
+    return sent
+
+
+def test_every_safe_contact_question_has_its_unanswered_wording_pinned():
+    # A new safe-contact question gets its exact "not answered" line above.
+    assert tuple(UNANSWERED_CONTACT_LINES) == CONTACT_KEYS
+
+
+@UNANSWERED
+def test_unanswered_safe_contact_questions_read_exactly(answers, unanswered):
+    # No way of contact chosen: every line is shown, each saying what it means for the hub.
+    sent = unanswer(answers(), CONTACT_KEYS, unanswered)
+    assert contact_section(build_body(enquiry(sent))) == list(UNANSWERED_CONTACT_LINES.values())
+
+
+@UNANSWERED
+def test_unanswered_phone_safety_questions_read_as_no(answers, unanswered):
+    # The usual case: phone chosen, the two optional safety questions left alone.
+    sent = unanswer(answers(contact_method="phone"), ("leave_message", "say_who_we_are"), unanswered)
+    assert contact_section(build_body(enquiry(sent))) == [
+        "How is it safe for us to contact you? Phone - Only contact this person by PHONE. Do not email them.",
+        "Phone number: 07700 900123",
+        UNANSWERED_CONTACT_LINES["leave_message"],
+        UNANSWERED_CONTACT_LINES["say_who_we_are"],
+        "When is it safe to call you? Weekdays after 6pm",
+    ]
 
 
 def test_unicode_names_survive_the_trip(smtp_server, answers):

@@ -1,4 +1,4 @@
-"""The outbox interface (PLAN.md decision 3), once, for every backend.
+"""The outbox interface (formsvc/outbox/__init__.py), once, for every backend.
 
 Each test runs against each entry of ``STORES``: a backend's real storage, made
 fresh for the test. Adding a backend is one entry: a function returning a

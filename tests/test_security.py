@@ -146,11 +146,15 @@ def test_production_cookie_is_secure(make_form_app):
     assert "Secure" in cookie
 
 
-def test_shell_script_hashes_go_in_script_src(make_form_app):
+def test_shell_script_and_style_hashes_go_in_script_src_and_style_src(make_form_app):
     good = "sha256-" + "A" * 43 + "="
-    app = make_form_app(SHELL_SCRIPT_HASHES=[good, f"'{good}'", "sha256-abc'; script-src *", "nonsense"])
+    style = "sha256-" + "B" * 43 + "="
+    # Malformed ones first: each is skipped, and the good ones after it still count.
+    app = make_form_app(SHELL_SCRIPT_HASHES=["nonsense", "sha256-abc'; script-src *", good, f"'{good}'"],
+                        SHELL_STYLE_HASHES=["style-src *", style])
     csp = directives(app.test_client().get("/healthz").headers["Content-Security-Policy"])
     assert csp["script-src"] == ["'self'", f"'{good}'"]
+    assert csp["style-src"] == ["'self'", f"'{style}'"]
 
 
 @pytest.mark.parametrize("path, private", [

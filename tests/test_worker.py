@@ -112,6 +112,49 @@ def test_a_5xx_is_failed_listed_without_personal_data_and_retry_sends_it(deliver
         assert value not in shown, value
 
 
+class FirstSendRaises(SMTPTransport):
+    """A real SMTP transport with a bug: its first send raises something no transport should
+    (RuntimeError), its text the whole message, as an exception's text might quote it."""
+
+    def __init__(self, server):
+        super().__init__("127.0.0.1", server.port, security="none", timeout=5)
+        self.calls = 0
+
+    def send(self, data, envelope):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError(data.decode("ascii", "replace"))
+        return super().send(data, envelope)
+
+
+def test_an_unexpected_error_keeps_the_enquiry_for_a_retry_and_the_batch_goes_on(
+        outbox, answers, smtp_server, caplog):
+    caplog.set_level(logging.INFO)
+    sent = answers()
+    first, *others = [store(outbox, sent, submission_id=f"s{i}") for i in range(3)]
+    t0 = time.time()
+
+    transport = FirstSendRaises(smtp_server)
+    counts = deliver(outbox, transport, now=t0)
+    # Not delivered (the hub never got it), not given up on: tried again later; the rest went.
+    assert counts == {"claimed": 3, "delivered": 2, "retried": 1, "failed": 0, "released": 0}
+    assert transport.calls == 3
+    assert sorted(m["Subject"].rsplit(" ", 1)[1] for m in smtp_server.inbox.messages) == sorted(others)
+    assert outbox.stats()["backlog"] == 1 and outbox.stats()["delivered"] == 2 and outbox.failed() == []
+    # The exception's text may quote the message: only its type is logged and kept.
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("formsvc"))
+    assert f"unexpected RuntimeError delivering {first}" in ours
+    for value in personal_values(sent):
+        assert value not in ours, value
+
+    assert deliver(outbox, transport, now=t0 + 30)["claimed"] == 0  # waits its backoff like any retry
+    [retried] = outbox.claim(now=t0 + 3600)
+    assert (retried.reference, retried.attempts) == (first, 1)
+    outbox.release([retried.id])
+    assert deliver(outbox, transport, now=t0 + 3600)["delivered"] == 1
+    assert outbox.stats()["backlog"] == 0 and len(smtp_server.inbox.messages) == 3
+
+
 def test_stopping_releases_what_was_not_tried(outbox, answers, smtp_server):
     for i in range(3):
         store(outbox, answers(), submission_id=f"s{i}")

@@ -1,4 +1,4 @@
-"""The outbox: the durable queue between the web form and the mail worker (PLAN.md decision 3).
+"""The outbox: the durable queue between the web form and the mail worker.
 
 The web half builds (and seals) the hub's whole message before storing it; an
 outbox stores only those bytes and the delivery facts. The reference and the

@@ -1,7 +1,7 @@
 """The outbox on PostgreSQL: one queue shared by several web instances and workers.
 
 Same meaning as the SQLite outbox (``formsvc/outbox/sqlite.py``), method for method, with
-the storage of PLAN.md decision 3: the sealed message bytes (``bytea``), the
+the same storage (formsvc/outbox/__init__.py): the sealed message bytes (``bytea``), the
 reference and Message-ID given by the caller, and the delivery facts.
 
 Why psycopg 3 and its pool rather than SQLAlchemy Core: what makes each backend

@@ -8,7 +8,8 @@
  * button which, when pressed, puts the provider's player in its place, loaded
  * from the address in data-embed-src (the provider's privacy-enhanced address).
  * The page's Content-Security-Policy allows frames from that address on this
- * page only (hooks/netlify_files.py reads data-embed-src from the built page).
+ * page only (sitebuild/page_facts.py reads data-embed-src from the built page,
+ * sitebuild/netlify.py writes the page's policy).
  */
 (function () {
   "use strict";
