@@ -1,4 +1,4 @@
-# The two commands in the README:
+# The two commands at the top of the README:
 #   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
 #   make test   set up (Python packages; Debian's chromium, redis-server, Java, gnupg, openssl; the npm
 #               checkers), lint and run every test, over the site built by both builders
@@ -52,7 +52,7 @@ check: setup
 run: build
 	$(PY) -m localrun
 
-# The production-like stack on this machine (README "Deploying"): a throwaway PostgreSQL
+# The production-like stack on this machine (docs/deploying.md): a throwaway PostgreSQL
 # and Redis, two gunicorn instances behind a small proxy, two delivery workers, an SMTP
 # sink; prints where the form is and where the mail lands. Ctrl-C stops it all.
 run-cluster: build system-packages
@@ -73,7 +73,7 @@ test-fast: setup
 # Benchmarks (not part of test; about 12 minutes): delivery vs plain smtplib, then submissions
 # through gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
 # (S/MIME, OpenPGP against none), then the PostgreSQL outbox against SQLite and two workers
-# against one (bench/cluster.py). README "Reliability".
+# against one (bench/cluster.py). docs/reliability.md.
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
@@ -98,7 +98,7 @@ mutation: setup
 	$(VENV)/bin/mutmut results | grep -v ': not checked$$' || true
 
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
-# with Debian's Chromium; prints the table kept in the README. Not part of test.
+# with Debian's Chromium; prints the table kept in docs/accessibility.md. Not part of test.
 lighthouse: setup system-packages bench/node_modules/.installed
 	$(PY) bench/lighthouse.py
 

@@ -6,7 +6,7 @@ Both measures are ratios of runs made back to back in the same run, so the
 machine's other work disturbs both sides alike (rounds alternate which goes first;
 the median of each round's ratio is the figure compared with the goal).
 
-1. Submissions per second through gunicorn (the README's production command, 4 sync
+1. Submissions per second through gunicorn (docs/deploying.md's production command, 4 sync
    workers, production mode, Netlify signature, rate limits in a real Redis), the
    same clients as bench/submit.py, with the outbox in SQLite (``FORMSVC_DATABASE_URL``
    empty) and in a throwaway PostgreSQL (testsupport/postgres.py, fsync on, over TCP

@@ -19,7 +19,7 @@ Rounds alternate the order; medians are printed: messages per second (wall) and 
 none, CPU milliseconds per message (this process and the gpg processes it ran: on a shared
 machine CPU time moves far less than wall time) and what sealing adds, and an *estimate* of
 what the added time would do to the end-to-end submissions benchmark (``bench/submit.py``;
-README: 319 submissions/s through gunicorn on 2 cores, goal with sealing on at least 0.8 of
+docs/reliability.md: 319 submissions/s through gunicorn on 2 cores, goal with sealing on at least 0.8 of
 that): with every core busy, each submission costs cores/rate seconds of CPU, so sealing's ratio is about
 1 / (1 + added CPU * rate / cores). The real figure comes from bench/submit.py once sealing is in
 the request path.
@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--gpg-messages", type=int, default=60, help="messages for the gpg-process run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--recipients", type=int, default=1, choices=[1, 2])
-    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (README)")
+    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (docs/reliability.md)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/submit.py            # or: make bench
 
 Starts, on 127.0.0.1 and in this machine's temp folder:
-- gunicorn with several sync workers, exactly the README's production command, in
+- gunicorn with several sync workers, exactly docs/deploying.md's production command, in
   production mode with a random SECRET_KEY and a Netlify signing secret;
 - a real Redis for the rate limits (``--storage memory`` for memory://), with the POST
   limit raised far above what the run sends, so it is checked on every POST but never hit;

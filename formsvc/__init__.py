@@ -6,7 +6,7 @@ question in ``questions.py``, the pages in ``enquiry.py``, mail built and sent i
 What it shares with the site (the CSP, the site's manifest and settings) is in contract/.
 
 ``create_app`` is imported on first use, not here: ``python -m formsvc.config`` (the
-README's table) would otherwise find the app, and with it config.py, already imported
+docs/deploying.md's table) would otherwise find the app, and with it config.py, already imported
 and warn (runpy). ``flask --app formsvc`` and ``gunicorn 'formsvc:create_app()'`` find it.
 """
 

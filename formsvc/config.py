@@ -19,13 +19,13 @@ DAY = 24 * 3600
 
 class Setting(NamedTuple):
     default: Any
-    meaning: str  # one line; the README's settings table is made from these
-    shown: str | None = None  # how the README shows the default, when not as the value itself
+    meaning: str  # one line; docs/deploying.md's settings table is made from these
+    shown: str | None = None  # how docs/deploying.md shows the default, when not as the value itself
 
 
 #: Every setting the service reads: name (without the FORMSVC_ prefix) -> default and meaning.
 #: No other module keeps a default of its own; ``python -m formsvc.config`` prints the
-#: README's table, and tests/test_config.py checks that the README has it.
+#: docs/deploying.md's table, and tests/test_config.py checks that it has it.
 DEFAULTS: dict[str, Setting] = {
     # -- the service
     # "production" unless told otherwise, so a forgotten setting fails safe.
@@ -125,7 +125,7 @@ def _shown(name: str, setting: Setting) -> str:
 
 
 def settings_table() -> str:
-    """The README's table of settings, in Markdown."""
+    """docs/deploying.md's table of settings, in Markdown."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     rows += [f"| `FORMSVC_{name}` | {_shown(name, s)} | {s.meaning} |" for name, s in DEFAULTS.items()]
     return "\n".join(rows) + "\n"

@@ -216,7 +216,7 @@ def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey)
     if report and is_zensical(page) and set(re.findall(r"^([\w-]+): ", report, re.M)) == {"color-contrast"} \
             and "-path > li" in report:
         # Known, not ours to fix from outside: Zensical 0.0.73 draws its search results' page paths in
-        # 45% black (3.4:1) inside a shadow root whose own styles set that alpha. README, "not met".
+        # 45% black (3.4:1) inside a shadow root whose own styles set that alpha. docs/site-pipeline.md, "Not met".
         pytest.xfail(f"Zensical 0.0.73's search dialog: {report}")
     assert not report, report
 

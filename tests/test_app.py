@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def test_the_package_imports_the_app_only_when_asked(run_python):
-    # `python -m formsvc.config` prints the README's table; with the app imported first, runpy warns.
+    # `python -m formsvc.config` prints docs/deploying.md's table; with the app imported first, runpy warns.
     code = "import sys, formsvc.config; sys.exit(1 if 'flask' in sys.modules else 0)"
     result = run_python("-c", code)
     assert result.returncode == 0, result.stderr or "importing formsvc.config imported Flask"

@@ -85,7 +85,7 @@ def test_behind_one_proxy_the_client_address_comes_from_that_hop_only(monkeypatc
 
 # ---------------------------------------------------------------- the defaults themselves
 # Every other rate-limit test sets its own limit, so only these notice a default that drifts.
-# The numbers are the README's ("5 per minute;30 per hour"), written out on purpose: reading
+# The numbers are docs/deploying.md's ("5 per minute;30 per hour"), written out on purpose: reading
 # them from config.DEFAULTS would follow a wrong default instead of catching it.
 
 
@@ -155,12 +155,12 @@ def test_no_module_keeps_a_default_of_its_own():
     assert not own, own
 
 
-def test_the_readme_table_is_the_table_of_settings():
+def test_the_deploying_docs_table_is_the_table_of_settings():
     from formsvc.config import settings_table
     from testsupport import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme, "README's settings table is out of date: paste `python -m formsvc.config`"
+    docs = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    assert settings_table() in docs, "docs/deploying.md's settings table is out of date: paste `python -m formsvc.config`"
 
 
 def test_every_setting_in_the_table_can_be_set_from_the_environment(monkeypatch):

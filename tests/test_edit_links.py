@@ -53,7 +53,7 @@ def test_a_staff_preview_has_edit_links_to_repo_url(tmp_path, which, site_build)
         edit = _built(tmp_path / "out", md).select_one("article a[rel=edit]")
         assert edit["href"] == f"{REPO_URL}/edit/main/site_content/{md.name}", md.name
         assert edit["title"] == "Edit this page"
-    if which == "mkdocs":  # Zensical's opens the staged page (README, "The site pipeline")
+    if which == "mkdocs":  # Zensical's opens the staged page (docs/site-pipeline.md)
         edit = BeautifulSoup((tmp_path / "out" / "videos" / "index.html").read_text(encoding="utf-8"),
                              "html.parser").select_one("article a[rel=edit]")
         assert edit["href"] == f"{REPO_URL}/edit/main/videos/index.md"
