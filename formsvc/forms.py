@@ -24,6 +24,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from .bodylimit import BODY_KEY
+from .mailer import EMAIL_MAX, EMAIL_RE  # one plain address, as the hub's reply link carries it
 from .questions import ANSWER_KEYS, BY_KEY, QUESTIONS
 
 # The choices for each set of radios: value -> label on the page.
@@ -31,18 +32,10 @@ CONTACT_METHODS = BY_KEY["contact_method"].choice_map
 RELATIONSHIPS = BY_KEY["relationship"].choice_map
 
 NAME_MAX = 100
-EMAIL_MAX = 254  # the longest address SMTP allows
 PHONE_MAX = 30
 CALL_TIMES_MAX = 200
 CRIME_REFERENCE_MAX = 50
 
-# Lenient but safe: anything that looks like local@domain.tld, ASCII only (the
-# address may end up in a Reply-To header), no spaces, quotes, commas or brackets.
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
 PHONE_RE = re.compile(r"^[0-9 +()\-]+$")
 PHONE_DIGITS = (7, 20)
 
@@ -130,7 +123,7 @@ def one_of(choices: dict[str, str], message: str, required: bool = False):
 
 
 def valid_email(form, field):
-    if field.data and (len(field.data) > EMAIL_MAX or not EMAIL_RE.match(field.data)):
+    if field.data and (len(field.data) > EMAIL_MAX or not EMAIL_RE.fullmatch(field.data)):
         raise ValidationError(MSG_EMAIL)
 
 
