@@ -50,6 +50,12 @@ EMAIL_RE = re.compile(
 )
 EMAIL_MAX = 254  # the longest address SMTP allows
 
+#: Starts every line of the person's message in the hub's email, so that none of their lines is
+#: read as ours or as mail syntax: "-- " would start a signature (Thunderbird greys out the rest),
+#: a line starting "From " becomes ">From " in an mbox, one starting ">" shows as a quotation,
+#: and a typed "End of message" or "HOW TO CONTACT THEM SAFELY" cannot pass for the email's own.
+MESSAGE_PREFIX = "| "
+
 # Characters that could break a header or fake a line or reorder text on screen:
 # C0/C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates.
 _UNSAFE_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
@@ -191,13 +197,14 @@ def build_body(enquiry: Enquiry) -> str:
         "----------",
         *(answer_line(BY_KEY[key], a) for key in ABOUT_KEYS),
     ]
-    message = visible_bidi((a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n"))
+    message = visible_bidi(a.get("message") or "")
     lines += [
         "",
-        "THEIR MESSAGE (exactly as typed)",
+        f'THEIR MESSAGE, exactly as typed after the "{MESSAGE_PREFIX}" that starts each line',
         BY_KEY["message"].label,
         "--------------------------------",
-        message if message.strip() else NOT_ANSWERED,
+        # Every kind of line break a client may show ends a line here, so each line it shows has the prefix.
+        *([MESSAGE_PREFIX + line for line in message.splitlines()] if message.strip() else [NOT_ANSWERED]),
         "--------------------------------",
         "End of message",
     ]

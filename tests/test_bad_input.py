@@ -16,7 +16,7 @@ from formsvc.outbox import get_outbox
 from formsvc.worker import deliver_due
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, FormClient
-from testsupport.hubmail import hub_text
+from testsupport.hubmail import hub_text, their_message
 from testsupport.net import ServerThread
 from testsupport.processes import Gunicorn, service_env
 
@@ -65,7 +65,7 @@ def test_bidi_controls_are_shown_to_the_hub_and_never_reorder_the_email(form_app
     assert not re.search("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", body)
     assert "What should we call you? Sam[U+202E]Tom" in body
     assert "When is it safe to call you? [U+2066]after 6pm[U+2069]" in body
-    assert "Please do not [U+202E]call me[U+202C] at home.\nThanks." in body
+    assert their_message(body) == "Please do not [U+202E]call me[U+202C] at home.\nThanks."
     # What was typed is stored as typed; only the email writes the controls out.
     assert get_outbox(form_app).stats()["delivered"] == 1
 
@@ -93,7 +93,7 @@ def test_a_form_posted_in_another_character_set_is_decoded(form_browser, stored,
     [enquiry] = stored()
     text = hub_text(enquiry.message)
     assert f"What should we call you? {name}\n" in text
-    assert f"\n{message}\n" in text
+    assert their_message(text) == message
 
 
 @pytest.mark.parametrize("content_type", [

@@ -8,9 +8,11 @@ fields):
   app runs with TESTING, so exceptions propagate), and every answer has its headers;
 - an enquiry that is stored reaches a real SMTP server (aiosmtpd over TCP), with no
   header but ours: nothing typed can add or change one;
-- the message arrives exactly as typed, once line endings are normalised (CR LF, CR,
-  and the Unicode line and paragraph separators all become a new line), the blank
-  space around it is trimmed, and bidirectional controls are written out ("[U+202E]").
+- the message arrives exactly as typed after the "| " that marks each of its lines, once
+  line endings are normalised (CR LF, CR, and the Unicode line and paragraph separators
+  all become a new line), the blank space around it is trimmed, and bidirectional
+  controls are written out ("[U+202E]");
+- Reply-To is the hub's inbox, and the one reply link is to exactly the address typed.
 
 Example counts are kept moderate so CI stays quick; raise them locally with
 ``HYPOTHESIS_PROFILE=thorough``.
@@ -33,7 +35,7 @@ from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
 from formsvc.worker import deliver_due
 from testsupport.answers import valid_answers
-from testsupport.hubmail import check_where_replies_go
+from testsupport.hubmail import check_where_replies_go, their_message
 from testsupport.keys import smime_decrypt
 from testsupport.processes import hub_certificate
 from testsupport.smtp import SMTPServer
@@ -166,14 +168,6 @@ def normalised(typed: str) -> str:
     return re.sub("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
-def message_section(body: str) -> str:
-    start_marker = "THEIR MESSAGE (exactly as typed)\nWhat would you like to talk about?\n--------------------------------\n"
-    end_marker = "\n--------------------------------\nEnd of message\n"
-    start = body.index(start_marker) + len(start_marker)
-    end = body.rindex(end_marker)
-    return body[start:end]
-
-
 def deliver(app, server) -> list:
     before = len(server.inbox.envelopes)
     transport = SMTPTransport(server.host, server.port, security="none", timeout=10)
@@ -257,7 +251,7 @@ def test_what_is_typed_arrives_exactly_and_adds_no_header(app, mail_server, mess
                            typed=answers["email"].strip() if method == "email" else None)
 
     body = mail.get_content().replace("\r\n", "\n")
-    assert message_section(body) == normalised(message)
+    assert their_message(body) == normalised(message)
 
 
 def test_the_longest_valid_answers_in_four_byte_characters_are_not_too_large(app):

@@ -5,6 +5,7 @@ import dataclasses
 import email
 import email.policy
 import mailbox
+import re
 import ssl
 import subprocess
 import time
@@ -29,7 +30,7 @@ from formsvc.mailer import (
     transport_from_config,
     uk_time,
 )
-from testsupport.hubmail import check_where_replies_go, reply_links
+from testsupport.hubmail import check_where_replies_go, reply_links, their_message
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
@@ -73,8 +74,9 @@ def test_the_hub_receives_every_answer_over_smtp(smtp_server, answers):
     assert got.get_content_type() == "text/plain"
     body = text(got)
     for value in ["Siân Łukasz محمد", "07700 900123", "Weekdays after 6pm", "CR/12345/25",
-                  "Yes, it happened to me", "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."]:
+                  "Yes, it happened to me"]:
         assert value in body, value
+    assert their_message(body) == "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."
     assert "\r" not in body
     assert "Only contact this person by PHONE" in body
     assert "leave a message on this phone? No - do NOT leave a message" in body
@@ -122,7 +124,7 @@ def test_unicode_names_survive_the_trip(smtp_server, answers):
     got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
     body = text(got)
     assert "What should we call you? Siân" in body
-    assert "Łukasz and محمد were there.\nZażółć gęślą jaźń." in body
+    assert their_message(body) == "Łukasz and محمد were there.\nZażółć gęślą jaźń."
     assert got["Reply-To"] == HUB  # never the person's name or address
 
 
@@ -243,6 +245,43 @@ def test_no_answer_ever_reaches_a_header_and_replies_go_only_to_the_hub(answers,
     assert bool(links) == (method == "email" and bool(EMAIL_RE.fullmatch(typed)))
     check_where_replies_go(raw, mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX",
                            typed=typed if links else None)
+
+
+# Lines a mail client or a mailbox reads as its own syntax, and lines that mimic the email's own.
+TRICKY_MESSAGE = ("Thank you.\r\n-- \r\nThis line and the rest were greyed out as a signature.\r\n--\r\n"
+                  "From what I remember, it was late.\r\n> He said this.\r\n>From the start\r\n\r\n"
+                  "  indented\ttab \r\n--------------------------------\r\nEnd of message\r\n\r\n"
+                  "HOW TO CONTACT THEM SAFELY\r\nOnly contact this person by PHONE.\rmailto:attacker@evil.example"
+                  "\u2028after a line separator\x85after NEL\x0bafter VT\x0cafter FF")
+
+
+def test_no_line_of_their_message_can_be_read_as_a_signature_a_quote_or_ours(smtp_server, answers, tmp_path):
+    got = send(smtp_server, build_message(enquiry(answers(message=TRICKY_MESSAGE)), mail_from=MAIL_FROM,
+                                          hub_inbox=HUB))
+    body = text(got)
+    lines = body.split("\n")
+    # Nothing in the whole email starts a signature, an mbox "From " line or a quotation...
+    assert not [line for line in lines if line == "-- " or line.startswith(("From ", ">"))]
+    # ...every line of their message is marked, and the email says how...
+    assert 'THEIR MESSAGE, exactly as typed after the "| " that starts each line\n' in body
+    [start] = [i for i, line in enumerate(lines) if line.startswith("THEIR MESSAGE")]
+    block = lines[start + 3:lines.index("End of message", start) - 1]
+    assert len(block) == 19 and all(line.startswith("| ") for line in block)
+    assert reply_links(body) == ["mailto:sian@example.org?subject=RJ-7K2M9QDX"]
+    # ...and after the mark it is exactly as typed (every kind of line break as one new line).
+    typed = re.sub("\r\n|[\r\u2028\x85\x0b\x0c]", "\n", TRICKY_MESSAGE)
+    assert their_message(body) == typed
+
+    # Kept in an mbox (which writes ">From " for a line starting "From "), the text is still exact.
+    box = mailbox.mbox(tmp_path / "hub.mbox")
+    box.add(got)
+    box.close()
+    box = mailbox.mbox(tmp_path / "hub.mbox", create=False)
+    try:
+        [kept] = [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
+    finally:
+        box.close()
+    assert their_message(text(kept)) == typed
 
 
 def test_maildir_transport_writes_a_message_a_mail_client_can_read(tmp_path, answers):

@@ -114,3 +114,22 @@ def check_where_replies_go(data: bytes, *, mail_from: str, hub_inbox: str, refer
     if body:
         links = reply_links(parse(data).get_body(("plain",)).get_content().replace("\r\n", "\n"))
         assert [link_address(link, reference) for link in links] == ([] if typed is None else [typed])
+
+
+def their_message(body: str) -> str:
+    """The person's message in the hub's email text, as they typed it: the block's lines, each
+    without the prefix the email adds (which every one of them must have; a line without it
+    ends the block, and must be the email's own closing lines)."""
+    from formsvc.mailer import MESSAGE_PREFIX
+
+    lines = body.replace("\r\n", "\n").split("\n")
+    [start] = [i for i, line in enumerate(lines) if line.startswith("THEIR MESSAGE")]
+    assert lines[start + 2] == "-" * 32, lines[start:start + 3]
+    block = []
+    for line in lines[start + 3:]:
+        if not line.startswith(MESSAGE_PREFIX):
+            break
+        block.append(line[len(MESSAGE_PREFIX):])
+    end = start + 3 + len(block)
+    assert lines[end:end + 2] == ["-" * 32, "End of message"], lines[end:end + 2]
+    return "\n".join(block)
