@@ -115,6 +115,42 @@ def test_a_form_that_cannot_be_decoded_is_refused_clearly_and_nothing_is_stored(
     assert form_browser.submit(**valid_answers()).status_code == 303
 
 
+# Python codecs that are no character set: "undefined" refuses everything, IDNA and punycode
+# turn text into something else ("Abc" is "\x82\x81\x80" in punycode), the escape codecs turn
+# a typed "\\n" into a line break. A client can name any of them; each was a 500 or changed text.
+NOT_CHARSETS = ["undefined", "idna", "IDNA", "punycode", "unicode_escape", "raw-unicode-escape", "base64", "rot13",
+                "no-such-charset", "\"utf\x00-8\"", "x" * 300]
+
+
+@pytest.mark.parametrize("charset", NOT_CHARSETS)
+def test_a_form_in_a_codec_that_is_no_character_set_is_shown_again_with_plain_text_kept(
+        form_browser, stored, charset):
+    form_browser.get()
+    typed = valid_answers(name="Sam", message="Please do not call after 6pm.\r\nThanks, Abc.")
+    body = encoded_form(form_browser, "ascii", **typed)
+    post_raw(form_browser, body, f"application/x-www-form-urlencoded; charset={charset}")
+    assert form_browser.response.status_code == 400
+    assert "Sorry, we could not read your answers" in form_browser.notice()
+    assert "Check your answers" in form_browser.notice()
+    # Plain ASCII reads the same in any character set: shown back to check, never sent as it was.
+    kept = form_browser.answers()
+    assert (kept["name"], kept["message"]) == ("Sam", "Please do not call after 6pm.\nThanks, Abc.")
+    assert stored() == []
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+@pytest.mark.parametrize("charset", ["undefined", "punycode", "idna"])
+def test_text_that_is_not_plain_ascii_in_such_a_codec_is_not_shown_back(form_browser, stored, charset):
+    form_browser.get()
+    body = encoded_form(form_browser, "iso-8859-1", message="Caf\u00e9 owner")
+    post_raw(form_browser, body, f"application/x-www-form-urlencoded; charset={charset}")
+    assert form_browser.response.status_code == 400
+    assert "Please fill in the form again" in form_browser.notice()
+    assert form_browser.answers()["message"] == "" and "Caf" not in form_browser.response.get_data(as_text=True)
+    assert stored() == []
+
+
 # ---------------------------------------------------------------- too large, with or without a length
 
 class Served:

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import encodings
+import encodings.aliases
 import os
+import pkgutil
 import re
 import urllib.parse
 
@@ -143,6 +146,9 @@ def test_no_post_ever_gets_a_500(fuzz_app, fields, keep_tokens, multipart, missi
                                   "multipart/form-data; boundary=xyz", "multipart/form-data; boundary=",
                                   "application/json", "text/plain", "text/html; charset=latin-1",
                                   "application/x-www-form-urlencoded; charset=utf-16", "image/png", "*/*",
+                                  "application/x-www-form-urlencoded; charset=undefined",
+                                  "application/x-www-form-urlencoded; charset=idna",
+                                  "application/x-www-form-urlencoded; charset=punycode",
                                   "application/octet-stream", "\x00", "x" * 300]),
     with_tokens=st.booleans(),
 )
@@ -154,6 +160,33 @@ def test_raw_bodies_never_get_a_500(fuzz_app, body, content_type, with_tokens):
     response = client.post("/enquiry/", data=body, headers=headers)
     event(f"answered {response.status_code}")
     assert_served_safely(response)
+
+
+# Every name Python has for a codec (a client can send any of them), and names it has not.
+CODEC_NAMES = sorted(set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values())
+                     | {module.name for module in pkgutil.iter_modules(encodings.__path__)})
+
+
+@settings(settings.get_profile(PROFILE))
+@given(
+    charset=st.one_of(st.sampled_from(CODEC_NAMES), st.text(st.characters(min_codepoint=33, max_codepoint=126,
+                                                                          exclude_characters='";,\\'), max_size=40)),
+    typed=nasty_text,
+    encoding=st.sampled_from(["utf-8", "ascii", "latin-1"]),
+)
+@example(charset="undefined", typed="Hello", encoding="utf-8")
+@example(charset="punycode", typed="Hello", encoding="utf-8")
+@example(charset="idna", typed="Hello", encoding="utf-8")
+def test_any_character_set_a_client_names_is_read_or_refused_clearly(fuzz_app, charset, typed, encoding):
+    client = fuzz_app.test_client()
+    fields = {**fresh_form(client), **valid_answers(name=typed[:100], message=typed or "Hello")}
+    body = urllib.parse.urlencode(fields, encoding=encoding, errors="replace").encode("ascii")
+    response = client.post("/enquiry/", data=body,
+                           headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"})
+    event(f"answered {response.status_code}")
+    assert_served_safely(response)
+    if response.status_code == 400:
+        assert "Sorry, we could not read your answers" in response.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- through to the hub's inbox
