@@ -226,3 +226,19 @@ def test_a_chunked_body_within_the_limit_is_read_whole(server):
     status, _ = post_chunked(server.port, client, body)
     client.close()
     assert status == 303
+
+
+# ---------------------------------------------------------------- no URL built from the Host header
+
+@pytest.mark.parametrize("path, to", [("/enquiry", "/enquiry/"), ("/enquiry/static//enquiry.css",
+                                                                   "/enquiry/static/enquiry.css")])
+def test_a_redirect_over_http_names_no_host(server, path, to):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": "evil.example"})
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    assert (response.status, response.getheader("Location")) == (308, to)
+    assert response.getheader("Cache-Control") == "no-store"

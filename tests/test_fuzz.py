@@ -162,6 +162,32 @@ def test_raw_bodies_never_get_a_500(fuzz_app, body, content_type, with_tokens):
     assert_served_safely(response)
 
 
+@settings(settings.get_profile(PROFILE))
+@given(
+    first=st.sampled_from(["enquiry", "healthz", "enquiry/static", "x"]),
+    rest=st.lists(st.sampled_from(["", "static", "sent", "exit", "enquiry.css", "enquiry.js", "healthz", "..", ".",
+                                   "%2F", "%5C", "\\", "evil.example", "x"]), max_size=5).map("/".join),
+    query=st.sampled_from(["", "?x=1", "?next=//evil.example", "?%2F%2Fevil.example"]),
+    host=st.one_of(st.sampled_from(["evil.example", "evil.example:8443", "[::1]", "localhost"]),
+                   st.text(st.sampled_from("abcxyz019.-:[]"), min_size=1, max_size=30)),
+    method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+)
+@example(first="enquiry", rest="", query="", host="evil.example", method="GET")
+@example(first="enquiry/static", rest="/x", query="", host="evil.example", method="GET")
+def test_no_response_sends_a_browser_to_the_host_a_request_named(fuzz_app, first, rest, query, host, method):
+    path = "/" + first + ("/" + rest if rest else "") + query
+    response = fuzz_app.test_client().open(path, method=method, headers={"Host": host})
+    event(f"answered {response.status_code}")
+    assert response.status_code < 500, (path, response.status_code)
+    location = response.headers.get("Location")
+    if location is not None and location != fuzz_app.config["EXIT_URL"]:
+        # A path on the site the browser asked: never a URL built from the Host header.
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), (path, location)
+        assert host not in location or host in path, (path, host, location)
+    if 300 <= response.status_code < 400:
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
 # Every name Python has for a codec (a client can send any of them), and names it has not.
 CODEC_NAMES = sorted(set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values())
                      | {module.name for module in pkgutil.iter_modules(encodings.__path__)})
