@@ -16,6 +16,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (only /enquiry/* is proxied here).
     app = Flask(__name__, static_folder=None)
     config.load(app, overrides)
+    for warning in app.extensions["settings_warnings"]:  # a setting given but overridden
+        log.warning("%s", warning)
     # Before anything else: a missing or unusable hub key stops the start with a message
     # naming the file (seal.SealingConfigError), rather than a service that cannot seal.
     sealer = app.extensions["sealer"] = seal.load_sealer(app.config)

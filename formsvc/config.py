@@ -7,6 +7,7 @@ Production (the default ``ENV``) refuses to start without a real secret key.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -124,6 +125,11 @@ def _shown(name: str, setting: Setting) -> str:
     return f"`{value}`"
 
 
+def _env_value(value) -> str:
+    """A value as it is written in a FORMSVC_ variable ("false", not "False")."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
 def settings_table() -> str:
     """docs/deploying.md's table of settings, in Markdown."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
@@ -159,16 +165,29 @@ def load(app, overrides: dict | None = None) -> None:
     if not cfg["SMTP_PORT"]:
         cfg["SMTP_PORT"] = {"starttls": 587, "ssl": 465, "none": 25}[security]
 
-    # The session cookie only carries the CSRF secret; keep it as tight as we can.
-    cfg["SESSION_COOKIE_HTTPONLY"] = True
-    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["SESSION_COOKIE_SECURE"] = not development
-    cfg["SESSION_COOKIE_PATH"] = "/enquiry/"
-    cfg["PREFERRED_URL_SCHEME"] = "http" if development else "https"
-    # Flask-Limiter reads these names.
-    cfg["RATELIMIT_HEADERS_ENABLED"] = True
-    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
-    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+    # Flask's and Flask-Limiter's settings that the service sets itself: not for anyone to
+    # choose, so a value given for one is overridden, and a warning says so (an operator who
+    # set FORMSVC_SESSION_COOKIE_SECURE=false would otherwise believe it had worked).
+    fixed = {
+        # The session cookie only carries the CSRF secret; keep it as tight as we can.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "SESSION_COOKIE_PATH": "/enquiry/",
+        "PREFERRED_URL_SCHEME": "http" if development else "https",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+    }
+    given = {name.removeprefix("FORMSVC_") for name in os.environ if name.startswith("FORMSVC_")}
+    given |= set(overrides or ())
+    follows_env = {"SESSION_COOKIE_SECURE", "PREFERRED_URL_SCHEME"}
+    app.extensions["settings_warnings"] = [
+        f"FORMSVC_{name}={_env_value(cfg[name])} is ignored: the service sets {name}={_env_value(value)} itself"
+        + ("" if name not in follows_env else " in development" if development else " outside development")
+        for name, value in fixed.items() if name in given and cfg[name] != value
+    ]
+    cfg.update(fixed)
     if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
         # redis-py waits for ever by default: a Redis that is up but not answering would
         # hold every post (and then gunicorn kills the worker). Give up quickly instead;

@@ -4,9 +4,12 @@ The web process builds the message when it accepts an enquiry (``formsvc.accept`
 the outbox keeps its bytes and the worker sends them unchanged. Knows nothing of
 Flask requests. Rules that protect the person who wrote:
 
-* No user text in any header except ``Reply-To``, and that only when they chose
-  email, after validation (no CR/LF or other control characters, one plain address).
-  The subject is "Restorative justice enquiry " and the reference, nothing else.
+* No user text in any header, nor anything built from it. ``Reply-To`` is the hub's own
+  inbox, so Reply (which quotes the whole enquiry) comes back to the hub, never to the
+  person or to our sender address. The subject is "Restorative justice enquiry " and
+  the reference, nothing else.
+* For a person who chose email, the body has a ``mailto:`` link to exactly the address
+  they typed, with the reference alone as its subject and nothing of the enquiry in it.
 * The body starts with how it is safe to contact them, so nobody phones a person
   who said "email only", or leaves a message they said was unsafe. Each answer is
   under the form's own question, worded as on the form (formsvc/questions.py).
@@ -15,7 +18,6 @@ Flask requests. Rules that protect the person who wrote:
 """
 from __future__ import annotations
 
-import email.errors
 import email.policy
 import functools
 import mailbox
@@ -26,16 +28,33 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .config import default
 from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, NOT_ANSWERED, Question
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
+
+#: One plain address, ASCII only: what the form accepts (forms.py) and what the reply link
+#: may carry. No spaces, quotes, commas, brackets, colons or semicolons, so a mail client
+#: that reads the link's address as an address list finds this one address and no other.
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+EMAIL_MAX = 254  # the longest address SMTP allows
+
+#: Starts every line of the person's message in the hub's email, so that none of their lines is
+#: read as ours or as mail syntax: "-- " would start a signature (Thunderbird greys out the rest),
+#: a line starting "From " becomes ">From " in an mbox, one starting ">" shows as a quotation,
+#: and a typed "End of message" or "HOW TO CONTACT THEM SAFELY" cannot pass for the email's own.
+MESSAGE_PREFIX = "| "
 
 # Characters that could break a header or fake a line or reorder text on screen:
 # C0/C1 controls, line/paragraph separators, bidi embeddings, overrides and isolates.
@@ -100,50 +119,20 @@ def one_line(value: str | None) -> str:
     return re.sub(r"\s+", " ", _UNSAFE_INLINE.sub(" ", visible_bidi(value or ""))).strip()
 
 
-def reply_to_address(answers: dict[str, str]) -> Address | None:
-    """The person's address for Reply-To, or None if they did not choose email or it is unusable.
+def reply_link(answers: dict[str, str], reference: str) -> str | None:
+    """``mailto:`` the address they typed, subject the reference: or None if they did not
+    choose email, or the address is not one plain address (then staff copy it from the body).
 
-    The domain is IDNA-encoded; an address whose local part is not ASCII is left out
-    of the header (staff copy it from the body) rather than sent in a form that
-    relays without SMTPUTF8 would mangle.
+    Nothing but the reference goes in the subject: it shows in the person's inbox and
+    notifications, where someone else may see it. No ``body=``: nothing of the enquiry is
+    quoted, so the new email holds only what staff write. Everything but letters, digits,
+    "-._~" and the "@" is percent-encoded (RFC 6068 asks at least "%/?#[]"; "+" as %2B so
+    no client reads it as a space).
     """
-    if answers.get("contact_method") != "email":
+    address = answers.get("email") or ""
+    if answers.get("contact_method") != "email" or len(address) > EMAIL_MAX or not EMAIL_RE.fullmatch(address):
         return None
-    raw = answers.get("email") or ""
-    if _UNSAFE_INLINE.search(raw) or any(ch.isspace() for ch in raw):
-        return None
-    local, at, domain = raw.rpartition("@")
-    if not (local and at and domain):
-        return None
-    try:
-        domain = domain.encode("idna").decode("ascii")
-        local.encode("ascii")
-        # addr_spec= makes the email package parse it and refuse anything that is
-        # not exactly one address ("a@b, c@d", "a@b>x").
-        address = Address(display_name=display_name(answers.get("name")), addr_spec=f"{local}@{domain}")
-    except (UnicodeError, ValueError, email.errors.HeaderParseError):
-        return None
-    return address
-
-
-def display_name(name: str | None) -> str:
-    """The person's name for the Reply-To header, or "" when it is not safe there.
-
-    Python's email package decodes RFC 2047 encoded words ("=?utf-8?q?...?=") when it
-    folds an address header, even inside quotes, and writes what they decode to as it
-    is: a name typed as "=?utf-8?q?=0D=0ABcc:_x@y.z?=" came out as a line of its own,
-    "Bcc: x@y.z" (found by tests/test_fuzz.py on Python 3.11.7; the family of CVE-2024-6923).
-    No real name contains "=?": such a name stays in the body only.
-    """
-    name = one_line(name)[:100]
-    return "" if "=?" in name else name
-
-
-def _folds_to_one_header(msg: EmailMessage, name: str) -> bool:
-    """Does header ``name`` serialise as one header (any further lines are folds)?"""
-    folded = msg.policy.fold(name, msg[name])
-    lines = folded.rstrip("\n").split("\n")
-    return "\r" not in folded and all(line[:1] in (" ", "\t") for line in lines[1:])
+    return f"mailto:{quote(address, safe='@')}?subject={quote(reference, safe='')}"
 
 
 def answer_line(question: Question, answers: dict[str, str]) -> str:
@@ -169,6 +158,16 @@ def uk_time(timestamp: float) -> str:
     return f"{when.day} {when:%B %Y, %H:%M} {when.tzname()}"
 
 
+def reply_lines(answers: dict[str, str], reference: str) -> list[str]:
+    """How to write to a person who chose email: the link on a line of its own, so a mail
+    client finds where it ends; and that Reply is not the way (it comes back to the hub)."""
+    link = reply_link(answers, reference)
+    if link is None:
+        return ["To write to them, copy the address above into a new email. Reply comes back to the hub."]
+    return ["To write to them, use this link (a new email to that address only). Reply comes back to the hub.",
+            link]
+
+
 def build_body(enquiry: Enquiry) -> str:
     a = enquiry.answers
     method = a.get("contact_method")
@@ -180,25 +179,32 @@ def build_body(enquiry: Enquiry) -> str:
         only_for = BY_KEY[key].only_for
         return only_for is None or not known_method or only_for == method
 
+    contact = []
+    for key in CONTACT_KEYS:
+        if wanted(key):
+            contact.append(answer_line(BY_KEY[key], a))
+            if key == "email" and method == "email":
+                contact += reply_lines(a, enquiry.reference)
     lines = [
         f"Restorative justice enquiry {enquiry.reference}",
         f"Received: {uk_time(enquiry.created_at)}",
         "",
         "HOW TO CONTACT THEM SAFELY",
         "--------------------------",
-        *(answer_line(BY_KEY[key], a) for key in CONTACT_KEYS if wanted(key)),
+        *contact,
         "",
         "ABOUT THEM",
         "----------",
         *(answer_line(BY_KEY[key], a) for key in ABOUT_KEYS),
     ]
-    message = visible_bidi((a.get("message") or "").replace("\r\n", "\n").replace("\r", "\n"))
+    message = visible_bidi(a.get("message") or "")
     lines += [
         "",
-        "THEIR MESSAGE (exactly as typed)",
+        f'THEIR MESSAGE, exactly as typed after the "{MESSAGE_PREFIX}" that starts each line',
         BY_KEY["message"].label,
         "--------------------------------",
-        message if message.strip() else NOT_ANSWERED,
+        # Every kind of line break a client may show ends a line here, so each line it shows has the prefix.
+        *([MESSAGE_PREFIX + line for line in message.splitlines()] if message.strip() else [NOT_ANSWERED]),
         "--------------------------------",
         "End of message",
     ]
@@ -243,18 +249,12 @@ def build_message(enquiry: Enquiry, *, mail_from: str, hub_inbox: str) -> EmailM
     # Date is when the person wrote, so every resend is the same message.
     msg["Date"] = format_datetime(datetime.fromtimestamp(enquiry.created_at, timezone.utc))
     msg["Message-ID"] = enquiry.message_id
-    reply_to = reply_to_address(enquiry.answers)
-    if reply_to is not None:
-        msg["Reply-To"] = reply_to
-        if not _folds_to_one_header(msg, "Reply-To"):
-            # Belt and braces for whatever else the email package might do to a name:
-            # the bare address, or no Reply-To (staff copy the address from the body).
-            del msg["Reply-To"]
-            msg["Reply-To"] = Address(addr_spec=reply_to.addr_spec)
-            if not _folds_to_one_header(msg, "Reply-To"):
-                del msg["Reply-To"]
+    # Reply quotes the whole enquiry: it goes back to the hub's own inbox, whose key staff
+    # have, so it stays sealed. Never the person (a header built from what they typed can
+    # be made to hold another address: CPython gh-80222) nor our sender's mailbox.
+    msg["Reply-To"] = _same_in_every_message("Reply-To", hub_inbox)
     # Ask the hub's mail system not to send out-of-office or other automatic
-    # replies: they would go to the Reply-To, that is, to the person.
+    # replies: they would only loop back to the hub or to our sender address.
     msg["Auto-Submitted"] = _same_in_every_message("Auto-Submitted", "auto-generated")
     msg["X-Auto-Response-Suppress"] = _same_in_every_message("X-Auto-Response-Suppress", "All")
     # Quoted-printable keeps every character of the message intact across relays

@@ -1,4 +1,5 @@
-"""Response headers for every response, and a session cookie only where the form is.
+"""Response headers for every response, a session cookie only where the form is, and
+redirects that never name a host.
 
 Netlify's [[headers]] rules cover only files Netlify serves itself, so the
 service sends its own. The values match netlify.toml, and the CSP is the site's
@@ -9,9 +10,11 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, redirect, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import RequestRedirect
 
 from contract import csp
 
@@ -71,9 +74,29 @@ def add_security_headers(response):
     )
     for name, value in STATIC_HEADERS.items():
         response.headers[name] = value
-    if is_form_page(request.path):
+    if is_form_page(request.path) or response.status_code in _REDIRECTS:
+        # A redirect too: one a shared cache kept for a crafted request could send others anywhere.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def relative_redirect():
+    """Werkzeug's own redirects (the slash after /enquiry, "//" in a path) as a path, not a URL.
+
+    Werkzeug builds them from the request's Host header: "Host: evil.example" got "Location:
+    http://evil.example/enquiry/". The path and query alone keep the browser on the site it
+    asked, whatever the Host said. Runs before the view, where Flask would raise the redirect.
+    """
+    error = request.routing_exception
+    if not isinstance(error, RequestRedirect):
+        return None
+    target = urlsplit(error.new_url)
+    # One leading slash: "//host/..." would be another site.
+    location = "/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else "")
+    return redirect(location, error.code)
 
 
 class FormOnlySessionInterface(SecureCookieSessionInterface):
@@ -92,5 +115,6 @@ class FormOnlySessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = FormOnlySessionInterface()
+    app.before_request(relative_redirect)
     # after_request runs for error responses too (404, 405, 413, 429, 500, CSRF).
     app.after_request(add_security_headers)

@@ -30,7 +30,7 @@ from formsvc.outbox import get_outbox
 from testsupport import ARTIFACTS
 from testsupport.answers import valid_answers
 from testsupport.browser import script
-from testsupport.hubmail import hub_text
+from testsupport.hubmail import hub_text, their_message
 from testsupport.site import axe_violations, site_pages
 from testsupport.site_search import is_zensical, search
 
@@ -402,7 +402,7 @@ def test_the_enquiry_can_be_sent_with_the_keyboard_alone(browser, form_site, jav
         context.close()
     [enquiry] = get_outbox(form_site.app).claim(limit=10)
     text = hub_text(enquiry.message)
-    assert "\nTyped without a mouse.\n" in text
+    assert their_message(text) == "Typed without a mouse."
     assert "Only contact this person by PHONE" in text and "Phone number: 07700 900 982" in text
 
 

@@ -34,6 +34,28 @@ def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
     assert app.config["SESSION_COOKIE_PATH"] == "/enquiry/"
 
 
+def test_a_setting_the_service_overrides_says_so_at_start_and_in_healthz(monkeypatch, caplog):
+    monkeypatch.setenv("FORMSVC_SECRET_KEY", "a-long-random-value-for-this-test-only")
+    monkeypatch.setenv("FORMSVC_HUB_ENCRYPTION", "none")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_SECURE", "false")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_HTTPONLY", "true")  # the value the service sets: nothing to say
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # still overridden outside development
+    said = ("FORMSVC_SESSION_COOKIE_SECURE=false is ignored: the service sets SESSION_COOKIE_SECURE=true itself "
+            "outside development")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "ignored" in r.getMessage()] == [
+        said]
+    assert said in app.test_client().get("/healthz").get_json()["warnings"]
+
+
+def test_a_setting_given_the_value_the_service_sets_gets_no_warning(monkeypatch, caplog):
+    monkeypatch.setenv("FORMSVC_ENV", "development")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_SECURE", "false")
+    app = create_app()
+    assert app.extensions["settings_warnings"] == []
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
+
+
 def test_development_runs_without_a_secret_and_delivers_locally(monkeypatch, tmp_path):
     monkeypatch.setenv("FORMSVC_ENV", "development")
     app = create_app()

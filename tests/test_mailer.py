@@ -5,6 +5,7 @@ import dataclasses
 import email
 import email.policy
 import mailbox
+import re
 import ssl
 import subprocess
 import time
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from formsvc.mailer import (
+    EMAIL_RE,
     ConnectError,
     Enquiry,
     Envelope,
@@ -29,14 +31,15 @@ from formsvc.mailer import (
     uk_time,
 )
 from formsvc.questions import BY_KEY, CONTACT_KEYS
+from testsupport.hubmail import check_where_replies_go, reply_links, their_message
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
 KEYS = ["name", "contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times",
         "crime_reference", "relationship", "message"]
 # Exactly these headers, whatever the person typed.
-OUR_HEADERS = {"subject", "from", "to", "date", "message-id", "auto-submitted", "x-auto-response-suppress",
-               "content-type", "content-transfer-encoding", "mime-version"}
+OUR_HEADERS = {"subject", "from", "to", "reply-to", "date", "message-id", "auto-submitted",
+               "x-auto-response-suppress", "content-type", "content-transfer-encoding", "mime-version"}
 
 
 def enquiry(answers: dict, reference: str = "RJ-7K2M9QDX") -> Enquiry:
@@ -72,8 +75,9 @@ def test_the_hub_receives_every_answer_over_smtp(smtp_server, answers):
     assert got.get_content_type() == "text/plain"
     body = text(got)
     for value in ["Siân Łukasz محمد", "07700 900123", "Weekdays after 6pm", "CR/12345/25",
-                  "Yes, it happened to me", "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."]:
+                  "Yes, it happened to me"]:
         assert value in body, value
+    assert their_message(body) == "I would like to talk about meeting him.\nNot sure yet.\n\nThank you."
     assert "\r" not in body
     assert "Only contact this person by PHONE" in body
     assert "leave a message on this phone? No - do NOT leave a message" in body
@@ -179,37 +183,94 @@ def test_unicode_names_survive_the_trip(smtp_server, answers):
     got = send(smtp_server, build_message(enquiry(sent), mail_from=MAIL_FROM, hub_inbox=HUB))
     body = text(got)
     assert "What should we call you? Siân" in body
-    assert "Łukasz and محمد were there.\nZażółć gęślą jaźń." in body
-    assert got["Reply-To"].addresses[0].display_name == "Siân"
+    assert their_message(body) == "Łukasz and محمد were there.\nZażółć gęślą jaźń."
+    assert got["Reply-To"] == HUB  # never the person's name or address
 
 
-def test_reply_to_only_when_they_chose_email(answers):
+def test_reply_goes_to_the_hub_and_the_link_to_the_person_who_chose_email(answers):
     by_email = build_message(enquiry(answers(contact_method="email")), mail_from=MAIL_FROM, hub_inbox=HUB)
-    assert by_email["Reply-To"].addresses[0].addr_spec == "sian@example.org"
-    assert "Only contact this person by EMAIL" in by_email.get_content()
+    assert by_email["Reply-To"] == HUB
+    body = by_email.get_content()
+    assert "Only contact this person by EMAIL" in body
+    # The link under the address: the address alone, the reference alone as subject, nothing quoted.
+    assert ("Email address: sian@example.org\n"
+            "To write to them, use this link (a new email to that address only). Reply comes back to the hub.\n"
+            "mailto:sian@example.org?subject=RJ-7K2M9QDX\n") in body
+    check_where_replies_go(message_bytes(by_email), mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX",
+                           typed="sian@example.org")
 
     # They gave an email address too, but said phone: replying by email is not safe.
     by_phone = build_message(enquiry(answers(contact_method="phone")), mail_from=MAIL_FROM, hub_inbox=HUB)
-    assert by_phone["Reply-To"] is None
-    assert "sian@example.org" not in by_phone.get_content()
+    assert by_phone["Reply-To"] == HUB
+    assert "sian@example.org" not in by_phone.get_content() and "mailto:" not in by_phone.get_content()
 
 
 @pytest.mark.parametrize("address", [
     "a@b.example\r\nBcc: evil@x.example", "a@b.example, evil@x.example", "<a@b.example>", "a b@c.example",
-    "no-at-sign", "a@b.example\x00", "\u202eelpmaxe.b@a",
+    "no-at-sign", "a@b.example\x00", "\u202eelpmaxe.b@a", "a@b.example\n", '"a,b"@c.example', "a@[1.2.3.4]",
+    "a(x)@b.example", "a@b.example;c@d.example", "x" * 250 + "@b.example",
 ])
-def test_an_unusable_address_gets_no_reply_to_but_stays_in_the_body(answers, address):
+def test_an_unusable_address_gets_no_link_but_stays_in_the_body(answers, address):
     msg = build_message(enquiry(answers(email=address)), mail_from=MAIL_FROM, hub_inbox=HUB)
-    assert msg["Reply-To"] is None
-    assert "Only contact this person by EMAIL" in msg.get_content()
+    assert msg["Reply-To"] == HUB
+    body = msg.get_content()
+    assert "Only contact this person by EMAIL" in body
+    assert "mailto:" not in body
+    assert "To write to them, copy the address above into a new email. Reply comes back to the hub." in body
 
 
-def test_international_addresses(answers):
-    idn = build_message(enquiry(answers(email="sian@bücher.example")), mail_from=MAIL_FROM, hub_inbox=HUB)
-    assert idn["Reply-To"].addresses[0].addr_spec == "sian@xn--bcher-kva.example"
-    # A non-ASCII local part needs SMTPUTF8 end to end; staff copy it from the body instead.
-    local = build_message(enquiry(answers(email="siân@example.org")), mail_from=MAIL_FROM, hub_inbox=HUB)
-    assert local["Reply-To"] is None and "siân@example.org" in local.get_content()
+def test_an_address_is_linked_exactly_as_typed_every_character_percent_encoded(answers):
+    typed = "O'Neil+rj/x=y?z#1%2&k!$*^_`{|}~@Mail-1.Example.org"
+    msg = build_message(enquiry(answers(email=typed)), mail_from=MAIL_FROM, hub_inbox=HUB)
+    [link] = reply_links(msg.get_content())
+    assert link == ("mailto:O%27Neil%2Brj%2Fx%3Dy%3Fz%231%252%26k%21%24%2A%5E_%60%7B%7C%7D~@Mail-1.Example.org"
+                    "?subject=RJ-7K2M9QDX")
+    check_where_replies_go(message_bytes(msg), mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX",
+                           typed=typed)
+
+
+def test_international_addresses_are_in_the_body_without_a_link(answers):
+    # Not one plain ASCII address (the form refuses them): staff copy it from the body.
+    for address in ["sian@bücher.example", "siân@example.org"]:
+        msg = build_message(enquiry(answers(email=address)), mail_from=MAIL_FROM, hub_inbox=HUB)
+        assert msg["Reply-To"] == HUB and address in msg.get_content() and "mailto:" not in msg.get_content()
+
+
+# What outside testing found: Python 3.11 drops the quotes around a display name when it folds
+# an address header (CPython gh-80222), so a long enough name became address syntax.
+FOLD = "a" * 45 + " <attacker@evil.example> (x" + "b" * 20
+CRAFTED_NAMES = [
+    FOLD,
+    "Smith, John <attacker@evil.example>, " + "c" * 60,
+    "x" * 30 + " (comment <attacker@evil.example>) " + "y" * 40,
+    '"' + "q" * 40 + '" <attacker@evil.example> "' + "r" * 30,
+    "=?utf-8?q?attacker=40evil.example?= <attacker@evil.example> " + "d" * 40,
+    "=?utf-8?b?" + "YXR0YWNrZXJAZXZpbC5leGFtcGxl" + "?= " + "e" * 60,
+    "=?utf-8?q?=0D=0ABcc:_attacker@evil.example?=",
+    "Siân Łukasz محمد " * 4 + "<attacker@evil.example>",
+    "\u00e9" * 30 + ", attacker@evil.example, " + "\u00e9" * 30,
+    "a" * 100,
+    "attacker@evil.example\r\nReply-To: attacker@evil.example",
+    "a" * 44 + "\\\" <attacker@evil.example>",
+    "group: attacker@evil.example; " + "g" * 60,
+]
+
+
+@pytest.mark.parametrize("name", CRAFTED_NAMES)
+@pytest.mark.parametrize("typed", ["victim@example.org", "victim+rj@example.org", "o'neil/x=y?z#1@mail.example.org"])
+def test_no_name_can_redirect_a_reply(answers, name, typed):
+    msg = build_message(enquiry(answers(name=name, email=typed)), mail_from=MAIL_FROM, hub_inbox=HUB)
+    raw = message_bytes(msg)
+    check_where_replies_go(raw, mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX", typed=typed)
+    # Nothing of the name in any header, however it is written.
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"attacker" not in head and b"evil" not in head and b"=?" not in head
+    body = msg.get_content()
+    assert body.count("mailto:") == 1
+    for other in ["Restorative justice hub <hub@hub.example>", "hub@hub.example, second@hub.example"]:
+        check_where_replies_go(message_bytes(build_message(enquiry(answers(name=name, email=typed)),
+                                                           mail_from=MAIL_FROM, hub_inbox=other)),
+                               mail_from=MAIL_FROM, hub_inbox=other, reference="RJ-7K2M9QDX", typed=typed)
 
 
 def test_crlf_in_any_answer_cannot_add_a_header(smtp_server, answers):
@@ -224,19 +285,62 @@ def test_crlf_in_any_answer_cannot_add_a_header(smtp_server, answers):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.fixed_dictionaries({key: st.text() for key in KEYS}),
-       st.sampled_from(["email", "phone", "", "fax"]))
-def test_no_answer_ever_reaches_a_header_except_a_valid_reply_to(answers, method):
-    answers["contact_method"] = method
+       st.sampled_from(["email", "phone", "", "fax"]),
+       st.one_of(st.text(), st.sampled_from(CRAFTED_NAMES), st.lists(st.sampled_from(
+           ["a" * 40, " ", ",", "<", ">", "(", ")", '"', "\\", ":", ";", "@", "=?utf-8?q?", "?=", "é", "\r\n",
+            "attacker@evil.example"]), max_size=12).map("".join)),
+       st.one_of(st.emails().map(str), st.text()))
+def test_no_answer_ever_reaches_a_header_and_replies_go_only_to_the_hub(answers, method, name, typed):
+    answers.update(contact_method=method, name=name[:100], email=typed)
     msg = build_message(enquiry(answers), mail_from=MAIL_FROM, hub_inbox=HUB)
-    raw = msg.as_bytes()
+    raw = message_bytes(msg)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert {name.lower() for name in parsed.keys()} <= OUR_HEADERS | {"reply-to"}
+    assert {name.lower() for name in parsed.keys()} == OUR_HEADERS
     assert parsed["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
-    header_block = raw.split(b"\n\n", 1)[0]
-    assert all(32 <= byte < 127 or byte in b"\t\n" for byte in header_block)
-    if parsed["Reply-To"] is not None:
-        assert method == "email"
-        assert parsed["Reply-To"].addresses[0].addr_spec.lower().startswith(answers["email"].rpartition("@")[0].lower())
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(32 <= byte < 127 or byte in b"\t\r\n" for byte in header_block)
+    links = reply_links(msg.get_content())
+    # A link exactly when they chose email and typed an address the form accepts, to that address.
+    assert bool(links) == (method == "email" and bool(EMAIL_RE.fullmatch(typed)))
+    check_where_replies_go(raw, mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX",
+                           typed=typed if links else None)
+
+
+# Lines a mail client or a mailbox reads as its own syntax, and lines that mimic the email's own.
+TRICKY_MESSAGE = ("Thank you.\r\n-- \r\nThis line and the rest were greyed out as a signature.\r\n--\r\n"
+                  "From what I remember, it was late.\r\n> He said this.\r\n>From the start\r\n\r\n"
+                  "  indented\ttab \r\n--------------------------------\r\nEnd of message\r\n\r\n"
+                  "HOW TO CONTACT THEM SAFELY\r\nOnly contact this person by PHONE.\rmailto:attacker@evil.example"
+                  "\u2028after a line separator\x85after NEL\x0bafter VT\x0cafter FF")
+
+
+def test_no_line_of_their_message_can_be_read_as_a_signature_a_quote_or_ours(smtp_server, answers, tmp_path):
+    got = send(smtp_server, build_message(enquiry(answers(message=TRICKY_MESSAGE)), mail_from=MAIL_FROM,
+                                          hub_inbox=HUB))
+    body = text(got)
+    lines = body.split("\n")
+    # Nothing in the whole email starts a signature, an mbox "From " line or a quotation...
+    assert not [line for line in lines if line == "-- " or line.startswith(("From ", ">"))]
+    # ...every line of their message is marked, and the email says how...
+    assert 'THEIR MESSAGE, exactly as typed after the "| " that starts each line\n' in body
+    [start] = [i for i, line in enumerate(lines) if line.startswith("THEIR MESSAGE")]
+    block = lines[start + 3:lines.index("End of message", start) - 1]
+    assert len(block) == 19 and all(line.startswith("| ") for line in block)
+    assert reply_links(body) == ["mailto:sian@example.org?subject=RJ-7K2M9QDX"]
+    # ...and after the mark it is exactly as typed (every kind of line break as one new line).
+    typed = re.sub("\r\n|[\r\u2028\x85\x0b\x0c]", "\n", TRICKY_MESSAGE)
+    assert their_message(body) == typed
+
+    # Kept in an mbox (which writes ">From " for a line starting "From "), the text is still exact.
+    box = mailbox.mbox(tmp_path / "hub.mbox")
+    box.add(got)
+    box.close()
+    box = mailbox.mbox(tmp_path / "hub.mbox", create=False)
+    try:
+        [kept] = [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
+    finally:
+        box.close()
+    assert their_message(text(kept)) == typed
 
 
 def test_maildir_transport_writes_a_message_a_mail_client_can_read(tmp_path, answers):

@@ -113,6 +113,23 @@ def test_static_files_are_not_no_store(form_app):
         assert response.headers.get("Cache-Control") != "no-store"
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+@pytest.mark.parametrize("path, to", [
+    ("/enquiry", "/enquiry/"), ("/enquiry?x=1&y=%2F%2Fevil.example", "/enquiry/?x=1&y=%2F%2Fevil.example"),
+    ("/enquiry/static//enquiry.css", "/enquiry/static/enquiry.css"), ("/enquiry/static//x", "/enquiry/static/x"),
+    ("/enquiry//sent", "/enquiry/sent"),
+])
+def test_redirects_never_name_the_host_the_request_gave_and_are_not_stored(form_app, method, path, to):
+    for host in ["evil.example", "evil.example:8443", "[::1]", "evil.example/x"]:
+        response = form_app.test_client().open(path, method=method, headers={"Host": host})
+        if response.status_code == 405:  # POST to a static file or the confirmation page
+            assert method == "POST" and "Location" not in response.headers
+            continue
+        assert (response.status_code, response.headers["Location"]) == (308, to)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert_security_headers(response, form_page=True)
+
+
 def test_session_cookie_only_on_form_pages(make_form_app):
     app = make_form_app(PROPAGATE_EXCEPTIONS=False)
 
