@@ -36,7 +36,7 @@ from formsvc import create_app
 from formsvc.forms import CALL_TIMES_MAX, CRIME_REFERENCE_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX
 from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
-from formsvc.worker import deliver_due
+from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.hubmail import check_where_replies_go, their_message
 from testsupport.keys import smime_decrypt
@@ -230,7 +230,7 @@ def normalised(typed: str) -> str:
 def deliver(app, server) -> list:
     before = len(server.inbox.envelopes)
     transport = SMTPTransport(server.host, server.port, security="none", timeout=10)
-    counts = deliver_due(get_outbox(app), transport, mail_from=MAIL_FROM, hub_inbox=HUB)
+    counts = deliver_due(get_outbox(app), transport, DeliverySettings(mail_from=MAIL_FROM, hub_inbox=HUB))
     assert counts["delivered"] == counts["claimed"], counts  # nothing stuck: every stored one is sent
     return server.inbox.envelopes[before:]
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
-from formsvc.worker import GIVE_UP_AFTER_SECONDS, deliver_due
+from formsvc.worker import GIVE_UP_AFTER_SECONDS, DeliverySettings, deliver_due
 from testsupport.hubmail import store
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"
+SETTINGS = DeliverySettings(mail_from=MAIL_FROM, hub_inbox=HUB)
 
 
 def transport_to(server_or_port) -> SMTPTransport:
@@ -26,7 +27,7 @@ def transport_to(server_or_port) -> SMTPTransport:
 
 
 def deliver(outbox, transport, now=None):
-    return deliver_due(outbox, transport, mail_from=MAIL_FROM, hub_inbox=HUB, now=now)
+    return deliver_due(outbox, transport, SETTINGS, now=now)
 
 
 def personal_values(answers: dict) -> list[str]:
@@ -159,10 +160,24 @@ def test_stopping_releases_what_was_not_tried(outbox, answers, smtp_server):
     for i in range(3):
         store(outbox, answers(), submission_id=f"s{i}")
     asked = []
-    counts = deliver_due(outbox, transport_to(smtp_server), mail_from=MAIL_FROM, hub_inbox=HUB,
+    counts = deliver_due(outbox, transport_to(smtp_server), SETTINGS,
                          should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
     assert counts["delivered"] == 1 and counts["released"] == 2
     assert len(outbox.claim()) == 2  # given back at once, not after the lease
+
+
+def test_delivery_settings_come_from_the_apps_config(tmp_path):
+    from formsvc import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB,
+                      "OUTBOX_LEASE_SECONDS": 120, "DELIVER_BACKOFF_FIRST_SECONDS": 0.5,
+                      "DELIVER_INTERVAL_SECONDS": 2, "QUARANTINE_RETENTION_SECONDS": 86400})
+    assert DeliverySettings.from_config(app.config) == DeliverySettings(
+        mail_from=MAIL_FROM, hub_inbox=HUB, lease_seconds=120, backoff_first=0.5, interval=2.0,
+        quarantine_retention=86400.0)
+    # Unset, each is config.py's default, as the dataclass's own defaults are.
+    defaults = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB})
+    assert DeliverySettings.from_config(defaults.config) == SETTINGS
 
 
 def test_with_no_smtp_host_mail_waits_in_a_maildir(tmp_path, answers):

@@ -13,7 +13,8 @@ tests/test_outbox_contract.py:
 - ``postgresql.PostgreSQLOutbox`` (``FORMSVC_DATABASE_URL=postgresql://...``): one
   queue shared by several web instances and workers on different machines.
 
-This module is the interface both code to; it imports neither backend until
+The statements that read the same on both live once in ``sql.SQLOutbox``, which
+both backends extend. This module is the interface both code to; it imports neither backend until
 ``init_app`` chooses one (psycopg is only loaded when PostgreSQL is used).
 """
 from __future__ import annotations
