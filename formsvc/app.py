@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import bodylimit, config, netlify, seal, shell
+from . import bodylimit, config, netlify, seal, security, shell
 
 log = logging.getLogger("formsvc")
 
@@ -26,6 +26,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Innermost: the body is read (within the limit) only for requests that got past the
     # Netlify check wrapped around it below.
     bodylimit.init_app(app)
+    # Inside ProxyFix and the Netlify check, so a forwarded Host is judged too.
+    app.wsgi_app = security.HostGuard(app.wsgi_app)
     # First: requests that bypass Netlify are refused before CSRF or rate limits
     # look at them; its middleware runs inside ProxyFix (wrapped below).
     netlify.init_app(app)

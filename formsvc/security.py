@@ -12,7 +12,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request
+from flask import Flask, abort, current_app, redirect, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import RequestRedirect
 
@@ -99,6 +99,41 @@ def relative_redirect():
     return redirect(location, error.code)
 
 
+BAD_HOST = "formsvc.bad_host"
+
+
+class HostGuard:
+    """A Host header Werkzeug cannot read ("." or a name with an empty or over-long label) leaves
+    Flask with no URL adapter, and then even the 400 page fails to build its links: a 500. Such a
+    Host is set aside here (the server's own name stands in; nothing builds an address from it,
+    redirects being relative) and refuse_bad_host answers our 400 page."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST")
+        if host is not None and not readable_host(host):
+            environ["HTTP_HOST"] = environ.get("SERVER_NAME") or "localhost"
+            environ[BAD_HOST] = True
+        return self.app(environ, start_response)
+
+
+def readable_host(host: str) -> bool:
+    """Whether Werkzeug's router can take this Host (it encodes it as IDNA, as here)."""
+    try:
+        host.lower().encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+def refuse_bad_host():
+    if request.environ.get(BAD_HOST):
+        abort(400)
+    return None
+
+
 class FormOnlySessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, saved only on responses under SESSION_COOKIE_PATH.
 
@@ -115,6 +150,7 @@ class FormOnlySessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = FormOnlySessionInterface()
+    app.before_request(refuse_bad_host)
     app.before_request(relative_redirect)
     # after_request runs for error responses too (404, 405, 413, 429, 500, CSRF).
     app.after_request(add_security_headers)

@@ -130,6 +130,19 @@ def test_redirects_never_name_the_host_the_request_gave_and_are_not_stored(form_
         assert_security_headers(response, form_page=True)
 
 
+@pytest.mark.parametrize("host", [".", "a..b", "x" * 64 + ".example", ".:8080"])
+def test_a_host_the_router_cannot_read_gets_the_400_page_not_a_500(make_form_app, host):
+    # Found by tests/test_fuzz.py: Werkzeug's router refuses such a Host (BadHost), leaving no URL
+    # adapter, and the 400 page's own links then failed to build.
+    app = make_form_app(PROPAGATE_EXCEPTIONS=False)
+    for path in ("/enquiry/", "/enquiry", "/enquiry/sent", "/healthz"):
+        response = app.test_client().get(path, headers={"Host": host})
+        assert response.status_code == 400, (path, response.status_code)
+        assert "Exit this page" in response.get_data(as_text=True)
+        assert "Location" not in response.headers
+        assert_security_headers(response, form_page=path.startswith("/enquiry/"))
+
+
 def test_session_cookie_only_on_form_pages(make_form_app):
     app = make_form_app(PROPAGATE_EXCEPTIONS=False)
 
