@@ -66,9 +66,10 @@ test: setup system-packages tests/node/node_modules/.installed bench/node_module
 	$(PY) -m pytest $(XDIST) --durations=25
 
 # The fast tier, to run after every change: the tests that need no site build, browser, PostgreSQL,
-# Redis, Java or service process (tests/conftest.py derives the tiers from the fixtures a test uses).
+# Redis, Java or service process (tests/conftest.py derives the tiers from the fixtures a test uses);
+# the property tests take fewer examples there (tests/test_fuzz.py, profile "fast"), all of them in `make test`.
 test-fast: setup
-	$(PY) -m pytest -m fast $(XDIST)
+	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m fast $(XDIST)
 
 # Benchmarks (not part of test; about 12 minutes): delivery vs plain smtplib, then submissions
 # through gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
