@@ -42,8 +42,8 @@ def one_round(n: int, port: int, tmp: Path, worker_first: bool) -> dict:
     """Fresh outbox with ``n`` enquiries; time the raw baseline and the worker on the same messages."""
     from formsvc import create_app
     from formsvc.accept import accept
-    from formsvc.mailer import Envelope
     from formsvc.outbox import get_outbox
+    from formsvc.transport import Envelope
     from formsvc.worker import run
 
     app = create_app({

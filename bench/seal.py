@@ -5,7 +5,7 @@
 Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate; an
 RSA-3072 OpenPGP key and an Ed25519/Curve25519 one, as ``openssl req`` and ``gpg`` make them;
 ``--recipients 2`` seals to two of each, as during a change of key), builds the messages beforehand with
-``mailer.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
+``message.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
 messages), then times ``Sealer.seal`` on the very same messages for:
 
 1. none: the bytes as sent today (the baseline);
@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from formsvc.mailer import Enquiry, build_message, message_bytes
+from formsvc.message import AcceptedEnquiry, build_message, message_bytes
 from formsvc.seal import load_sealer
 from testsupport.keys import (
     export_public,
@@ -68,7 +68,7 @@ def messages(n: int) -> list:
             "message": ("Rwy'n ysgrifennu am beth ddigwyddodd. Ни слова ему. " * 100)[:5000] if long
             else "I would like to talk about meeting him.\r\nNot sure yet.\r\n\r\nThank you.",
         }
-        enquiry = Enquiry(reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
+        enquiry = AcceptedEnquiry(reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
                           created_at=time.time(), answers=answers)
         built.append(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
     return built

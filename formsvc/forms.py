@@ -25,7 +25,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from .bodylimit import BODY_KEY
-from .mailer import EMAIL_MAX, EMAIL_RE  # one plain address, as the hub's reply link carries it
+from .message import EMAIL_MAX, EMAIL_RE  # one plain address, as the hub's reply link carries it
 from .questions import ANSWER_KEYS, BY_KEY, QUESTIONS
 
 # The choices for each set of radios: value -> label on the page.

@@ -17,7 +17,7 @@ Three ways, chosen by ``HUB_ENCRYPTION``:
   its Curve25519 (0.8 against 0.4 ms), so the staff guide suggests ECC keys.
 * ``none``: the message as it is sent today. An explicit choice, warned about at every start.
 
-What is sealed is the whole message as ``mailer.build_message`` makes it, headers included
+What is sealed is the whole message as ``message.build_message`` makes it, headers included
 (RFC 9788 header protection, ``hp="cipher"``). Outside stay only From, To, Subject (the
 reference), Date, Message-ID, Reply-To (the hub's own inbox, the same inside) and the two
 headers asking for no automatic replies: an allowlist, so whatever the message gains later
@@ -42,7 +42,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from .config import is_development
-from .mailer import message_bytes
+from .message import message_bytes
 
 METHODS = ("smime", "openpgp", "none")
 

@@ -18,8 +18,8 @@ import traceback
 from dataclasses import dataclass
 
 from .config import default
-from .mailer import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 from .outbox import OutboxUnavailable, get_outbox
+from .transport import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 
 log = logging.getLogger(__name__)
 

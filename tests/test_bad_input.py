@@ -11,8 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from formsvc.forms import MSG_EMAIL_HIDDEN, MSG_PHONE_HIDDEN
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
+from formsvc.transport import SMTPTransport
 from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, FormClient

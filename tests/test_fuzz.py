@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 
 from formsvc import create_app
 from formsvc.forms import CALL_TIMES_MAX, CRIME_REFERENCE_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
+from formsvc.transport import SMTPTransport
 from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.hubmail import check_where_replies_go, their_message

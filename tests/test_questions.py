@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from formsvc.forms import CHECKS
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
 from formsvc.questions import QUESTIONS
+from formsvc.transport import SMTPTransport
 from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from formsvc.mailer import Enquiry, build_message, message_bytes
+from formsvc.message import AcceptedEnquiry, build_message, message_bytes
 from formsvc.seal import OUTER_HEADERS, SealingConfigError, SealingFailed, load_sealer
 from testsupport.hubmail import check_where_replies_go, their_message
 from testsupport.keys import (
@@ -51,7 +51,7 @@ WELSH = {
 
 
 def message_for(answers: dict, reference: str = "RJ-7K2M9QDX"):
-    enquiry = Enquiry(reference=reference, message_id="<20261201.abc@rj.example>",
+    enquiry = AcceptedEnquiry(reference=reference, message_id="<20261201.abc@rj.example>",
                       created_at=time.time(), answers=answers)
     return build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB)
 

@@ -10,8 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
+from formsvc.transport import SMTPTransport
 from formsvc.worker import GIVE_UP_AFTER_SECONDS, DeliverySettings, deliver_due
 from testsupport.hubmail import store
 

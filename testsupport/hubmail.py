@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import time
 
 from formsvc.accept import accept
-from formsvc.mailer import Enquiry, build_body
+from formsvc.message import AcceptedEnquiry, build_body
 
 #: The addresses the tests' outboxes and apps use.
 MAIL_FROM = "Hub form <enquiries@rj.example>"
@@ -33,7 +34,7 @@ def hub_text(data: bytes) -> str:
 
 def text_for(stored, answers: dict[str, str]) -> str:
     """What ``hub_text`` must be for a stored enquiry (from ``Outbox.claim``) made from ``answers``."""
-    return build_body(Enquiry(reference=stored.reference, message_id=stored.message_id,
+    return build_body(AcceptedEnquiry(reference=stored.reference, message_id=stored.message_id,
                               created_at=stored.created_at, answers=answers))
 
 
@@ -120,7 +121,7 @@ def their_message(body: str) -> str:
     """The person's message in the hub's email text, as they typed it: the block's lines, each
     without the prefix the email adds (which every one of them must have; a line without it
     ends the block, and must be the email's own closing lines)."""
-    from formsvc.mailer import MESSAGE_PREFIX
+    from formsvc.message import MESSAGE_PREFIX
 
     lines = body.replace("\r\n", "\n").split("\n")
     [start] = [i for i, line in enumerate(lines) if line.startswith("THEIR MESSAGE")]
@@ -133,3 +134,25 @@ def their_message(body: str) -> str:
     end = start + 3 + len(block)
     assert lines[end:end + 2] == ["-" * 32, "End of message"], lines[end:end + 2]
     return "\n".join(block)
+
+
+# -- an accepted enquiry and its message, for the message and transport tests ----------
+
+MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
+HUB = "hub@hub.example"
+
+
+def enquiry(answers: dict, reference: str = "RJ-7K2M9QDX"):
+    """An enquiry as accept() makes it, from ``answers``."""
+    from formsvc.message import AcceptedEnquiry
+
+    return AcceptedEnquiry(reference=reference, message_id="<123.456@rj.example>", created_at=time.time(),
+                           answers=answers)
+
+
+def wire(msg):
+    """What the outbox keeps for ``msg`` (its bytes), and the envelope the worker sends it in."""
+    from formsvc.message import message_bytes
+    from formsvc.transport import Envelope
+
+    return message_bytes(msg), Envelope.of(MAIL_FROM, HUB)
