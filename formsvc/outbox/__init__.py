@@ -57,7 +57,9 @@ class ReferenceTaken(Exception):
 
 
 @dataclass
-class Enquiry:
+class StoredMessage:
+    """An enquiry as the outbox keeps it: its sealed message and its delivery state (never the answers)."""
+
     id: int
     reference: str
     message_id: str
@@ -111,7 +113,7 @@ class Outbox(Protocol):
         ``submission_id`` is known (then nothing is stored). Raises ReferenceTaken."""
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first; no one else gets them meanwhile."""
 
     def release(self, ids: list[int]) -> None: ...

@@ -69,7 +69,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ..config import default
-from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError
+from . import OutboxUnavailable, ReferenceTaken, SchemaError, StoredMessage
 from .sql import CLAIMED_COLUMNS, SQLOutbox, enquiry
 
 #: Seconds to wait for a connection from the pool (and so, when the server is down,
@@ -319,7 +319,7 @@ class PostgreSQLOutbox(SQLOutbox):
     # -- the worker ----------------------------------------------------------------------
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         Rows another claimer is leasing at this moment are skipped, not waited for

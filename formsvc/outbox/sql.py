@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 
 from ..config import default
-from . import Enquiry, normalise_reference, short_error
+from . import StoredMessage, normalise_reference, short_error
 
-#: What a claim hands out, in the order ``Enquiry`` takes it.
+#: What a claim hands out, in the order ``StoredMessage`` takes it.
 CLAIMED_COLUMNS = ("id", "reference", "message_id", "created_at", "attempts", "message", "queued_at")
 
 #: Ids per statement in ``release``: far below SQLite's 32,766 placeholders and PostgreSQL's 65,535.
@@ -42,9 +42,9 @@ HELD = "quarantined AND delivered_at IS NULL"
 GAVE_UP = "failed_at IS NOT NULL AND delivered_at IS NULL"
 
 
-def enquiry(row: Mapping) -> Enquiry:
+def enquiry(row: Mapping) -> StoredMessage:
     """A claimed row as the worker gets it (the message as bytes, whatever the driver gave)."""
-    return Enquiry(id=row["id"], reference=row["reference"], message_id=row["message_id"],
+    return StoredMessage(id=row["id"], reference=row["reference"], message_id=row["message_id"],
                    created_at=row["created_at"], attempts=row["attempts"], message=bytes(row["message"]),
                    queued_at=row["queued_at"])
 

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import default
-from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError, Upgrade
+from . import OutboxUnavailable, ReferenceTaken, SchemaError, StoredMessage, Upgrade
 from .sql import SQLOutbox, enquiry
 
 #: Connections a forked child inherited: kept referenced so they are never closed
@@ -290,7 +290,7 @@ class SQLiteOutbox(SQLOutbox):
     # -- the worker ------------------------------------------------------------------
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         A leased enquiry is not handed to anyone else until the lease runs out; if
