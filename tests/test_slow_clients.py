@@ -18,6 +18,7 @@ import socket
 import statistics
 import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -236,6 +237,39 @@ def test_answers_nginx_and_gunicorn_give_themselves_carry_our_headers(tmp_path, 
     status, headers = raw_request(front, b"GET /enquiry/ HTTP/1.1\r\n" + host + b"\r\n")
     assert status == 502
     assert {name: headers.get(name) for name in ours} == {name: [value] for name, value in ours.items()}
+
+
+# ---------------------------------------------------------------- nginx as one more trusted hop
+
+def test_behind_nginx_the_app_sees_the_address_and_scheme_the_proxy_before_it_gave(tmp_path, processes):
+    # Netlify (here: these headers) then nginx: two hops. No signing secret, so the address is
+    # X-Forwarded-For's; one accepted enquiry an hour per address.
+    env = service_env(tmp_path / "data", PROXY_HOPS="2", MIN_FILL_SECONDS="0", RATELIMIT_POST="1 per hour")
+    web = processes.add(Gunicorn(env, tmp_path / "web.log", workers=1).start())
+    front = processes.add(Nginx([web.port], tmp_path / "nginx").start()).port
+
+    def person(address: str, scheme: str = "https") -> FormClient:
+        return FormClient(front, headers={"X-Forwarded-For": address, "X-Forwarded-Proto": scheme})
+
+    def send(browser: FormClient) -> int:
+        return browser.post_form(browser.get_form(), valid_answers())[0]
+
+    def send_without_referer(browser: FormClient) -> int:
+        body = urllib.parse.urlencode({**browser.get_form(), **valid_answers(), "website": ""}).encode()
+        return browser.request("POST", "/enquiry/", body=body,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})[0]
+
+    people = [person("198.51.100.1"), person("198.51.100.1"), person("198.51.100.2"),
+              person("198.51.100.3"), person("198.51.100.4", scheme="http")]
+    try:
+        # Each address is counted as itself, not as nginx's (127.0.0.1 for everyone).
+        assert [send(people[0]), send(people[1]), send(people[2])] == [303, 429, 303]
+        # The scheme is the one the proxy before nginx gave: on HTTPS the CSRF check wants a same-origin
+        # Referer (FormClient sends one when its proxy says https), on HTTP it does not.
+        assert [send_without_referer(people[3]), send_without_referer(people[4])] == [400, 303]
+    finally:
+        for browser in people:
+            browser.close()
 
 
 # ---------------------------------------------------------------- gunicorn's production settings
