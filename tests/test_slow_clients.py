@@ -232,6 +232,19 @@ def test_answers_nginx_and_gunicorn_give_themselves_carry_our_headers(tmp_path, 
         assert all(len(headers.get(name, [])) <= 1 for name in ours), path
         assert headers["x-content-type-options"] == ["nosniff"]
 
+    # A body over the app's limit (64 KB) but within nginx's (1 MB), with a length or chunked, reaches the
+    # app whole: the person gets its own page about a message too long, not nginx's.
+    body = b"message=" + b"word+" * 20000
+    for framing in (b"Content-Length: %d\r\n\r\n" % len(body) + body,
+                    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", front), timeout=10) as sock:
+            sock.sendall(b"POST /enquiry/ HTTP/1.1\r\n" + host + b"Connection: close\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n" + framing)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 413") and b"Your message is too long" in answer, answer[:300]
+
     # gunicorn down: nginx's 502, with our headers.
     web.stop()
     status, headers = raw_request(front, b"GET /enquiry/ HTTP/1.1\r\n" + host + b"\r\n")
