@@ -28,7 +28,8 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-service.txt req
 
 # The browser tests use Debian's Chromium (never `playwright install`), the shared
 # rate-limit tests a real Redis, the outbox tests a throwaway PostgreSQL, the Nu HTML Checker
-# Java, the checkers come from npm, and the sealing tests decrypt with openssl and gpg.
+# Java, the checkers come from npm, the sealing tests decrypt with openssl and gpg, and nginx stands
+# in front of gunicorn (make run-cluster, the slow-client test) as in production.
 # tools/system-packages.sh asks Debian only for what is missing, each tool by its own package,
 # and never for npm when the machine's Node.js ships its own (the two conflict).
 system-packages:
@@ -53,8 +54,9 @@ run: build
 	$(PY) -m localrun
 
 # The production-like stack on this machine (docs/deploying.md): a throwaway PostgreSQL
-# and Redis, two gunicorn instances behind a small proxy, two delivery workers, an SMTP
-# sink; prints where the form is and where the mail lands. Ctrl-C stops it all.
+# and Redis, two web instances (nginx in front of gunicorn, deploy/) behind a small proxy,
+# two delivery workers, an SMTP sink; prints where the form is and where the mail lands.
+# Ctrl-C stops it all.
 run-cluster: build system-packages
 	$(PY) -m localrun.cluster
 

@@ -90,8 +90,8 @@ DEFAULTS: dict[str, Setting] = {
     "SESSION_COOKIE_NAME": Setting("formsvc_session", "The form's only cookie (the CSRF secret and the last "
                                                       "reference sent)"),
     # -- in front of the service
-    "PROXY_HOPS": Setting(0, "Number of trusted proxies in front (Netlify: `1`); the client address comes only "
-                             "from them"),
+    "PROXY_HOPS": Setting(0, "Number of trusted proxies in front, nginx included (nginx alone: `1`; Netlify, then "
+                             "nginx: `2`); the client address comes only from them"),
     "NETLIFY_SIGNING_SECRET": Setting("", "Set to accept only requests Netlify signed (see below); empty: no "
                                           "check (local run)", "empty"),
     # -- sealing enquiries to the hub's key (formsvc/seal.py, docs/hub-keys.md)

@@ -4,10 +4,13 @@
 
 - a throwaway PostgreSQL (testsupport/postgres.py), the outbox shared by everyone;
 - a Redis, the rate limits shared by the web instances;
-- two gunicorn instances of the service, each with its own data folder, as two
-  machines with throwaway disks would have;
+- two web instances, each as production runs one: gunicorn with deploy/gunicorn.conf.py
+  (sync workers, on loopback) behind nginx with deploy/nginx/'s files, which reads every
+  request whole before gunicorn sees it, so slow clients cannot stall the workers; each
+  with its own data folder, as two machines with throwaway disks would have;
 - a small local proxy in front of them, taking turns and skipping an instance that
-  is down (in production: Netlify's proxy, or the platform's load balancer);
+  is down (in production: Netlify's proxy, or the platform's load balancer); it adds
+  X-Forwarded-For as Netlify does, and nginx adds its own hop (PROXY_HOPS=2);
 - two delivery workers (``flask --app formsvc deliver``);
 - an SMTP sink that writes every message it accepts into a Maildir;
 
@@ -36,7 +39,7 @@ from pathlib import Path
 from testsupport.keys import smime_certificate
 from testsupport.net import free_port
 from testsupport.postgres import PostgresCluster
-from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
+from testsupport.processes import DeliveryWorker, Gunicorn, Nginx, Redis, service_env
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade"}
@@ -45,9 +48,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 class RoundRobinProxy:
     """HTTP/1.1 reverse proxy on 127.0.0.1: each request to the next backend that answers.
 
-    Adds X-Forwarded-For (the service trusts one hop: PROXY_HOPS=1). A backend that
-    refuses the connection is skipped for that request, so stopping one instance
-    shows the other taking over.
+    Sets X-Forwarded-For, as Netlify does (nginx adds its own hop: PROXY_HOPS=2). A backend that
+    refuses the connection (its nginx is down) is skipped for that request, and so is one whose
+    nginx answers a GET or HEAD with 502 (its gunicorn is down; a POST is never sent twice), so
+    stopping one instance shows the other taking over.
     """
 
     def __init__(self, port: int, backends: list[int]):
@@ -77,6 +81,8 @@ class RoundRobinProxy:
                         continue  # that instance is down: the next one
                     finally:
                         conn.close()
+                    if response.status == 502 and self.command in {"GET", "HEAD"} and i + 1 < len(owner.backends):
+                        continue  # its nginx cannot reach its gunicorn
                     self.send_response(response.status)
                     for name, value in response.getheaders():
                         if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
@@ -153,30 +159,38 @@ def main(argv=None) -> int:
         # (printed below) opens what lands in the sink.
         hub_cert, hub_key = smime_certificate(base / "hub-keys")
         shared = {"DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": redis.url, "SMTP_PORT": str(sink.port),
-                  "PROXY_HOPS": "1", "DELIVER_INTERVAL_SECONDS": "1",
+                  "PROXY_HOPS": "2", "DELIVER_INTERVAL_SECONDS": "1",
                   "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(hub_cert)}
         # One secret for all instances: a form opened through one is sent through another.
         env_of = {}
         secret = service_env(base)["FORMSVC_SECRET_KEY"]
         for name in ("web-1", "web-2", "worker-1", "worker-2"):
             env_of[name] = {**service_env(base / name, **shared), "FORMSVC_SECRET_KEY": secret}
-        webs = [Gunicorn(env_of[name], base / f"{name}.log", workers=2).start() for name in ("web-1", "web-2")]
-        started += webs
+        # Each web instance: gunicorn (deploy/gunicorn.conf.py; two workers each, as this is one
+        # machine) on loopback, and nginx (deploy/nginx/) in front of it.
+        webs, fronts = [], []
+        for name in ("web-1", "web-2"):
+            webs.append(Gunicorn(env_of[name], base / f"{name}.log", workers=2).start())
+            started.append(webs[-1])
+            fronts.append(Nginx([webs[-1].port], base / f"{name}-nginx").start())
+            started.append(fronts[-1])
         workers = [DeliveryWorker(env_of[name], base / f"{name}.log", interval=1).start()
                    for name in ("worker-1", "worker-2")]
         started += workers
-        proxy = RoundRobinProxy(port, [web.port for web in webs]).start()
+        proxy = RoundRobinProxy(port, [front.port for front in fronts]).start()
         started.append(proxy)
 
         print(f"\n  Form (through the proxy): http://127.0.0.1:{port}/enquiry/")
-        print(f"  Web instances:            {', '.join(f'http://127.0.0.1:{w.port}/' for w in webs)}")
+        print(f"  Web instances:            {', '.join(f'http://127.0.0.1:{f.port}/' for f in fronts)}"
+              f" (nginx; gunicorn behind each on {', '.join(str(w.port) for w in webs)})")
         print(f"  Outbox:                   {database_url}")
         print(f"  Rate limits:              {redis.url}")
         print(f"  Mail lands in:            {sink.folder / 'new'} (SMTP sink on 127.0.0.1:{sink.port})")
         print(f"  Sealed to:                {hub_cert} (open one with: openssl cms -decrypt -inkey {hub_key}"
               f" -recip {hub_cert} < FILE)")
-        print(f"  Logs:                     {base}/*.log\n  Ctrl-C stops everything.\n", flush=True)
-        while all(p.running() for p in webs + workers):
+        print(f"  Logs:                     {base}/*.log, {base}/web-*-nginx/*.log\n"
+              "  Ctrl-C stops everything.\n", flush=True)
+        while all(p.running() for p in webs + fronts + workers):
             time.sleep(1)
         print("a process stopped; see the logs", file=sys.stderr)
         return 1

@@ -1,9 +1,11 @@
-"""``make run-cluster`` (localrun/cluster.py): the production-like stack starts, and a form
-sent through its proxy lands in its SMTP sink's Maildir, delivered from the shared PostgreSQL."""
+"""``make run-cluster`` (localrun/cluster.py): the production-like stack starts, each web instance
+nginx in front of gunicorn, and a form sent through its proxy lands in its SMTP sink's Maildir,
+delivered from the shared PostgreSQL."""
 from __future__ import annotations
 
 import email
 import email.policy
+import http.client
 import os
 import re
 import signal
@@ -32,7 +34,17 @@ def test_the_cluster_starts_and_a_form_sent_through_the_proxy_arrives_in_the_sin
         port = int(re.search(r"Form \(through the proxy\): http://127\.0\.0\.1:(\d+)/enquiry/", printed).group(1))
         maildir = Path(re.search(r"Mail lands in: +(\S+)", printed).group(1))
         key, cert = re.search(r"-inkey (\S+) -recip (\S+)", printed).groups()
-        assert re.search(r"Web instances: +http://127\.0\.0\.1:\d+/, http://127\.0\.0\.1:\d+/", printed)
+        instances = re.search(r"Web instances: +http://127\.0\.0\.1:(\d+)/, http://127\.0\.0\.1:(\d+)/ \(nginx",
+                              printed)
+        assert instances
+        for instance in instances.groups():  # nginx answers, gunicorn behind it (deploy/)
+            conn = http.client.HTTPConnection("127.0.0.1", int(instance), timeout=10)
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            assert (response.status, response.getheader("Server")) == (200, "nginx"), instance
+            assert response.getheader("X-Content-Type-Options") == "nosniff"  # the app's own, once
+            response.read()
+            conn.close()
         assert "Outbox:" in printed and "postgresql://" in printed
 
         browser = FormClient(port)

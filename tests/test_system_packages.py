@@ -10,7 +10,7 @@ from testsupport import ROOT
 
 SCRIPT = ROOT / "tools" / "system-packages.sh"
 #: Each tool the project needs, by the command that shows it is there.
-TOOLS = ["chromium", "redis-server", "java", "gpg", "openssl", "npm", "pg_ctl"]
+TOOLS = ["chromium", "redis-server", "java", "gpg", "openssl", "npm", "pg_ctl", "nginx"]
 #: What the script itself runs; always there.
 BASICS = ["sh", "id", "env"]
 
@@ -29,9 +29,11 @@ def machine(tmp_path: Path, present: list[str]) -> tuple[dict, Path]:
     recorder = bin_dir / "apt-get"
     recorder.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
     recorder.chmod(0o755)
-    # PG_ROOT: an empty folder, so Debian's /usr/lib/postgresql on this machine does not count.
+    # PG_ROOT and SBIN: empty folders, so Debian's /usr/lib/postgresql and /usr/sbin/nginx on this
+    # machine do not count.
     (tmp_path / "pg").mkdir()
-    return {"PATH": str(bin_dir), "PG_ROOT": str(tmp_path / "pg")}, log
+    (tmp_path / "sbin").mkdir()
+    return {"PATH": str(bin_dir), "PG_ROOT": str(tmp_path / "pg"), "SBIN": str(tmp_path / "sbin")}, log
 
 
 def asked_for(tmp_path: Path, present: list[str], **env) -> list[str]:
@@ -56,13 +58,13 @@ def test_a_fresh_machine_whose_nodejs_ships_npm_never_asks_debian_for_npm(tmp_pa
     # The machine image of this project: Node.js with its own npm; Debian's npm would conflict with it.
     calls = asked_for(tmp_path, ["npm", "java", "gpg", "openssl"])
     assert calls[0] == "update -qq"
-    assert installed(calls) == {"chromium", "redis-server", "postgresql"}
+    assert installed(calls) == {"chromium", "redis-server", "postgresql", "nginx"}
     assert not {"npm", "nodejs"} & installed(calls)
 
 
 def test_each_missing_tool_is_asked_for_by_its_own_package(tmp_path):
     packages = {"chromium": "chromium", "redis-server": "redis-server", "java": "default-jre-headless",
-                "gpg": "gnupg", "openssl": "openssl", "pg_ctl": "postgresql"}
+                "gpg": "gnupg", "openssl": "openssl", "pg_ctl": "postgresql", "nginx": "nginx"}
     for number, (tool, package) in enumerate(packages.items()):
         folder = tmp_path / str(number)
         folder.mkdir()
@@ -80,5 +82,14 @@ def test_postgresql_outside_path_counts_as_present(tmp_path):
     bindir.mkdir(parents=True)
     (bindir / "pg_ctl").write_text("#!/bin/sh\n")
     (bindir / "pg_ctl").chmod(0o755)
+    subprocess.run([shutil.which("sh"), str(SCRIPT)], env=environment, check=True, capture_output=True)
+    assert not log.exists()
+
+
+def test_nginx_in_sbin_outside_path_counts_as_present(tmp_path):
+    environment, log = machine(tmp_path, [t for t in TOOLS if t != "nginx"])
+    nginx = Path(environment["SBIN"]) / "nginx"
+    nginx.write_text("#!/bin/sh\n")
+    nginx.chmod(0o755)
     subprocess.run([shutil.which("sh"), str(SCRIPT)], env=environment, check=True, capture_output=True)
     assert not log.exists()

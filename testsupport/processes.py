@@ -1,7 +1,9 @@
 """Real processes for the benchmarks and the fault tests, each killable hard.
 
-- ``Gunicorn``: the production server command (``gunicorn 'formsvc:create_app()'``)
-  in its own process group, so SIGKILL takes the master and its workers at once;
+- ``Gunicorn``: the production server command (``gunicorn -c deploy/gunicorn.conf.py
+  'formsvc:create_app()'``) in its own process group, so SIGKILL takes the master and its
+  workers at once;
+- ``Nginx``: nginx with the production site files (deploy/nginx/) in front of gunicorns;
 - ``DeliveryWorker``: ``flask --app formsvc deliver``;
 - ``Redis``: ``redis-server --port N --save ''`` (Debian's package).
 
@@ -14,6 +16,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +30,10 @@ from . import ROOT
 from .net import free_port, wait_for
 
 PYTHON = sys.executable
+#: gunicorn's production settings (sync workers, loopback, request limits), README "Deploying".
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+#: nginx's production files: one for `http { }`, one for the service's `server { }`.
+NGINX_DIR = ROOT / "deploy" / "nginx"
 
 
 def netlify_signature(secret: str, lifetime: int = 300) -> str:
@@ -132,13 +139,16 @@ def _no_control_socket() -> list[str]:
 
 
 class Gunicorn(Process):
-    """``gunicorn --workers N --bind 127.0.0.1:PORT 'formsvc:create_app()'`` as in docs/deploying.md."""
+    """``gunicorn -c deploy/gunicorn.conf.py --workers N --bind 127.0.0.1:PORT 'formsvc:create_app()'``
+    as in docs/deploying.md (``workers=None``: the production file's number). ``config=None`` runs gunicorn
+    with its own defaults and no file, as before deploy/gunicorn.conf.py."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2, port: int | None = None,
-                 extra: tuple[str, ...] = (), preexec_fn=None):
+    def __init__(self, env: dict[str, str], log: Path, *, workers: int | None = 2, port: int | None = None,
+                 extra: tuple[str, ...] = (), preexec_fn=None, config: Path | None = GUNICORN_CONFIG):
         self.port = port or free_port()
-        self.workers = workers
-        args = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+        self.workers = workers if workers is not None else _configured_workers(config)
+        args = [PYTHON, "-m", "gunicorn", *(["-c", str(config)] if config else []),
+                "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                 # The worker's pid on each request: lets the tests see which process answered.
                 "--access-logfile", "-", "--access-logformat", 'pid=%(p)s "%(r)s" %(s)s',
                 "--graceful-timeout", "5", *_no_control_socket(), *extra, "formsvc:create_app()"]
@@ -169,6 +179,79 @@ class Gunicorn(Process):
         except OSError:
             return []
         return [int(pid) for pid in children]
+
+
+def _configured_workers(config: Path | None) -> int:
+    """The number of workers a gunicorn settings file asks for (gunicorn's default, 1, without one)."""
+    if config is None:
+        return 1
+    settings: dict = {}
+    exec(compile(config.read_text(), str(config), "exec"), settings)  # as gunicorn reads it
+    return int(settings.get("workers", 1))
+
+
+def nginx_program() -> str:
+    """Debian's nginx (in /usr/sbin, which a user's PATH may leave out)."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise RuntimeError("nginx is not installed: run `make system-packages` (Debian's nginx).")
+    return found
+
+
+class Nginx(Process):
+    """nginx in front of gunicorn, as README "Deploying" sets it up: deploy/nginx/'s two files as they
+    are, in a site like deploy/nginx/example-site.conf (plain HTTP on 127.0.0.1 here, without TLS),
+    passing requests to ``upstreams`` (gunicorn ports) in turn. Everything of its own (its settings,
+    pid, logs, buffered bodies) is in ``folder``; ``port`` is where it listens."""
+
+    def __init__(self, upstreams: list[int], folder: Path, *, port: int | None = None):
+        self.port = port or free_port()
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.config = folder / "nginx.conf"
+        self.config.write_text(self.settings(upstreams))
+        super().__init__([nginx_program(), "-p", str(folder), "-c", str(self.config), "-e", str(folder / "error.log")],
+                         dict(os.environ), folder / "nginx.log")
+
+    def settings(self, upstreams: list[int]) -> str:
+        temp = {name: self.folder / "temp" / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        for path in temp.values():
+            path.mkdir(parents=True, exist_ok=True)
+        # As root nginx would hand its workers to "nobody", who cannot write in this test's folder.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        servers = "".join(f"        server 127.0.0.1:{port};\n" for port in upstreams)
+        temps = "".join(f"    {name}_temp_path {path};\n" for name, path in temp.items())
+        return (f"daemon off;\n{user}worker_processes 1;\npid {self.folder / 'nginx.pid'};\n"
+                f"error_log {self.folder / 'error.log'} info;\n"
+                "events {\n    worker_connections 1024;\n}\n"
+                "http {\n"
+                f"{temps}"
+                f"    access_log {self.folder / 'access.log'};\n"
+                f"    include {NGINX_DIR / 'formsvc-http.conf'};\n"
+                f"    upstream formsvc_gunicorn {{\n{servers}    }}\n"
+                "    server {\n"
+                f"        listen 127.0.0.1:{self.port};\n"
+                f"        include {NGINX_DIR / 'formsvc-server.conf'};\n"
+                "    }\n"
+                "}\n")
+
+    def start(self, timeout: float = 15):
+        super().start()
+        wait_for(self._listening, timeout, "nginx to listen")
+        return self
+
+    def _listening(self) -> bool:
+        if not self.running():
+            raise RuntimeError("nginx exited:\n" + self.output()[-3000:] + self.error_log()[-3000:])
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def error_log(self) -> str:
+        path = self.folder / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
 
 class DeliveryWorker(Process):
