@@ -13,6 +13,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from . import BuildError
+
 COMPONENT = Path(__file__).resolve().parent.parent / "components" / "exit-this-page"
 ASSETS = "assets/exit-this-page"  # where its files are published in the site
 STYLESHEET = "exit-this-page.css"
@@ -25,8 +27,18 @@ _BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
-def messages() -> dict[str, str]:
+def all_messages() -> dict[str, dict[str, str]]:
+    """messages.json: one set of words per language code."""
     return json.loads((COMPONENT / "messages.json").read_text(encoding="utf-8"))
+
+
+def messages(language: str = "en") -> dict[str, str]:
+    """The exit's words in a language; a language without its set stops the build, naming the file."""
+    found = all_messages()
+    if language not in found:
+        raise BuildError(f"components/exit-this-page/messages.json has no words for {language!r}: copy the "
+                         f"\"en\" set, name it \"{language}\" and translate each value.")
+    return found[language]
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,11 +48,11 @@ def _template():
     return env.get_template("template.html")
 
 
-def markup(exit_url: str) -> str:
-    return _template().render(exit_url=exit_url, messages=messages()).strip()
+def markup(exit_url: str, language: str = "en") -> str:
+    return _template().render(exit_url=exit_url, messages=messages(language)).strip()
 
 
-def insert(html: str, exit_url: str, assets_base: str) -> str:
+def insert(html: str, exit_url: str, assets_base: str, language: str = "en") -> str:
     """The exit right after <body>, its stylesheet before </head>, its script before </body>.
 
     assets_base: how the page reaches the site's root ("../" from a folder, "/" for the
@@ -50,7 +62,7 @@ def insert(html: str, exit_url: str, assets_base: str) -> str:
     body = _BODY_OPEN.search(html)
     if not body:
         return html
-    html = html[: body.end()] + markup(exit_url) + html[body.end():]
+    html = html[: body.end()] + markup(exit_url, language) + html[body.end():]
     link = f'<link rel="stylesheet" href="{assets_base}{ASSETS}/{STYLESHEET}">'
     html = _HEAD_CLOSE.sub(lambda m: link + m.group(0), html, count=1)
     script = f'<script src="{assets_base}{ASSETS}/{SCRIPT}" defer></script>'

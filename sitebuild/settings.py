@@ -12,7 +12,7 @@ import yaml
 
 from contract.site_settings import SITE_SETTINGS, marker, page_html
 
-from . import BuildError
+from . import BuildError, languages as site_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,8 @@ def site_values(extra: Mapping | None, environ: Mapping[str, str] | None = None)
         values[name] = given or (values[name] if values.get(name) is not None else setting.default)
     values["shown_settings"] = [{"marker": marker(name), "html": page_html(name, values[name])}
                                 for name, setting in SITE_SETTINGS.items() if setting.on_pages]
+    # Our own template words, in the default language (a staged build of another language gets its own).
+    values["words"] = site_languages.words(site_languages.read(values)[0].code)
     return values
 
 
@@ -85,6 +87,11 @@ class Settings:
     formsvc_origin: str = ""
     signing_secret_set: bool = False
     videos_dir: Path = ROOT / "videos"
+
+    @property
+    def languages(self) -> list:
+        """The site's languages (sitebuild/languages.py), the default first."""
+        return site_languages.read(self.extra)
 
     @property
     def root_path(self) -> str:
