@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 THEME_MESSAGES = ROOT / "components" / "site-words" / "messages.json"
 DEFAULT = {"code": "en", "name": "English"}
 NOT_PAGES = {"404.html", "formsvc-shell.html"}
+SITE_KEYS = ("site_name", "site_description", "copyright")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Language:
     default: bool = False
     nav: Mapping = field(default_factory=dict, hash=False, compare=False)  # menu titles: the English page file or section -> title
     theme_language: str = ""  # the themes' own strings, when not the code
+    # mkdocs.yml's own site_name, site_description and copyright in this language.
+    site: Mapping = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def prefix(self) -> str:
@@ -63,7 +66,8 @@ def read(extra: Mapping | None) -> list[Language]:
                              "listed twice.")
         seen.add(code)
         languages.append(Language(code, str(row["name"]), str(row.get("english_name") or ""), number == 0,
-                                  dict(row.get("nav") or {}), str(row.get("theme_language") or "")))
+                                  dict(row.get("nav") or {}), str(row.get("theme_language") or ""),
+                                  {key: row[key] for key in SITE_KEYS if row.get(key)}))
     return languages
 
 

@@ -101,6 +101,7 @@ def stage(config: dict, config_dir: Path, staging: Path, settings: Settings,
     if not language.default:
         theme["language"] = language.theme_language or language.code
         staged["nav"] = languages.translated_nav(config.get("nav"), language)
+        staged.update(language.site)
         staged["site_url"] = settings.site_url.rstrip("/") + "/" + language.prefix
         staged["extra"] = {**settings.extra, "words": languages.words(language.code)}
         if settings.edit_uri:
