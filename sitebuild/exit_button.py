@@ -13,9 +13,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import BuildError
+from . import BuildError, languages
 
-COMPONENT = Path(__file__).resolve().parent.parent / "components" / "exit-this-page"
+COMPONENT = Path("exit-this-page")  # in components/ (languages.components_dir())
 ASSETS = "assets/exit-this-page"  # where its files are published in the site
 STYLESHEET = "exit-this-page.css"
 SCRIPT = "exit-this-page.js"
@@ -26,10 +26,14 @@ _HEAD_CLOSE = re.compile(r"</head\s*>", re.IGNORECASE)
 _BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
+def _folder() -> Path:
+    return languages.components_dir() / COMPONENT
+
+
 @functools.lru_cache(maxsize=1)
 def all_messages() -> dict[str, dict[str, str]]:
     """messages.json: one set of words per language code."""
-    return json.loads((COMPONENT / "messages.json").read_text(encoding="utf-8"))
+    return json.loads((_folder() / "messages.json").read_text(encoding="utf-8"))
 
 
 def messages(language: str = "en") -> dict[str, str]:
@@ -43,7 +47,7 @@ def messages(language: str = "en") -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def _template():
-    env = Environment(loader=FileSystemLoader(str(COMPONENT)), autoescape=select_autoescape(default=True),
+    env = Environment(loader=FileSystemLoader(str(_folder())), autoescape=select_autoescape(default=True),
                       keep_trailing_newline=False)
     return env.get_template("template.html")
 
@@ -77,4 +81,4 @@ def publish(site_dir: Path) -> None:
     target = Path(site_dir) / ASSETS
     target.mkdir(parents=True, exist_ok=True)
     for name in (STYLESHEET, SCRIPT):
-        shutil.copyfile(COMPONENT / name, target / name)
+        shutil.copyfile(_folder() / name, target / name)

@@ -27,9 +27,18 @@ from pathlib import Path
 from . import BuildError
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def components_dir() -> Path:
+    """components/, or the folder in COMPONENTS_DIR (a test's copy with a made-up language's words)."""
+    import os
+
+    return Path(os.environ.get("COMPONENTS_DIR", "").strip() or ROOT / "components").resolve()
+
+
 #: Our own words in the templates and the finished markup, one set per language (the exit's are
 #: components/exit-this-page/messages.json).
-THEME_MESSAGES = ROOT / "components" / "site-words" / "messages.json"
+THEME_MESSAGES = Path("site-words", "messages.json")
 DEFAULT = {"code": "en", "name": "English"}
 NOT_PAGES = {"404.html", "formsvc-shell.html"}
 SITE_KEYS = ("site_name", "site_description", "copyright")
@@ -93,7 +102,7 @@ def address(inner: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _theme_messages() -> dict:
-    return json.loads(THEME_MESSAGES.read_text(encoding="utf-8"))
+    return json.loads((components_dir() / THEME_MESSAGES).read_text(encoding="utf-8"))
 
 
 def words(code: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ ENVIRONMENT = {
     "FORMSVC_NETLIFY_SIGNING_SECRET": "Must be set on Netlify, which signs proxied requests with it; the build "
                                       "writes only its name into the site",
     "VIDEOS_DIR": "Another video catalogue than videos/ (the tests)",
+    "COMPONENTS_DIR": "Another components/ folder (the tests: a made-up language's exit and template words)",
     "BUILDER": "`mkdocs` (default) or `zensical`, for `python -m sitebuild build`",
 }
 
