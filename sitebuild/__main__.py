@@ -3,7 +3,7 @@
     python -m sitebuild build [--builder mkdocs|zensical] [-f mkdocs.yml] [--site-dir site] [--staff-preview]
     python -m sitebuild check [-f mkdocs.yml] [PAGE ...]   # the content checks alone, for editors
     python -m sitebuild verify SITE_DIR                      # the gate alone, on a finished folder
-    python -m sitebuild translated site_content/cy/PAGE.md   # record the English this translation matches
+    python -m sitebuild translated site_content/cy/PAGE.md   # record the English this translation matches (example-path)
 
 mkdocs: runs `mkdocs build --strict`, whose events (mkdocs_adapter/) run the same steps.
 zensical: prepare (content checks, Videos page) -> `zensical build --strict` -> finish ->
@@ -22,6 +22,7 @@ from pathlib import Path
 from . import BuildError, content_checks, finish, languages, prepare, verify
 from .builders import BUILDERS, run_builder
 from .settings import Settings, env, read_config
+
 
 def build(builder: str, config_file: Path, site_dir: Path | None, staff_preview: bool = False) -> Settings:
     config_file = Path(config_file).resolve()

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def components_dir() -> Path:
     """components/, or the folder in COMPONENTS_DIR (a test's copy with a made-up language's words)."""
-    import os
+    from .settings import env  # read where every variable is (settings.py imports this module)
 
-    return Path(os.environ.get("COMPONENTS_DIR", "").strip() or ROOT / "components").resolve()
+    return Path(env("COMPONENTS_DIR") or ROOT / "components").resolve()
 
 
 #: Our own words in the templates and the finished markup, one set per language (the exit's are

@@ -12,7 +12,8 @@ import yaml
 
 from contract.site_settings import SITE_SETTINGS, marker, page_html
 
-from . import BuildError, languages as site_languages
+from . import BuildError
+from . import languages as site_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -94,7 +94,7 @@ def _translation_problems(config: Path) -> list[str]:
 def test_a_translation_not_yet_checked_says_how_to_record_it(tmp_path):
     config = _small_site(tmp_path)
     [problem] = _translation_problems(config)
-    assert "warning" in problem and "python -m sitebuild translated docs/cy/index.md" in problem
+    assert "warning" in problem and "python -m sitebuild translated docs/cy/index.md" in problem  # example-path
 
 
 def test_the_translated_command_records_the_english_and_the_check_warns_when_it_changes(tmp_path):
@@ -111,9 +111,9 @@ def test_the_translated_command_records_the_english_and_the_check_warns_when_it_
     english.write_text(english.read_text(encoding="utf-8").replace("We help you.", "We help you, always."),
                        encoding="utf-8")
     [problem] = _translation_problems(config)
-    line = next(n for n, text in enumerate((tmp_path / "docs/cy/index.md").read_text().splitlines(), 1)
+    line = next(n for n, text in enumerate((tmp_path / "docs/cy/index.md").read_text().splitlines(), 1)  # example-path
                 if text.startswith("source_hash"))
-    assert re.match(rf"docs/cy/index.md:{line}: warning: docs/index.md has changed since", problem), problem
+    assert re.match(rf"docs/cy/index.md:{line}: warning: docs/index.md has changed since", problem), problem  # example-path
 
 
 def test_a_translation_of_a_page_that_does_not_exist_is_an_error(tmp_path):
@@ -121,7 +121,7 @@ def test_a_translation_of_a_page_that_does_not_exist_is_an_error(tmp_path):
     (tmp_path / "docs" / "cy" / "extra.md").write_text(
         "---\ntitle: Ychwanegol\ndescription: D.\nreviewed: 2026-11-25\nowner: Hwb\n---\n\n# Ychwanegol\n")
     report = run_checks(read_config(config), config, paths=[str(tmp_path / "docs")])
-    assert any(p.level == "error" and p.path.endswith("cy/extra.md") and "docs/extra.md" in p.message
+    assert any(p.level == "error" and p.path.endswith("cy/extra.md") and "docs/extra.md" in p.message  # example-path
                for p in report.problems)
 
 
@@ -280,7 +280,7 @@ def third_language(tmp_path_factory):
         n for n in names if n.endswith(".md") or (Path(folder) == ROOT / "site_content" and n == "cy")])
     for code, words in (("", "English"), ("cy/", "Cymraeg"), ("pl/", "Polski")):
         (docs / code).mkdir(exist_ok=True)
-        (docs / code / "index.md").write_text(_page(f"Home {words}", f"Read [how it works](how-it-works.md)."))
+        (docs / code / "index.md").write_text(_page(f"Home {words}", "Read [how it works](how-it-works.md)."))
         (docs / code / "how-it-works.md").write_text(_page(f"How {words}", "Words."))
     videos = base / "videos"
     shutil.copytree(ROOT / "videos", videos)
