@@ -50,6 +50,7 @@ class Language:
     name: str  # in the language itself: the text of the link to it ("Cymraeg")
     english_name: str = ""  # for staff and the hub ("Welsh")
     default: bool = False
+    row: Mapping = field(default_factory=dict, hash=False, compare=False)  # its entry in the table, as written
     nav: Mapping = field(default_factory=dict, hash=False, compare=False)  # menu titles: the English page file or section -> title
     theme_language: str = ""  # the themes' own strings, when not the code
     # mkdocs.yml's own site_name, site_description and copyright in this language.
@@ -74,7 +75,7 @@ def read(extra: Mapping | None) -> list[Language]:
             raise BuildError(f"mkdocs.yml extra.languages: {code!r} is not a language code (like cy), or is "
                              "listed twice.")
         seen.add(code)
-        languages.append(Language(code, str(row["name"]), str(row.get("english_name") or ""), number == 0,
+        languages.append(Language(code, str(row["name"]), str(row.get("english_name") or ""), number == 0, dict(row),
                                   dict(row.get("nav") or {}), str(row.get("theme_language") or ""),
                                   {key: row[key] for key in SITE_KEYS if row.get(key)}))
     return languages
@@ -109,10 +110,29 @@ def words(code: str) -> dict[str, str]:
     """Our template and markup words in a language (components/site-words/messages.json); a language without
     its own set stops the build, naming the file, rather than showing English words unasked."""
     messages = _theme_messages()
-    if code not in messages:
+    if code not in messages or code.startswith("_"):
         raise BuildError(f"components/site-words/messages.json has no words for the language {code!r}: copy the \"en\" set, "
                          f"name it \"{code}\" and translate each value.")
     return {**messages["en"], **messages[code]}
+
+
+def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dict]:
+    """The page markers of the site's settings (contract/site_settings.py) in another language: its
+    words around the value (components/site-words/messages.json, "setting_<name>"), and the value
+    given in its row of extra.languages, else its own placeholder while the setting is unset."""
+    from contract.site_settings import SITE_SETTINGS, marker
+
+    ours, shown = words(language.code), []
+    for name, setting in SITE_SETTINGS.items():
+        if not setting.on_pages:
+            continue
+        value = row.get(name) or extra.get(name)
+        if not row.get(name) and extra.get(name) == setting.default:
+            value = ours.get(f"placeholder_{name}", value)
+        template = ours.get(f"setting_{name}", setting.on_pages)
+        shown.append({"marker": marker(name),
+                      "html": template.format(value=html_lib.escape(str(value), quote=True)) if value else ""})
+    return shown
 
 
 # The words sitebuild/markup.py writes into every page in English (names of the theme's

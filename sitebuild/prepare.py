@@ -103,7 +103,8 @@ def stage(config: dict, config_dir: Path, staging: Path, settings: Settings,
         staged["nav"] = languages.translated_nav(config.get("nav"), language)
         staged.update(language.site)
         staged["site_url"] = settings.site_url.rstrip("/") + "/" + language.prefix
-        staged["extra"] = {**settings.extra, "words": languages.words(language.code)}
+        staged["extra"] = {**settings.extra, "words": languages.words(language.code),
+                           "shown_settings": languages.shown_settings(settings.extra, language, language.row)}
         if settings.edit_uri:
             staged["edit_uri"] = settings.edit_uri.rstrip("/") + "/" + language.prefix
     staged = {k: v for k, v in staged.items() if v is not None}
