@@ -270,7 +270,11 @@ def mark_translated(translation: Path, docs_dir: Path) -> str:
     front = match.group(1).splitlines()
     import yaml
 
-    meta = yaml.safe_load(match.group(1)) or {}
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError:
+        raise BuildError(f"{translation}: the front matter cannot be read: run `python -m sitebuild check {translation}` "
+                         "to see where (put a value with a colon in it in quotes).") from None
     english = Path(docs_dir, str(meta.get(TRANSLATION_OF) or translation.name))
     if not english.is_file():
         raise BuildError(f"{translation}: the English page {english} does not exist. Set translation_of: to "
