@@ -103,7 +103,9 @@ def write_shell(site: Path, prefix: str = "") -> str:
 
 def write_robots(site: Path, settings: Settings) -> None:
     base = settings.site_url if settings.site_url.endswith("/") else settings.site_url + "/"
-    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", encoding="utf-8")
+    # Each language's build writes its own sitemap (/sitemap.xml, /cy/sitemap.xml).
+    sitemaps = "".join(f"Sitemap: {base}{language.prefix}sitemap.xml\n" for language in settings.languages)
+    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\n{sitemaps}", encoding="utf-8")
 
 
 def write_headers(site: Path) -> tuple[set[str], set[str]]:
