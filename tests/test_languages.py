@@ -126,10 +126,13 @@ def test_a_translation_of_a_page_that_does_not_exist_is_an_error(tmp_path):
                for p in report.problems)
 
 
-def test_the_reading_age_is_not_measured_on_welsh(tmp_path):
+def test_the_reading_age_is_not_measured_on_welsh_but_sentence_length_is(tmp_path):
     # The Welsh page's long words would score far above the limit by an English syllable count.
     config = _small_site(tmp_path)
     assert not any("reading age" in problem for problem in _translation_problems(config))
+    page = tmp_path / "docs" / "cy" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n" + " ".join(["gair"] * 30) + ".\n", encoding="utf-8")
+    assert any("This sentence has 30 words" in problem for problem in _translation_problems(config))
 
 
 def test_the_translators_check_is_a_setting_the_checks_warn_about(tmp_path):

@@ -13,7 +13,7 @@ from .links import check_links
 from .markdown import Page, anchors_of
 from .placeholders import check_setting_placeholders
 from .problem import Problem, Site
-from .reading_age import check_reading_age
+from .reading_age import check_reading_age, check_sentence_length
 from .style import Style, find_style_file
 from .translations import check_translation
 from .words import check_words
@@ -25,8 +25,10 @@ class NotAPage(BuildError):
 
 def check_page(page: Page, site: Site) -> list[Problem]:
     language = languages.split(page.src_uri, site.languages)[0] if site.languages else None
-    # The reading age formula counts English syllables: on other languages' pages it would mislead.
-    english_only = check_reading_age(page, site.style) if language is None or language.default else []
+    # The reading age formula counts English syllables: on other languages' pages it would mislead,
+    # so there only sentence length is measured.
+    english = language is None or language.default
+    english_only = check_reading_age(page, site.style) if english else check_sentence_length(page)
     return sorted(
         check_front_matter(page, site.style, site.today)
         + check_headings(page)
