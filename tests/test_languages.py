@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from contract import manifest
-from sitebuild import BuildError, exit_button, languages, verify
+from sitebuild import BuildError, exit_button, languages, page_facts, verify
 from sitebuild.content_checks import run as run_checks
 from sitebuild.settings import read_config
 from testsupport import ROOT
@@ -249,8 +249,6 @@ def test_the_headers_cover_every_welsh_page(built_site):
     headers = (built_site / "_headers").read_text(encoding="utf-8")
     policy = re.search(r"^/\*\n\s+Content-Security-Policy: (.*)$", headers, re.MULTILINE).group(1)
     for path in (built_site / "cy").rglob("*.html"):
-        from sitebuild import page_facts
-
         facts = page_facts.read(path.read_text(encoding="utf-8"))
         assert all(digest in policy for digest in facts.script_hashes | facts.style_hashes), path
 
