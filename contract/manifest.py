@@ -10,8 +10,13 @@ finished site, written by the finishing step (sitebuild/finish.py) and read by f
                 "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
                 "style_hashes": []},                     # its inline <style> elements
       "script_hashes": [...], "style_hashes": [...],     # the same for the whole site
-      "extra": {"reply_within": ..., "complaints_url": ...}   # the settings the form shows
+      "extra": {"reply_within": ..., "complaints_url": ...},  # the settings the form shows
+      "languages": [{"code": "en", "name": "English", "english_name": "", "prefix": "",
+                     "shell": "formsvc-shell.html"},             # the default language, at /
+                    {"code": "cy", "name": "Cymraeg", "english_name": "Welsh", "prefix": "cy/",
+                     "shell": "cy/formsvc-shell.html"}]          # each other one, at /cy/
     }
+A manifest without "languages" is a site in English alone (DEFAULT_LANGUAGES).
 """
 from __future__ import annotations
 
@@ -24,11 +29,12 @@ MANIFEST_FILE = "site-manifest.json"
 SHELL_FILE = "formsvc-shell.html"
 VERSION = 1
 # The site's settings that the form's pages show too.
+DEFAULT_LANGUAGES = [{"code": "en", "name": "English", "english_name": "", "prefix": "", "shell": SHELL_FILE}]
 PASSED_THROUGH = tuple(name for name, setting in SITE_SETTINGS.items() if setting.form_shows)
 
 
 def write(site_dir: Path, *, builder: str, exit_url: str, shell_scripts, shell_styles, scripts, styles,
-          extra: dict) -> dict:
+          extra: dict, languages: list[dict] | None = None) -> dict:
     manifest = {
         "version": VERSION,
         "builder": builder,
@@ -37,6 +43,7 @@ def write(site_dir: Path, *, builder: str, exit_url: str, shell_scripts, shell_s
         "script_hashes": sorted(scripts),
         "style_hashes": sorted(styles),
         "extra": {key: extra[key] for key in PASSED_THROUGH if extra.get(key) is not None},
+        "languages": languages or DEFAULT_LANGUAGES,
     }
     (Path(site_dir) / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return manifest

@@ -26,6 +26,8 @@ class SiteSetting(NamedTuple):
     # What a page's marker line becomes, {value} escaped; None: not shown on pages by a marker.
     on_pages: str | None = None
     form_shows: bool = False  # passed to the enquiry service in site-manifest.json "extra"
+    # Only warned about while the site has pages in more than one language (extra.languages).
+    translations: bool = False
 
 
 SITE_SETTINGS: dict[str, SiteSetting] = {
@@ -52,6 +54,15 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         placeholder=True,
         on_pages='<p class="site-setting"><a href="{value}">Make a complaint to our police force</a></p>',
         form_shows=True),
+    "translations_checked_by": SiteSetting(
+        "nobody yet",
+        "Who checked the pages in languages other than English, and when: a qualified translator (for Welsh, "
+        "one the Welsh Language Standards accept), by name or company, with the date. A force must have its "
+        "translations checked before they go live",
+        "Welsh: Cwmni Cyfieithu Cyf, 2027-01-15",
+        "Nowhere: a record for the site's owners",
+        placeholder=True,
+        translations=True),
 }
 
 

@@ -3,8 +3,9 @@
 - startup/config: the pipeline's settings (a wrong extra.exit_url stops the build before anything
   is written); the templates get the site's settings with their defaults; "Edit this page" links
   only in a preview for staff (`mkdocs serve`, or STAFF_PREVIEW=true; with REPO_URL set);
-- each page, and the 404 page, is finished as MkDocs writes it; after the build the site-wide
-  files are written and the finished folder is checked.
+- each page, and the 404 page, is finished as MkDocs writes it; after the build the other
+  languages are built, each as a project of its own into /<code>/ (sitebuild/languages.py), then
+  the site-wide files are written and the finished folder is checked.
 
 Zensical ignores hooks, so `python -m sitebuild build --builder zensical` calls the very same
 functions around it.
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from sitebuild import BuildError, finish, verify
-from sitebuild.settings import Settings
+from sitebuild import BuildError, finish, languages, verify
+from sitebuild.settings import Settings, read_config
 
 log = logging.getLogger("mkdocs.hooks.sitebuild")
 
@@ -45,6 +46,16 @@ def on_config(config):
     return config
 
 
+def on_files(files, config):
+    # The other languages' folders (site_content/cy/) are projects of their own, built after this one
+    # (on_post_build); the content checks (checks.py, earlier) have read them already.
+    folders = tuple(language.prefix for language in _settings(config).languages[1:])
+    if folders:
+        for file in [f for f in files if f.src_uri.startswith(folders)]:
+            files.remove(file)
+    return files
+
+
 def on_post_page(output, page, config):
     try:
         return finish.finish_page(output, page.file.dest_uri, _settings(config))
@@ -65,6 +76,8 @@ def on_post_template(output_content, template_name, config):
 def on_post_build(config):
     settings = _settings(config)
     try:
+        config_file = Path(config.config_file_path or "mkdocs.yml").resolve()
+        languages.build_other_languages(read_config(config_file), config_file.parent, settings, "mkdocs")
         finish.finish_site(settings)
         verify.verify(settings)
     except BuildError as error:

@@ -3,6 +3,7 @@
     python -m sitebuild build [--builder mkdocs|zensical] [-f mkdocs.yml] [--site-dir site] [--staff-preview]
     python -m sitebuild check [-f mkdocs.yml] [PAGE ...]   # the content checks alone, for editors
     python -m sitebuild verify SITE_DIR                      # the gate alone, on a finished folder
+    python -m sitebuild translated site_content/cy/PAGE.md   # record the English this translation matches (example-path)
 
 mkdocs: runs `mkdocs build --strict`, whose events (mkdocs_adapter/) run the same steps.
 zensical: prepare (content checks, Videos page) -> `zensical build --strict` -> finish ->
@@ -14,25 +15,13 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from . import BuildError, content_checks, finish, prepare, verify
+from . import BuildError, content_checks, finish, languages, prepare, verify
+from .builders import BUILDERS, run_builder
 from .settings import Settings, env, read_config
-
-BUILDERS = ("mkdocs", "zensical")
-
-
-def _run(command: list[str], environ: dict) -> None:
-    result = subprocess.run(command, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **environ})
-    if result.returncode != 0:
-        raise BuildError(f"{' '.join(command[:3])} failed (exit status {result.returncode}).")
-
-
-def _tool(name: str) -> list[str]:
-    return [sys.executable, "-m", name] if name == "mkdocs" else [str(Path(sys.executable).with_name(name))]
 
 
 def build(builder: str, config_file: Path, site_dir: Path | None, staff_preview: bool = False) -> Settings:
@@ -43,18 +32,20 @@ def build(builder: str, config_file: Path, site_dir: Path | None, staff_preview:
     environ = {"STAFF_PREVIEW": "true"} if staff_preview else {}
     settings = Settings.read(config, config_dir, builder, site_dir, environ={**os.environ, **environ})
     if builder == "mkdocs":
-        _run(_tool("mkdocs") + ["build", "--strict", "-f", str(config_file), "--site-dir", str(settings.site_dir)],
-             environ)
+        # Its events (mkdocs_adapter/) finish the pages and build the other languages.
+        run_builder("mkdocs", config_file, environ, settings.site_dir)
         return settings
     for line in prepare.check_content(config, config_file) + settings.notes:
         print(line)
     with tempfile.TemporaryDirectory(prefix="sitebuild-") as staging:
         staged = prepare.stage(config, config_dir, Path(staging), settings)
-        _run(_tool("zensical") + ["build", "--strict", "--clean", "-f", str(staged)], environ)
+        run_builder(builder, staged, environ)
         if settings.site_dir.exists():
             shutil.rmtree(settings.site_dir)
         shutil.copytree(Path(staging) / "site", settings.site_dir)
     finish.finish_pages(settings)
+    # Each other language: a project of its own, into /<code>/ (sitebuild/languages.py).
+    languages.build_other_languages(config, config_dir, settings, builder, environ)
     finish.finish_site(settings)
     verify.verify(settings)
     print(f"Finished and verified: {settings.site_dir} (built with {builder})")
@@ -84,12 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     check_cmd.add_argument("--today", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
     verify_cmd = commands.add_parser("verify", help="check a finished site (the gate alone)")
     verify_cmd.add_argument("site_dir", type=Path)
+    translated_cmd = commands.add_parser(
+        "translated", help="a translated page now says what its English page says: record which English it matches")
+    translated_cmd.add_argument("pages", nargs="+", type=Path, help="pages in a language's folder, like site_content/cy/index.md")
+    translated_cmd.add_argument("-f", "--config-file", default="mkdocs.yml", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             build(args.builder, Path(args.config_file), args.site_dir, args.staff_preview)
         elif args.command == "check":
             return check(Path(args.config_file), args.paths, args.today)
+        elif args.command == "translated":
+            config_file = Path(args.config_file).resolve()
+            docs = Path(config_file.parent, read_config(config_file).get("docs_dir") or "docs")
+            for page in args.pages:
+                print(languages.mark_translated(page, docs))
         else:
             found = verify.problems(args.site_dir)
             if found:

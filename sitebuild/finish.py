@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contract import csp, manifest
 
-from . import BuildError, exit_button, markup, netlify, page_facts
+from . import BuildError, exit_button, languages, markup, netlify, page_facts
 from .settings import Settings
 
 NOT_FOUND_PAGE = "404.html"
@@ -24,7 +24,7 @@ _CONTENT = re.compile(r"<!--page:content-->.*?<!--/page:content-->", re.DOTALL)
 def assets_base(rel: str, settings: Settings) -> str:
     """How a page reaches the site's root: relatively from a folder, like the theme's own
     links, but from the root for the 404 page, which is shown at any address."""
-    if rel == NOT_FOUND_PAGE:
+    if languages.split(rel, settings.languages)[1] == NOT_FOUND_PAGE:
         return settings.root_path
     return "../" * rel.count("/")
 
@@ -53,9 +53,13 @@ def add_meta_policy(html: str, rel: str, theme_styles=()) -> str:
 
 
 def finish_page(html: str, rel: str, settings: Settings) -> str:
-    """One built page, finished. rel: its path in the site ("how-it-works/index.html")."""
+    """One built page, finished. rel: its path in the site ("how-it-works/index.html",
+    "cy/how-it-works/index.html")."""
     html = markup.fix_page(html, rel)
-    html = exit_button.insert(html, settings.exit_url, assets_base(rel, settings))
+    # Its language: <html lang>, the alternates, the link to the other language, our words.
+    language = languages.split(rel, settings.languages)[0]
+    html = languages.finish_page(html, rel, settings.languages, settings.site_url, settings.root_path)
+    html = exit_button.insert(html, settings.exit_url, assets_base(rel, settings), language.code)
     if 'name="referrer"' not in html:
         # What the Referrer-Policy header says, for a host that sends no headers.
         html = _after_charset(html, '<meta name="referrer" content="same-origin">')
@@ -64,20 +68,23 @@ def finish_page(html: str, rel: str, settings: Settings) -> str:
     return html
 
 
-def finish_pages(settings: Settings) -> None:
-    """finish_page() over a whole built folder (for builders without hooks)."""
-    for path in sorted(settings.site_dir.rglob("*.html")):
+def finish_pages(settings: Settings, under: str = "") -> None:
+    """finish_page() over a built folder (for builders without hooks): the default language's
+    pages, or with under="cy/" that language's."""
+    wanted = languages.split(under, settings.languages)[0] if under else settings.languages[0]
+    for path in sorted((settings.site_dir / under).rglob("*.html")):
         rel = path.relative_to(settings.site_dir).as_posix()
-        if rel == manifest.SHELL_FILE:
+        language, inner = languages.split(rel, settings.languages)
+        if inner == manifest.SHELL_FILE or language != wanted:
             continue
         path.write_text(finish_page(path.read_text(encoding="utf-8"), rel, settings), encoding="utf-8")
 
 
-def write_shell(site: Path) -> str:
+def write_shell(site: Path, prefix: str = "") -> str:
     """The form's frame, made from the finished 404 page: the site's header, exit, menu and
     footer, with markers where the service puts its title, head and content (formsvc/shell.py).
     Both builders make a 404 page with links from the site's root, as the form needs."""
-    not_found = site / NOT_FOUND_PAGE
+    not_found = site / prefix / NOT_FOUND_PAGE
     if not not_found.is_file():
         raise BuildError(f"{NOT_FOUND_PAGE} is missing, so the enquiry form's frame cannot be made from it.")
     html = not_found.read_text(encoding="utf-8")
@@ -90,13 +97,15 @@ def write_shell(site: Path) -> str:
     # header is sent (formsvc/shell.py takes this out of the form's own pages).
     html = re.sub(r"</head\s*>", lambda m: '<meta name="robots" content="noindex" data-shell-only>'
                   "<!--formsvc:head-->" + m.group(0), html, count=1)
-    (site / manifest.SHELL_FILE).write_text(html, encoding="utf-8")
+    (site / prefix / manifest.SHELL_FILE).write_text(html, encoding="utf-8")
     return html
 
 
 def write_robots(site: Path, settings: Settings) -> None:
     base = settings.site_url if settings.site_url.endswith("/") else settings.site_url + "/"
-    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", encoding="utf-8")
+    # Each language's build writes its own sitemap (/sitemap.xml, /cy/sitemap.xml).
+    sitemaps = "".join(f"Sitemap: {base}{language.prefix}sitemap.xml\n" for language in settings.languages)
+    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\n{sitemaps}", encoding="utf-8")
 
 
 def write_headers(site: Path) -> tuple[set[str], set[str]]:
@@ -120,10 +129,16 @@ def finish_site(settings: Settings) -> dict:
     exit_button.publish(site)
     write_robots(site, settings)
     shell = page_facts.read(write_shell(site))
+    # Each other language's frame, from its own 404 page, for the form in that language.
+    for language in settings.languages[1:]:
+        write_shell(site, language.prefix)
     scripts, styles = write_headers(site)
     netlify.write_redirects(site, settings)
     return manifest.write(site, builder=settings.builder, exit_url=settings.exit_url,
                           shell_scripts=shell.script_hashes,
                           # The frame loads the theme's scripts, and with them the styles they add.
                           shell_styles=shell.style_hashes | page_facts.injected_styles(site),
-                          scripts=scripts, styles=styles, extra=settings.extra)
+                          scripts=scripts, styles=styles, extra=settings.extra,
+                          languages=[{"code": lang.code, "name": lang.name, "english_name": lang.english_name,
+                                      "prefix": lang.prefix, "shell": lang.prefix + manifest.SHELL_FILE}
+                                     for lang in settings.languages])

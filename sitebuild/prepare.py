@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from . import BuildError, content_checks, videos
+from . import BuildError, content_checks, languages, videos
 from .settings import Settings
 
 
@@ -31,11 +31,18 @@ def check_content(config: dict, config_file: Path) -> list[str]:
 _PLAYER_SRC = re.compile(r'(<(?:source|track)\b[^>]*\bsrc=")([^"/:]+")')
 
 
-def videos_page(docs: Path, settings: Settings) -> None:
-    """The Videos page and the videos' files, made from the catalogue into a copy of the pages."""
+def videos_page(docs: Path, settings: Settings, language: languages.Language | None = None) -> None:
+    """The Videos page and the videos' files, made from the catalogue into a copy of the pages.
+    In another language its introduction is videos/<code>/index.md (the videos stay as they are)."""
     if (docs / videos.PAGE).exists():
         raise BuildError(f"{videos.PAGE} in the pages' folder would hide the Videos page made from videos/.")
     meta, intro, entries = videos.read_catalogue(settings.videos_dir)
+    if language is not None and not language.default:
+        translated = settings.videos_dir / language.code / videos.INDEX
+        if not translated.is_file():
+            raise BuildError(f"{translated} is missing: the Videos page's introduction in "
+                             f"{language.english_name or language.code} (translate videos/{videos.INDEX}).")
+        meta, intro = videos.catalogue.read_markdown(translated, str(translated))
     media = docs / videos.MEDIA
     media.mkdir(exist_ok=True)
     page = videos.page_markdown(meta, intro, entries)
@@ -47,14 +54,33 @@ def videos_page(docs: Path, settings: Settings) -> None:
                 shutil.copyfile(path, media / path.name)
 
 
-def stage(config: dict, config_dir: Path, staging: Path, settings: Settings) -> Path:
-    """Copy the pages to staging/docs, add the Videos page, and write staging/mkdocs.yml
+def _copy_pages(docs_source: Path, docs: Path, settings: Settings, language: languages.Language) -> None:
+    """The pages of one language at the top of docs, with the files every language shares
+    (stylesheets, scripts, pictures): the other languages' folders left out."""
+    folders = {other.code for other in settings.languages[1:]}
+    shutil.copytree(docs_source, docs, ignore=lambda folder, names: [
+        name for name in names
+        if (Path(folder) == docs_source and (name in folders or (not language.default and name.endswith(".md"))))])
+    if not language.default:
+        own = docs_source / language.code
+        if not own.is_dir():
+            raise BuildError(f"{own} is missing: the pages in {language.english_name or language.code}.")
+        shutil.copytree(own, docs, dirs_exist_ok=True)
+
+
+def stage(config: dict, config_dir: Path, staging: Path, settings: Settings,
+          language: languages.Language | None = None) -> Path:
+    """Copy one language's pages to staging/docs, add the Videos page, and write staging/mkdocs.yml
     pointing at them and at our overrides, building into staging/site (Zensical wants
-    both inside the config's folder). Returns the config's path."""
+    both inside the config's folder). Returns the config's path.
+
+    language: another language than the default, built as a project of its own (languages.py)
+    with its theme strings, its menu titles and its address (site_url + code/)."""
+    language = language or settings.languages[0]
     docs_source = (config_dir / config.get("docs_dir", "docs")).resolve()
     docs = staging / "docs"
-    shutil.copytree(docs_source, docs)
-    videos_page(docs, settings)
+    _copy_pages(docs_source, docs, settings, language)
+    videos_page(docs, settings, language)
     staged = dict(config)
     # Relative paths, inside the staging folder: Zensical 0.0.73 refuses (or panics on)
     # folders outside its config's folder.
@@ -72,6 +98,15 @@ def stage(config: dict, config_dir: Path, staging: Path, settings: Settings) -> 
     # and "Edit this page" links only in a staff preview (settings.py).
     staged["extra"] = settings.extra
     staged["repo_url"], staged["edit_uri"] = settings.repo_url, settings.edit_uri
+    if not language.default:
+        theme["language"] = language.theme_language or language.code
+        staged["nav"] = languages.translated_nav(config.get("nav"), language)
+        staged.update(language.site)
+        staged["site_url"] = settings.site_url.rstrip("/") + "/" + language.prefix
+        staged["extra"] = {**settings.extra, "words": languages.words(language.code),
+                           "shown_settings": languages.shown_settings(settings.extra, language, language.row)}
+        if settings.edit_uri:
+            staged["edit_uri"] = settings.edit_uri.rstrip("/") + "/" + language.prefix
     staged = {k: v for k, v in staged.items() if v is not None}
     path = staging / "mkdocs.yml"
     path.write_text(yaml.safe_dump(staged, sort_keys=False, allow_unicode=True), encoding="utf-8")

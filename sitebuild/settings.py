@@ -13,6 +13,7 @@ import yaml
 from contract.site_settings import SITE_SETTINGS, marker, page_html
 
 from . import BuildError
+from . import languages as site_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,7 @@ ENVIRONMENT = {
     "FORMSVC_NETLIFY_SIGNING_SECRET": "Must be set on Netlify, which signs proxied requests with it; the build "
                                       "writes only its name into the site",
     "VIDEOS_DIR": "Another video catalogue than videos/ (the tests)",
+    "COMPONENTS_DIR": "Another components/ folder (the tests: a made-up language's exit and template words)",
     "BUILDER": "`mkdocs` (default) or `zensical`, for `python -m sitebuild build`",
 }
 
@@ -60,6 +62,8 @@ def site_values(extra: Mapping | None, environ: Mapping[str, str] | None = None)
         values[name] = given or (values[name] if values.get(name) is not None else setting.default)
     values["shown_settings"] = [{"marker": marker(name), "html": page_html(name, values[name])}
                                 for name, setting in SITE_SETTINGS.items() if setting.on_pages]
+    # Our own template words, in the default language (a staged build of another language gets its own).
+    values["words"] = site_languages.words(site_languages.read(values)[0].code)
     return values
 
 
@@ -85,6 +89,11 @@ class Settings:
     formsvc_origin: str = ""
     signing_secret_set: bool = False
     videos_dir: Path = ROOT / "videos"
+
+    @property
+    def languages(self) -> list:
+        """The site's languages (sitebuild/languages.py), the default first."""
+        return site_languages.read(self.extra)
 
     @property
     def root_path(self) -> str:

@@ -6,7 +6,9 @@ Every problem names the page. Checked on the finished folder, whatever built it:
   page's own <meta> policy; no style="" attribute (the policy would block it);
 - _headers, the form's frame and the manifest exist;
 - nothing is loaded from another origin: no page or stylesheet names an outside address
-  in anything a browser fetches by itself (links the reader follows are fine).
+  in anything a browser fetches by itself (links the reader follows are fine);
+- every page has its twin in every other language of the manifest's "languages", with
+  <html lang> its language's code, and links to its twins (hreflang, sitebuild/languages.py).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from contract import manifest
 
-from . import BuildError, exit_button, netlify, page_facts
+from . import BuildError, exit_button, languages, netlify, page_facts
 from .settings import Settings
 
 _POLICY_LINE = re.compile(r"^\s+Content-Security-Policy:\s*(.*)$", re.MULTILINE)
@@ -73,12 +75,50 @@ def problems(site: Path, *, serve: bool = False) -> list[str]:
         for what, url in facts.loads:
             found.append(f"{rel}: {what} loads {url} from another website; that tells it who is reading. "
                          "Keep the file in the site instead.")
+    found += language_problems(site)
     for path in sorted(site.rglob("*.css")):
         rel = path.relative_to(site).as_posix()
         for match in page_facts.CSS_URL.findall(path.read_text(encoding="utf-8", errors="replace")):
             url = match[0] or match[1]
             if page_facts.is_external(url):
                 found.append(f"{rel}: loads {url} from another website.")
+    return found
+
+
+_HTML_LANG = re.compile(r'<html\b[^>]*\blang="([^"]*)"', re.IGNORECASE)
+
+
+def language_problems(site: Path) -> list[str]:
+    """Each language's pages, from the manifest: the same pages in each, each in its language and
+    linked to its twins. A site whose manifest names one language has nothing to check here."""
+    try:
+        listed = manifest.read(site).get("languages") or manifest.DEFAULT_LANGUAGES
+    except (OSError, ValueError):
+        return []  # the missing manifest is reported above
+    site_languages = languages.read({"languages": listed})
+    pages: dict[str, set[str]] = {language.code: set() for language in site_languages}
+    found = []
+    for path in sorted(site.rglob("*.html")):
+        rel = path.relative_to(site).as_posix()
+        language, inner = languages.split(rel, site_languages)
+        html = path.read_text(encoding="utf-8")
+        lang = _HTML_LANG.search(html)
+        if lang is None or lang.group(1) != language.code:
+            found.append(f"{rel}: <html lang=\"{lang.group(1) if lang else ''}\">, but the page is in the "
+                         f"{language.code} part of the site: it should say lang=\"{language.code}\".")
+        if not languages.is_page(inner):
+            continue
+        pages[language.code].add(inner)
+        for other in site_languages:
+            if len(site_languages) > 1 and f'hreflang="{other.code}"' not in html:
+                found.append(f"{rel}: no link to its {other.code} twin (hreflang=\"{other.code}\").")
+    for language in site_languages:
+        for other in site_languages:
+            for inner in sorted(pages[language.code] - pages[other.code]):
+                source = "site_content/" + language.prefix + (inner[: -len("/index.html")] or "index") + ".md"
+                found.append(f"{language.prefix}{inner}: has no twin in {other.english_name or other.name} "
+                             f"({other.prefix}{inner}). Every page needs one in each language: add it beside "
+                             f"{source} in {'site_content/' + other.prefix}, or remove this one.")
     return found
 
 

@@ -464,11 +464,16 @@ def test_every_page_can_be_found_and_is_described(built_site, make_form_app):
 
     robots = (built_site / "robots.txt").read_text(encoding="utf-8")
     assert re.search(r"^Allow: /$", robots, re.M) and not re.search(r"^Disallow: /$", robots, re.M)
-    [sitemap_url] = re.findall(r"^Sitemap: (https?://\S+/sitemap\.xml)$", robots, re.M)
-    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
-    locations = re.findall(r"<loc>(.*?)</loc>", sitemap)
-    assert {urlsplit(loc).path for loc in locations} == set(site_pages(built_site))
-    assert all(loc.startswith(sitemap_url.removesuffix("sitemap.xml")) for loc in locations)
+    # One sitemap per language (/sitemap.xml, /cy/sitemap.xml): together, every page.
+    sitemap_urls = re.findall(r"^Sitemap: (https?://\S+/sitemap\.xml)$", robots, re.M)
+    assert len(sitemap_urls) == 2, robots
+    locations = []
+    for sitemap_url in sitemap_urls:
+        sitemap = (built_site / urlsplit(sitemap_url).path.lstrip("/")).read_text(encoding="utf-8")
+        found = re.findall(r"<loc>(.*?)</loc>", sitemap)
+        assert found and all(loc.startswith(sitemap_url.removesuffix("sitemap.xml")) for loc in found)
+        locations += found
+    assert sorted(urlsplit(loc).path for loc in locations) == sorted(site_pages(built_site))
 
     pages = {path: built_site.joinpath(path.strip("/"), "index.html").read_text(encoding="utf-8")
              for path in site_pages(built_site) if path.endswith("/")}

@@ -31,13 +31,18 @@ def test_clicking_the_button_leaves_without_a_referer(page: Page, site_server, n
     assert "referer" not in headers
 
 
-def test_shift_three_times_leaves(page: Page, site_server, neutral_site):
-    page.goto(site_server.url + "/indirect-meetings/")
+# Its announcements in the page's language (Welsh: GOV.UK Frontend's, components/exit-this-page/messages.json).
+@pytest.mark.parametrize("address, two_more, one_more", [
+    ("/indirect-meetings/", "Shift, press 2 more times to exit.", "Shift, press 1 more time to exit."),
+    ("/cy/indirect-meetings/", "Pwyswch 'Shift' 2 gwaith arall", "Pwyswch 'Shift' 1 mwy o amser"),
+], ids=["english", "welsh"])
+def test_shift_three_times_leaves(page: Page, site_server, neutral_site, address, two_more, one_more):
+    page.goto(site_server.url + address)
     status = page.locator("[data-qe-status]")
     page.keyboard.press("Shift")
-    expect(status).to_have_text("Shift, press 2 more times to exit.")
+    expect(status).to_have_text(two_more)
     page.keyboard.press("Shift")
-    expect(status).to_have_text("Shift, press 1 more time to exit.")
+    expect(status).to_have_text(one_more)
     page.keyboard.press("Shift")
     wait_for_exit(page, neutral_site)
 
@@ -223,3 +228,34 @@ def test_content_pages_keep_nothing_in_browser_storage(page: Page, built_site, s
     page.goto(site_server.url + "/")
     expect(search(page, "letters").first).to_be_visible()
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+
+# ---------------------------------------------------------------- In Welsh (issue 21)
+# The same exit on every Welsh page, in GOV.UK Frontend's Welsh (components/exit-this-page/messages.json).
+
+def test_welsh_click_leaves(page: Page, site_server, neutral_site):
+    page.goto(site_server.url + "/cy/how-it-works/")
+    expect(page.locator(".qe-button")).to_have_text("Argyfwng Gadael y dudalen")
+    page.locator(".qe-button").click()
+    wait_for_exit(page, neutral_site)
+
+
+def test_welsh_shift_count_expires_in_welsh(page: Page, site_server):
+    page.goto(site_server.url + "/cy/")
+    page.clock.install()
+    page.reload()
+    page.keyboard.press("Shift")
+    page.clock.run_for(6000)
+    expect(page.locator("[data-qe-status]")).to_have_text("Wedi'i amseru")
+
+
+def test_welsh_without_javascript_the_first_tab_stop_leaves(browser, site_server, neutral_site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site_server.url + "/cy/community-meetings/")
+    page.keyboard.press("Tab")
+    expect(page.locator(".qe-skip")).to_be_focused()
+    expect(page.locator(".qe-skip")).to_have_text("Gadael y dudalen")
+    page.keyboard.press("Enter")
+    wait_for_exit(page, neutral_site)
+    context.close()

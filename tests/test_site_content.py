@@ -125,7 +125,9 @@ def test_footer_links_to_privacy_cookies_and_accessibility(built_site):
         assert footer is not None, path
         url = "/" + path.relative_to(built_site).as_posix()
         hrefs = {urljoin(url, a["href"]) for a in footer.find_all("a")}
-        assert {"/privacy/", "/cookies/", "/accessibility/"} <= hrefs, path
+        # Each language's pages link to its own (tests/test_languages.py: /cy/).
+        prefix = "/cy" if url.startswith("/cy/") else ""
+        assert {f"{prefix}/privacy/", f"{prefix}/cookies/", f"{prefix}/accessibility/"} <= hrefs, path
 
 
 # ---------------------------------------------------------------- The quick exit
@@ -144,7 +146,9 @@ def test_every_page_has_the_exit_button_and_skip_link_first(built_site, neutral_
         for link in (skip, button):
             assert link["href"] == neutral_site.url, path
             assert {"nofollow", "noreferrer"} <= set(link["rel"]), path
-        assert "Exit this page" in button.get_text(" ", strip=True)
+        # In the page's language (the Welsh words: tests/test_languages.py).
+        words = "Gadael y dudalen" if path.relative_to(built_site).parts[0] == "cy" else "Exit this page"
+        assert words in button.get_text(" ", strip=True), path
         # The first thing a keyboard reaches is the exit link.
         assert html.body.select_one(FOCUSABLE) is skip, path
 
@@ -374,7 +378,8 @@ def test_how_to_complain_links_to_our_force_first_from_mkdocs_yml(built_site):
     complaints_url = site_setting("complaints_url")
     article = soup(built_page(built_site, "complaints.md")).select_one("article")
     links = [a for a in article.find_all("a", href=True)  # not Zensical's anchor for the skip link
-             if "md-content__button" not in (a.get("class") or [])]  # not "Edit"
+             if "md-content__button" not in (a.get("class") or [])  # not "Edit"
+             and not a.get("hreflang")]  # not the link to the page in Welsh
     force = [a for a in links if a.get("href") == complaints_url]
     assert [a.get_text(strip=True) for a in force] == ["Make a complaint to our police force"]
     # The force's own route is the first thing the page links to.

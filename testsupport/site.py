@@ -15,12 +15,15 @@ from .net import free_port
 BUILDERS = ["mkdocs", "zensical"]
 
 
-def build_site(dest: Path, builder: str = "mkdocs", **env) -> subprocess.CompletedProcess:
+def build_site(dest: Path, builder: str = "mkdocs", config_file: Path | None = None, **env) -> subprocess.CompletedProcess:
     """mkdocs: `mkdocs build --strict` as Netlify runs it (its hooks finish the site);
-    zensical: the site pipeline's plain command around `zensical build` (make build BUILDER=zensical)."""
+    zensical: the site pipeline's plain command around `zensical build` (make build BUILDER=zensical).
+    config_file: another mkdocs.yml than the repository's (a test's own small site)."""
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     command = ([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)] if builder == "mkdocs"
                else [sys.executable, "-m", "sitebuild", "build", "--builder", builder, "--site-dir", str(dest)])
+    if config_file is not None:
+        command += ["-f", str(config_file)]
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
 
 
@@ -62,11 +65,12 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 def site_pages(site_dir: Path) -> list[str]:
     """Every page of a built site as the address a reader asks for ("/", "/how-it-works/"),
     found by walking the build's HTML files rather than a list kept by hand. 404.html and
-    formsvc-shell.html are frames for other addresses (any missing page, the form), not pages."""
+    formsvc-shell.html are frames for other addresses (any missing page, the form), not pages,
+    in every language's folder (cy/404.html) too."""
     pages = []
     for path in sorted(Path(site_dir).rglob("*.html")):
         rel = path.relative_to(site_dir).as_posix()
-        if rel in {"404.html", "formsvc-shell.html"}:
+        if path.name in {"404.html", "formsvc-shell.html"}:
             continue
         if path.name == "index.html":
             parent = path.parent.relative_to(site_dir).as_posix()

@@ -23,8 +23,9 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
         lines = []
     shown = Path(name).name
     problems = []
+    several_languages = len(extra.get("languages") or []) > 1
     for key, setting in SITE_SETTINGS.items():
-        if not setting.placeholder:
+        if not setting.placeholder or (setting.translations and not several_languages):
             continue
         value = extra.get(key)
         text = "" if value is None else str(value).strip()
@@ -41,5 +42,9 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
             state = f'is still the placeholder "{setting.default}"'
         else:
             state = "is empty"
+        if setting.translations:
+            # Not shown on pages: say what it stands for instead.
+            state = ("is not set: no qualified translator's check of the pages in other languages is recorded"
+                     if value is None or not text else "still says nobody has checked the translations")
         problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}."))
     return problems

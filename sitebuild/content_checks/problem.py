@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .markdown import Page
@@ -31,3 +31,4 @@ class Site:
     style: Style
     today: dt.date
     docs_name: str = "site_content"  # the pages' folder, as editors know it
+    languages: list = field(default_factory=list)  # sitebuild/languages.py: the default first

@@ -134,3 +134,16 @@ def check_reading_age(page: Page, style: Style) -> list[Problem]:
                                 f'Hard to read (reading age {round(sentence_age)}): "{quoted}"{length}{hint} '
                                 "Split it up, or use shorter words."))
     return problems
+
+
+#: Where a page's language has no reading age formula here, long sentences are still worth a warning
+#: (GOV.UK's guidance: 25 words at most).
+LONGEST_SENTENCE = 25
+
+
+def check_sentence_length(page: Page) -> list[Problem]:
+    """A warning for each sentence longer than LONGEST_SENTENCE words (pages in other languages)."""
+    return [Problem(page.name, s.line, "warning",
+                    f"This sentence has {len(s.text.split())} words: \"{s.text[:80]}...\" Aim for {LONGEST_SENTENCE} "
+                    "or fewer: split it up.")
+            for s in sentences(page) if len(s.text.split()) > LONGEST_SENTENCE]

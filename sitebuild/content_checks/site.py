@@ -6,15 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import BuildError
+from .. import BuildError, languages
 from .front_matter import check_front_matter
 from .headings import check_headings
 from .links import check_links
 from .markdown import Page, anchors_of
 from .placeholders import check_setting_placeholders
 from .problem import Problem, Site
-from .reading_age import check_reading_age
+from .reading_age import check_reading_age, check_sentence_length
 from .style import Style, find_style_file
+from .translations import check_translation
 from .words import check_words
 
 
@@ -23,12 +24,18 @@ class NotAPage(BuildError):
 
 
 def check_page(page: Page, site: Site) -> list[Problem]:
+    language = languages.split(page.src_uri, site.languages)[0] if site.languages else None
+    # The reading age formula counts English syllables: on other languages' pages it would mislead,
+    # so there only sentence length is measured.
+    english = language is None or language.default
+    english_only = check_reading_age(page, site.style) if english else check_sentence_length(page)
     return sorted(
         check_front_matter(page, site.style, site.today)
         + check_headings(page)
         + check_links(page, site)
         + check_words(page, site.style)
-        + check_reading_age(page, site.style)
+        + english_only
+        + check_translation(page, site)
     )
 
 
@@ -61,10 +68,12 @@ def extensions(items) -> tuple[list[str], dict]:
 
 
 def load_site(docs_dir: Path, md_files: dict[str, Path], other_files: set[str], *, base: Path,
-              markdown_extensions=(), mdx_configs=None, style: Style, today: dt.date | None = None) -> Site:
+              markdown_extensions=(), mdx_configs=None, style: Style, today: dt.date | None = None,
+              site_languages=None) -> Site:
     pages = {uri: Page.read(path, display_path(path, base), uri) for uri, path in md_files.items()}
     anchors = {uri: anchors_of(page, markdown_extensions, mdx_configs) for uri, page in pages.items()}
-    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today(), display_path(docs_dir, base))
+    return Site(docs_dir, pages, anchors, other_files, style, today or dt.date.today(), display_path(docs_dir, base),
+                list(site_languages or languages.read(None)))
 
 
 def display_path(path: Path, base: Path) -> str:
@@ -120,7 +129,8 @@ def run(config: Mapping, config_file: Path, *, files: tuple[dict[str, Path], set
     md_files, other = files if files is not None else pages_in(docs)
     names, configs = extensions(config.get("markdown_extensions"))
     site = load_site(docs, md_files, other, base=base, markdown_extensions=names, mdx_configs=configs,
-                     style=Style.load(find_style_file(base)), today=today)
+                     style=Style.load(find_style_file(base)), today=today,
+                     site_languages=languages.read(config.get("extra")))
     if paths is None:
         problems = check_site(site) + check_setting_placeholders(
             config.get("extra"), config_file, display_path(config_file, Path.cwd()))
