@@ -10,7 +10,7 @@ finished site, written by the finishing step and read by formsvc/shell.py.
                 "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
                 "style_hashes": []},                     # its inline <style> elements
       "script_hashes": [...], "style_hashes": [...],     # the same for the whole site
-      "extra": {"reply_within": ..., "complaints_url": ...}   # only those set in mkdocs.yml
+      "extra": {"reply_within": ..., "emergency": ..., ...}   # only those set in mkdocs.yml
     }
 """
 from __future__ import annotations
@@ -21,8 +21,10 @@ from pathlib import Path
 MANIFEST_FILE = "site-manifest.json"
 SHELL_FILE = "formsvc-shell.html"
 VERSION = 1
-# mkdocs.yml `extra` settings the service shows too (issue 12 adds them).
-PASSED_THROUGH = ("reply_within", "complaints_url")
+# mkdocs.yml `extra` settings the service shows too (issue 12 adds them): the force's own
+# words and the facts written once (issue 19), so the form says what the pages say.
+PASSED_THROUGH = ("reply_within", "complaints_url", "contact_promise", "who_reads",
+                  "emergency", "non_emergency", "victim_support", "domestic_abuse_lines")
 
 
 def write(site_dir: Path, *, builder: str, exit_url: str, shell_scripts, shell_styles, scripts, styles,

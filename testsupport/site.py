@@ -88,3 +88,13 @@ def axe_violations(page) -> str:
     except TypeError:  # its report cannot print a target inside a shadow root (Zensical's search)
         return "\n".join(f"{v['id']}: {v['help']}: {n['target']} {n['html'][:120]} {n.get('failureSummary', '')}"
                          for v in results.response["violations"] for n in v["nodes"])
+
+
+def site_extra() -> dict:
+    """mkdocs.yml's `extra` as the build reads it: the facts and the force's settings that the
+    pages show, and that the form's pages get from a built site's manifest (SITE_EXTRA)."""
+    from sitebuild import manifest
+    from sitebuild.settings import read_config
+
+    extra = read_config(ROOT / "mkdocs.yml").get("extra") or {}
+    return {key: extra[key] for key in manifest.PASSED_THROUGH if key in extra}

@@ -504,16 +504,46 @@ def check_reading_age(page: Page, style: Style) -> list[Problem]:
     return problems
 
 
-# ---- Settings in mkdocs.yml that pages show (extra.reply_within, extra.complaints_url)
+# ---- Settings in mkdocs.yml that pages show (extra.reply_within, extra.complaints_url, ...)
+# What only our police force can promise or say (how it replies, who reads, what it
+# never does, the law it uses, how soon it replies) is a setting, never a page's own
+# sentence. Each is shipped with a placeholder that promises nothing and reads well;
+# the checks warn, naming mkdocs.yml and the line, until someone sets the real words.
 
 # Each setting's placeholder, shipped so the site reads well before it is set, and what to set it to.
 SETTING_PLACEHOLDERS = {
     "reply_within": ("a few working days",
                      "how soon the hub replies, as words that follow \"We aim to reply within\", "
                      "like: reply_within: 5 working days"),
-    "complaints_url": ("https://www.police.uk/",
+    # Empty: a link to a page we guessed would not go where it says. Until it is set, the
+    # How to complain page asks readers to ask us (overrides/partials/site-settings.html).
+    "complaints_url": ("",
                        "the web address of our police force's page on how to make a complaint, "
                        "like: complaints_url: https://www.our-force.police.uk/complaints"),
+    "contact_promise": ("Your answers about how to contact you safely are at the top of the message the hub gets.",
+                        "what our force promises about how the hub contacts people, once the hub's manager "
+                        "confirms it, like: contact_promise: We will only contact you in the way you tell us is safe."),
+    "who_reads": ("Your message goes to the victims and witness hub.",
+                  "who reads the messages people send, once the hub's manager confirms it, like: "
+                  "who_reads: Only trained staff in the victims and witness hub read your message."),
+    "offender_contact": ("Ask us if we would ever contact the offender, and what we would tell them.",
+                         "when the hub contacts an offender, once the hub's manager confirms it, like: "
+                         "offender_contact: We will not contact the offender unless you agree."),
+    "lawful_basis": ("Ask us which law lets our police force use your information.",
+                     "the law that lets our force use the information people send, as our data protection "
+                     "officer words it, like: lawful_basis: Our police force uses your information to do its "
+                     "public task. Supporting victims of crime is part of that task."),
+    "privacy_rights": ("Ask us what rights you have over your information, and how to complain about how we used it.",
+                       "people's rights over their information and how to complain, as our data protection officer "
+                       "words them, like: privacy_rights: You can ask to see the information we hold about you, "
+                       "and ask us to correct it. You can also complain to the Information Commissioner's Office."),
+    "data_protection_officer": ("Ask us how to contact our police force's data protection officer.",
+                                "how to contact our force's data protection officer, like: data_protection_officer: "
+                                "Email our data protection officer at dpo@our-force.police.uk."),
+    "accessibility_tested": ("This website has not yet been tested by an accessibility expert.",
+                             "when and by whom the website was last tested for accessibility, like: "
+                             "accessibility_tested: This website was last tested on 1 March 2027. "
+                             "The test was done by Example Audits Ltd."),
 }
 
 
@@ -534,7 +564,8 @@ def check_setting_placeholders(extra: dict | None, config_file: Path, name: str 
         line = next((n for n, text in enumerate(lines, 1) if re.match(rf"\s*{key}\s*:", text)), 1)
         state = f'is still the placeholder "{placeholder}"' if value else "is empty"
         problems.append(Problem(name, line, "warning",
-                                f"The setting extra.{key} in {Path(name).name} {state}. Set it to {what}."))
+                                f"The setting extra.{key} in {Path(name).name} {state}. Set it to {what}"
+                                + ("" if what.endswith(".") else ".")))
     return problems
 
 
