@@ -61,15 +61,17 @@ def test_form_page(form_browser):
     assert form["method"] == "post" and form["action"] == "/enquiry/" and form.has_attr("novalidate")
     names = {field["name"] for field in form.find_all(["input", "textarea"])}
     assert names == {
-        "csrf_token", "form_token", "website", "name", "contact_method", "email", "phone",
-        "leave_message", "say_who_we_are", "call_times", "crime_reference", "relationship", "message",
+        "csrf_token", "form_token", "website", "name", "contact_method", "email", "email_say_who_we_are",
+        "email_private", "email_notes", "phone", "leave_message", "say_who_we_are", "call_times", "crime_reference",
+        "relationship", "message",
     }
     email, phone = form.find(id="email"), form.find(id="phone")
     assert (email["type"], email["autocomplete"], email["spellcheck"]) == ("email", "email", "false")
     assert (phone["type"], phone["autocomplete"]) == ("tel", "tel")
     assert form.find(id="name")["autocomplete"] == "given-name"
     # Radios sit in fieldsets with legends; optional questions say so.
-    for name in ("contact_method", "leave_message", "say_who_we_are", "relationship"):
+    for name in ("contact_method", "email_say_who_we_are", "email_private", "leave_message", "say_who_we_are",
+                 "relationship"):
         fieldset = form.find("input", attrs={"name": name}).find_parent("fieldset")
         assert fieldset and fieldset.find("legend").get_text(strip=True)
     assert form.find("label", attrs={"for": "name"}).get_text(strip=True).endswith("(optional)")
