@@ -78,7 +78,9 @@ NOTICE_UNAVAILABLE = {
     "title": "Sorry, we could not take your enquiry",
     "body": [
         "Nothing has been sent. Please try again in a few minutes.",
-        "If you need to speak to the police now, call 101, or 999 in an emergency.",
+        # The numbers themselves are in the warning and the support section below, in the
+        # site's words (mkdocs.yml extra), not copied here.
+        "If you need the police now, read the warning further down this page.",
         "Your answers are below.",
     ],
 }

@@ -125,7 +125,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "crime_reference", "Crime reference number", optional=True,
-        hint="If you have one. It is on letters from the police.",
+        hint="If you have one.",
         attrs={"autocomplete": "off", "spellcheck": False, "width": "20"},
     ),
     Question(

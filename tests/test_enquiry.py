@@ -76,7 +76,7 @@ def test_form_page(form_browser):
         assert fieldset and fieldset.find("legend").get_text(strip=True)
     assert form.find("label", attrs={"for": "name"}).get_text(strip=True).endswith("(optional)")
     assert "(optional)" not in form.find("label", attrs={"for": "message"}).get_text()
-    assert "If you have one. It is on letters from the police." in form.get_text()
+    assert "If you have one." in form.find(id="crime_reference-hint").get_text()
     assert "5,000 characters" in form.find(id="message-hint").get_text()
     # Both ways of contact are on the page without JavaScript, each labelled for its option.
     assert "if you chose email" in form.find(id="email-hint").get_text()
