@@ -1,4 +1,4 @@
-# The two commands in the README:
+# The two commands at the top of the README:
 #   make run    set up, build the site and run site + form + worker on http://127.0.0.1:8000/
 #   make test   set up (Python packages; Debian's chromium, redis-server, Java, gnupg, openssl; the npm
 #               checkers), lint and run every test, over the site built by both builders
@@ -14,7 +14,7 @@ XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run run-cluster test test-fast bench lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test test-fast bench bench-smoke mutation lighthouse build check setup system-packages clean
 
 setup: $(VENV)/.installed
 
@@ -35,7 +35,7 @@ system-packages:
 	@sh tools/system-packages.sh
 
 # The site pipeline (sitebuild/): prepare, build, finish, verify. With MkDocs this is
-# `mkdocs build --strict`, whose hooks run the same steps.
+# `mkdocs build --strict`, whose events (mkdocs_adapter/) run the same steps. Netlify runs it too.
 build: setup
 	$(PY) -m sitebuild build --builder $(BUILDER)
 
@@ -47,12 +47,12 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 
 # The content checks on their own, for comms staff (EDITING.md): each problem as file:line.
 check: setup
-	$(PY) -m hooks.content_checks
+	$(PY) -m sitebuild check
 
 run: build
 	$(PY) -m localrun
 
-# The production-like stack on this machine (README "Deploying"): a throwaway PostgreSQL
+# The production-like stack on this machine (docs/deploying.md): a throwaway PostgreSQL
 # and Redis, two gunicorn instances behind a small proxy, two delivery workers, an SMTP
 # sink; prints where the form is and where the mail lands. Ctrl-C stops it all.
 run-cluster: build system-packages
@@ -60,19 +60,21 @@ run-cluster: build system-packages
 
 # Tests run on both cores (pytest-xdist). `make test` is everything, both builders included, and
 # prints the slowest tests; the linter first (ruff, configured in pyproject.toml): quick, its messages exact.
-test: setup system-packages tests/node/node_modules/.installed
+# Lighthouse (bench/node_modules) too: tests/test_bench.py runs every benchmark at its smallest size.
+test: setup system-packages tests/node/node_modules/.installed bench/node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(XDIST) --durations=25
 
 # The fast tier, to run after every change: the tests that need no site build, browser, PostgreSQL,
-# Redis, Java or service process (tests/conftest.py derives the tiers from the fixtures a test uses).
+# Redis, Java or service process (tests/conftest.py derives the tiers from the fixtures a test uses);
+# the property tests take fewer examples there (tests/test_fuzz.py, profile "fast"), all of them in `make test`.
 test-fast: setup
-	$(PY) -m pytest -m fast $(XDIST)
+	HYPOTHESIS_PROFILE=fast $(PY) -m pytest -m fast $(XDIST)
 
-# Benchmarks (not part of test): delivery vs plain smtplib, then submissions through
-# gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
+# Benchmarks (not part of test; about 12 minutes): delivery vs plain smtplib, then submissions
+# through gunicorn vs a static file, with a healthy and a silent SMTP server, the cost of sealing
 # (S/MIME, OpenPGP against none), then the PostgreSQL outbox against SQLite and two workers
-# against one (bench/cluster.py). README "Reliability".
+# against one (bench/cluster.py). docs/reliability.md.
 bench: setup system-packages
 	$(PY) bench/deliver.py
 	$(PY) bench/submit.py
@@ -80,14 +82,30 @@ bench: setup system-packages
 	$(PY) -m bench.sealing
 	$(PY) -m bench.cluster
 
+# Every benchmark in bench/ (Lighthouse on the home page too) at its smallest size, 1 to 2
+# minutes: each must pass its own checks and print its ratio; fails if any does not. The sizes
+# are in testsupport/benchmarks.py, which tests/test_bench.py runs as well.
+bench-smoke: setup system-packages bench/node_modules/.installed
+	$(PY) -m bench.smoke
+
+# Mutation testing, on demand (docs/mutation.md; not part of test): mutmut makes small changes
+# to the safety-critical modules one at a time and reruns the fast tests that reach them
+# (pyproject.toml [tool.mutmut]); a change no test notices is listed as "survived".
+# MUTANTS='formsvc.security*' tries one module; the results stay in mutants/ (`mutmut show NAME`).
+MUTANTS ?=
+MUTATION_CHILDREN ?= 2
+mutation: setup
+	$(VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN) $(if $(MUTANTS),'$(MUTANTS)')
+	$(VENV)/bin/mutmut results | grep -v ': not checked$$' || true
+
 # Lighthouse (npm, bench/package-lock.json) on every page and the form, mobile mode,
-# with Debian's Chromium; prints the table kept in the README. Not part of test.
+# with Debian's Chromium; prints the table kept in docs/accessibility.md. Not part of test.
 lighthouse: setup system-packages bench/node_modules/.installed
 	$(PY) bench/lighthouse.py
 
 bench/node_modules/.installed: bench/package.json bench/package-lock.json | system-packages
-	npm ci --prefix bench --no-audit --no-fund
+	npm ci --prefix bench --ignore-scripts --no-audit --no-fund
 	touch $@
 
 clean:
-	rm -rf site var test-artifacts .pytest_cache
+	rm -rf site var test-artifacts .pytest_cache mutants

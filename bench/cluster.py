@@ -6,7 +6,7 @@ Both measures are ratios of runs made back to back in the same run, so the
 machine's other work disturbs both sides alike (rounds alternate which goes first;
 the median of each round's ratio is the figure compared with the goal).
 
-1. Submissions per second through gunicorn (the README's production command, 4 sync
+1. Submissions per second through gunicorn (docs/deploying.md's production command, 4 sync
    workers, production mode, Netlify signature, rate limits in a real Redis), the
    same clients as bench/submit.py, with the outbox in SQLite (``FORMSVC_DATABASE_URL``
    empty) and in a throwaway PostgreSQL (testsupport/postgres.py, fsync on, over TCP
@@ -35,7 +35,7 @@ from types import SimpleNamespace
 
 import psycopg
 
-from bench.submit import client_headers
+from bench.submit import add_fill_argument, client_headers
 from bench.submit import run as run_clients
 from testsupport.answers import numbered_answers
 from testsupport.forms import FormClient
@@ -86,7 +86,7 @@ def submissions(args, pg: PostgresCluster, tmp: Path) -> tuple[list[float], dict
     problems: list[str] = []
     ratios: list[float] = []
     clients = SimpleNamespace(clients=args.clients, client_processes=args.client_processes,
-                              per_client=args.per_client, trivial_per_client=0)
+                              per_client=args.per_client, trivial_per_client=0, fill_seconds=args.fill_seconds)
     try:
         for round_ in range(args.rounds):
             order = ["sqlite", "postgresql"] if round_ % 2 == 0 else ["postgresql", "sqlite"]
@@ -95,7 +95,8 @@ def submissions(args, pg: PostgresCluster, tmp: Path) -> tuple[list[float], dict
                 data = tmp / f"{kind}-{round_}"
                 url = pg.create_database(f"submit{round_}") if kind == "postgresql" else ""
                 env = service_env(data, SMTP_PORT=str(sink.port), NETLIFY_SIGNING_SECRET=secret, PROXY_HOPS="1",
-                                  RATELIMIT_STORAGE_URI=redis.url, RATELIMIT_POST=limits, DATABASE_URL=url)
+                                  RATELIMIT_STORAGE_URI=redis.url, RATELIMIT_POST=limits, DATABASE_URL=url,
+                                  MIN_FILL_SECONDS=str(args.fill_seconds))
                 web = Gunicorn(env, tmp / f"web-{kind}.log", workers=args.workers).start()
                 worker = DeliveryWorker(env, tmp / f"worker-{kind}.log", interval=0.5).start()
                 try:
@@ -109,9 +110,9 @@ def submissions(args, pg: PostgresCluster, tmp: Path) -> tuple[list[float], dict
                     web.stop()
                 stored = pg_count(url) if url else sqlite_count(data / "outbox.sqlite3")
                 confirmed = result["requests"] - result["failed"]
-                if result["failed"] or stored != confirmed:
+                if result["failed"] or not stored == confirmed == args.clients * args.per_client:
                     problems.append(f"{kind} round {round_ + 1}: {result['failed']} failed, "
-                                    f"{confirmed} confirmed, {stored} stored")
+                                    f"{confirmed} confirmed of {args.clients * args.per_client}, {stored} stored")
                 this_round[kind] = result
                 rates[kind].append(result["per_second"])
                 print(f"  round {round_ + 1} {kind:<10} {result['per_second']:7.1f} submissions/s"
@@ -181,6 +182,7 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=30, help="submissions per client per run")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--backlog", type=int, default=300, help="enquiries per delivery run")
+    add_fill_argument(parser)
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]

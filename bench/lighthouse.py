@@ -60,9 +60,12 @@ def serve(site_dir: Path, data_dir: Path, port: int):
 
     from formsvc import create_app
     from localrun.localsite import OneOrigin, StaticSite
+    from testsupport.processes import hub_certificate
 
+    # Production refuses to start without sealing; the pages are the same whatever the key.
     service = create_app({"SITE_DIR": str(site_dir), "DATA_DIR": str(data_dir),
-                          "SECRET_KEY": secrets.token_hex(32)})
+                          "SECRET_KEY": secrets.token_hex(32), "HUB_ENCRYPTION": "smime",
+                          "HUB_SMIME_CERTIFICATES": str(hub_certificate()[0])})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the table's way
     server = make_server("127.0.0.1", port, OneOrigin(StaticSite(site_dir), service), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

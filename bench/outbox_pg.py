@@ -75,16 +75,18 @@ def run_clients(kind: str, target: str, adds: int, clients: int) -> float:
     return share * clients / max(elapsed)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--adds", type=int, default=400, help="enquiries added per store per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", default="1,4", help="comma-separated numbers of concurrent clients")
     args = parser.parse_args()
 
+    from bench.cluster import pg_count, sqlite_count
     from testsupport.postgres import PostgresCluster
 
     results: dict[tuple[str, int], list[float]] = {}
+    problems: list[str] = []
     with PostgresCluster() as pg, tempfile.TemporaryDirectory(prefix="bench-sqlite-") as tmp:
         counter = 0
         for clients in [int(c) for c in args.clients.split(",")]:
@@ -94,7 +96,14 @@ def main() -> None:
                 sqlite_path = os.path.join(tmp, f"outbox{counter}.sqlite3")
                 order = ["sqlite", "postgresql"] if round_no % 2 == 0 else ["postgresql", "sqlite"]
                 for kind in order:
-                    rate = run_clients(kind, pg_url if kind == "postgresql" else sqlite_path, args.adds, clients)
+                    target = pg_url if kind == "postgresql" else sqlite_path
+                    rate = run_clients(kind, target, args.adds, clients)
+                    # Every add is durable and counted: a run that stored nothing or lost one fails.
+                    added = args.adds // clients * clients
+                    stored = pg_count(target) if kind == "postgresql" else sqlite_count(Path(target))
+                    if not stored == added > 0:
+                        problems.append(f"round {round_no + 1}, {clients} client(s), {kind}: {stored} stored of "
+                                        f"{added} added")
                     results.setdefault((kind, clients), []).append(rate)
                     print(f"  round {round_no + 1}, {clients} client(s), {kind:<10}: {rate:8.1f} adds/s", flush=True)
         print(f"\nPostgreSQL {pg.bindir.parent.name}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f};"
@@ -108,7 +117,9 @@ def main() -> None:
                                                               results[("sqlite", clients)]))
             print(f"  {clients} client(s): SQLite {sqlite:8.1f} adds/s   PostgreSQL {postgres:8.1f} adds/s"
                   f"   ratio PostgreSQL/SQLite {paired:.2f} (median of rounds; goal >= 0.5)")
+    print("checks: " + ("every add stored in both stores" if not problems else "; ".join(problems)))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,7 +5,7 @@
 Makes the hub's keys with the real tools in a temp folder (an RSA-2048 S/MIME certificate; an
 RSA-3072 OpenPGP key and an Ed25519/Curve25519 one, as ``openssl req`` and ``gpg`` make them;
 ``--recipients 2`` seals to two of each, as during a change of key), builds the messages beforehand with
-``mailer.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
+``message.build_message`` (every answer, Welsh and other scripts, short and 5,000-character
 messages), then times ``Sealer.seal`` on the very same messages for:
 
 1. none: the bytes as sent today (the baseline);
@@ -19,7 +19,7 @@ Rounds alternate the order; medians are printed: messages per second (wall) and 
 none, CPU milliseconds per message (this process and the gpg processes it ran: on a shared
 machine CPU time moves far less than wall time) and what sealing adds, and an *estimate* of
 what the added time would do to the end-to-end submissions benchmark (``bench/submit.py``;
-README: 319 submissions/s through gunicorn on 2 cores, goal with sealing on at least 0.8 of
+docs/reliability.md: 319 submissions/s through gunicorn on 2 cores, goal with sealing on at least 0.8 of
 that): with every core busy, each submission costs cores/rate seconds of CPU, so sealing's ratio is about
 1 / (1 + added CPU * rate / cores). The real figure comes from bench/submit.py once sealing is in
 the request path.
@@ -30,14 +30,23 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from formsvc.mailer import build_message
-from formsvc.outbox import Enquiry
+from formsvc.message import AcceptedEnquiry, build_message, message_bytes
 from formsvc.seal import load_sealer
-from testsupport.keys import export_public, fingerprint, gpg, openpgp_key, smime_certificate, stop_agent
+from testsupport.keys import (
+    export_public,
+    fingerprint,
+    gpg,
+    openpgp_key,
+    pgp_mime_decrypt,
+    smime_certificate,
+    smime_decrypt,
+    stop_agent,
+)
 
 MAIL_FROM = "Restorative justice hub <enquiries@rj.example>"
 HUB = "hub@hub.example"
@@ -59,8 +68,8 @@ def messages(n: int) -> list:
             "message": ("Rwy'n ysgrifennu am beth ddigwyddodd. Ни слова ему. " * 100)[:5000] if long
             else "I would like to talk about meeting him.\r\nNot sure yet.\r\n\r\nThank you.",
         }
-        enquiry = Enquiry(id=i, reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
-                          created_at=time.time(), attempts=0, answers=answers)
+        enquiry = AcceptedEnquiry(reference=f"RJ-{i:08d}", message_id=f"<{i}.bench@rj.example>",
+                          created_at=time.time(), answers=answers)
         built.append(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
     return built
 
@@ -69,7 +78,9 @@ def make_keys(folder: Path, recipients: int) -> dict:
     """The hub's public files: S/MIME certificates, OpenPGP RSA-3072 and Curve25519 keys."""
     certs, rsa, ecc, homes, fingerprints = [], [], [], [], []
     for i in range(recipients):
-        cert, _ = smime_certificate(folder / "smime", f"hub{i}")
+        cert, private = smime_certificate(folder / "smime", f"hub{i}")
+        if i == 0:
+            smime_pair = (cert, private)
         certs.append(cert.read_bytes())
         home = folder / f"gpg-rsa{i}"
         fingerprints.append(openpgp_key(home, f"Hub {i} <hub{i}@hub.example>"))
@@ -92,7 +103,9 @@ def make_keys(folder: Path, recipients: int) -> dict:
     for home in homes:
         stop_agent(home)
     assert fingerprint(public_home)
-    return {**files, "public_home": public_home, "fingerprints": fingerprints}
+    # The first recipient's private halves: the checks open one message of each method with them.
+    private = {"smime": smime_pair, "rsa": homes[0], "ecc": homes[1]}
+    return {**files, "public_home": public_home, "fingerprints": fingerprints, "private": private}
 
 
 def gpg_process_sealer(home: Path, fingerprints: list[str]):
@@ -114,22 +127,37 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def timed(seal, batch) -> tuple[float, float]:
-    """Messages per second (wall) and CPU milliseconds per message."""
+def timed(seal, batch) -> tuple[float, float, list[bytes]]:
+    """Messages per second (wall), CPU milliseconds per message, and what was sealed (for the checks)."""
     wall, cpu = time.perf_counter(), cpu_seconds()
-    for msg in batch:
-        seal(msg)
+    sealed = [seal(msg) for msg in batch]
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    return len(batch) / wall, cpu * 1000 / len(batch)
+    return len(batch) / wall, cpu * 1000 / len(batch), sealed
 
 
-def main() -> None:
+def check(name: str, sealed: list[bytes], batch: list, private: dict) -> str | None:
+    """What is wrong with one method's output, if anything: every message sealed, and the first
+    opened with the real tools (openssl, gpg) to the very message that went in."""
+    if len(sealed) != len(batch) or not all(sealed):
+        return f"{name}: {sum(map(bool, sealed))} of {len(batch)} messages sealed"
+    if name == "none":
+        return None if sealed == [message_bytes(m) for m in batch] else "none: not the message as sent today"
+    if name == "smime":
+        inner = smime_decrypt(sealed[0], *private["smime"])
+    elif name == "gpg-process":
+        inner = gpg(private["rsa"], "--decrypt", stdin=sealed[0])
+    else:
+        inner = pgp_mime_decrypt(sealed[0], private[name.removeprefix("openpgp-")])
+    return None if batch[0]["Message-ID"].encode() in inner else f"{name}: opened, but not the message sealed"
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--gpg-messages", type=int, default=60, help="messages for the gpg-process run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--recipients", type=int, default=1, choices=[1, 2])
-    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (README)")
+    parser.add_argument("--submit-rate", type=float, default=319, help="bench/submit.py's submissions/s (docs/reliability.md)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
@@ -151,12 +179,18 @@ def main() -> None:
         for seal in sealers.values():  # warm up (imports, first-use caches)
             seal(batch[0])
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in sealers}
+        problems = []
         for round_ in range(args.rounds):
             order = list(sealers) if round_ % 2 == 0 else list(reversed(sealers))
             for name in order:
                 some = batch[:args.gpg_messages] if name == "gpg-process" else batch
-                results[name].append(timed(sealers[name], some))
-        stop_agent(public_home)
+                rate, cpu, sealed = timed(sealers[name], some)
+                results[name].append((rate, cpu))
+                if round_ == 0:
+                    problems.append(check(name, sealed, some, keys["private"]))
+        problems = [p for p in problems if p]
+        for home in (public_home, keys["private"]["rsa"], keys["private"]["ecc"]):
+            stop_agent(home)
 
     load = os.getloadavg()
     print(f"Sealing {args.messages} messages ({args.gpg_messages} for gpg-process), {args.recipients} recipient(s), "
@@ -174,7 +208,10 @@ def main() -> None:
               f"{estimate:>18.2f}")
     print(f"est. submit ratio: 1 / (1 + added CPU * {args.submit_rate:g}/s / {args.cores} cores), goal >= 0.8; "
           "measure end to end with bench/submit.py once sealing is in the request path.")
+    print("checks: " + ("every message sealed by every method; one of each opened with openssl or gpg to the "
+                        "message sealed" if not problems else "; ".join(problems)))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,11 +19,21 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.submit import TRIVIAL_PATH, client_headers, median_of, row, run, stored
+from bench.submit import TRIVIAL_PATH, add_fill_argument, client_headers, median_of, row, run, stored
 from testsupport.forms import FormClient
 from testsupport.keys import export_public, openpgp_key, smime_certificate, stop_agent
 from testsupport.processes import Gunicorn, service_env
 from testsupport.smtp import SMTPSink
+
+#: How each server's stored messages must look: sealed the way it was told, or not at all
+#: (instr on the bytes: SQLite's LIKE does not look inside a BLOB).
+SMIME = "CAST('Content-Type: application/pkcs7-mime' AS BLOB)"
+OPENPGP = "CAST('Content-Type: multipart/encrypted' AS BLOB)"
+STORED_AS = {
+    "none": f"NOT instr(message, {SMIME}) AND NOT instr(message, {OPENPGP})",
+    "smime": f"instr(message, {SMIME})",
+    "openpgp": f"instr(message, {OPENPGP})",
+}
 
 
 def main() -> int:
@@ -33,6 +43,7 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=40, help="submissions per client per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    add_fill_argument(parser)
     args = parser.parse_args()
     args.trivial_per_client = 0
 
@@ -57,8 +68,8 @@ def main() -> int:
         started.append(sink)
         for name, extra in methods.items():
             env = service_env(tmp / name, SMTP_PORT=str(sink.port), NETLIFY_SIGNING_SECRET=secret, PROXY_HOPS="1",
-                              RATELIMIT_POST="100000 per minute;1000000 per hour", MIN_FILL_SECONDS="3",
-                              HUB_ENCRYPTION=name, **extra)
+                              RATELIMIT_POST="100000 per minute;1000000 per hour",
+                              MIN_FILL_SECONDS=str(args.fill_seconds), HUB_ENCRYPTION=name, **extra)
             web = Gunicorn(env, tmp / f"{name}.log", workers=args.workers).start()
             started.append(web)
             servers[name] = web
@@ -73,6 +84,7 @@ def main() -> int:
                 results[name].append(run(servers[name].port, secret, args, "submit"))
         confirmed = {name: sum(r["requests"] - r["failed"] for r in results[name]) for name in methods}
         kept = {name: stored(tmp / name) for name in methods}
+        sealed_as_told = {name: stored(tmp / name, STORED_AS[name]) for name in methods}
     finally:
         for thing in reversed(started):
             thing.stop()
@@ -88,10 +100,12 @@ def main() -> int:
         ratios = [s["per_second"] / n["per_second"] for s, n in zip(results[name], results["none"])]
         print(f"{name} / none throughput: {statistics.median(ratios):.2f}  (goal >= 0.8; per round "
               f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    expected = args.rounds * args.clients * args.per_client
     for name in methods:
         failed = sum(r["failed"] for r in results[name])
-        print(f"checks ({name}): {failed} failed, {confirmed[name]} confirmed, {kept[name]} in the outbox")
-        ok = ok and failed == 0 and kept[name] == confirmed[name]
+        print(f"checks ({name}): {failed} failed, {confirmed[name]} confirmed of {expected} sent, {kept[name]} in "
+              f"the outbox, {sealed_as_told[name]} of them stored as {name}")
+        ok = ok and failed == 0 and kept[name] == confirmed[name] == sealed_as_told[name] == expected
     shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/submit.py            # or: make bench
 
 Starts, on 127.0.0.1 and in this machine's temp folder:
-- gunicorn with several sync workers, exactly the README's production command, in
+- gunicorn with several sync workers, exactly docs/deploying.md's production command, in
   production mode with a random SECRET_KEY and a Netlify signing secret;
 - a real Redis for the rate limits (``--storage memory`` for memory://), with the POST
   limit raised far above what the run sends, so it is checked on every POST but never hit;
@@ -16,7 +16,8 @@ form (cookie, CSRF token, form token), wait at least MIN_FILL_SECONDS (the bot t
 stays on: the forms are fetched ahead of time, then the wait happens once), and
 POST it with a same-origin Referer, Netlify's X-Nf-Sign and client address headers.
 Only the POSTs are timed. Every POST must answer 303 to /enquiry/sent, and the
-outbox must then hold exactly as many enquiries as were confirmed.
+outbox must then hold exactly as many enquiries as were confirmed, and the worker of
+each answering run must deliver every one it finds, once.
 
 Three timed runs, same clients, same server, repeated ``--rounds`` times (medians are
 printed, and each round's ratios):
@@ -44,11 +45,13 @@ from pathlib import Path
 
 from testsupport.answers import numbered_answers as answers
 from testsupport.forms import FormClient
+from testsupport.net import wait_for
 from testsupport.processes import DeliveryWorker, Gunicorn, Redis, service_env
 from testsupport.smtp import SilentSMTP, SMTPSink
 
 MIN_FILL_SECONDS = 3  # the service's default: the bot trap is on
 TRIVIAL_PATH = "/enquiry/static/enquiry.css"
+NEVER_TRIED = "delivered_at IS NULL AND attempts = 0"
 
 
 
@@ -120,7 +123,7 @@ def run(port, secret, args, mode) -> dict:
         processes.append(proc)
     ready.wait(timeout=600)  # every form fetched
     if mode == "submit":
-        time.sleep(MIN_FILL_SECONDS + 0.25)  # the youngest form is now old enough
+        time.sleep(args.fill_seconds + 0.25)  # the youngest form is now old enough
     go.wait(timeout=60)
     timings = [t for pipe in pipes for t in pipe.recv()]
     for proc in processes:
@@ -137,10 +140,10 @@ def run(port, secret, args, mode) -> dict:
     }
 
 
-def stored(data_dir: Path) -> int:
+def stored(data_dir: Path, where: str = "1") -> int:
     conn = sqlite3.connect(data_dir / "outbox.sqlite3")
     try:
-        return conn.execute("SELECT COUNT(*) FROM enquiries").fetchone()[0]
+        return conn.execute(f"SELECT COUNT(*) FROM enquiries WHERE {where}").fetchone()[0]
     finally:
         conn.close()
 
@@ -156,6 +159,13 @@ def median_of(results: list[dict]) -> dict:
             **{k: statistics.median(r[k] for r in results) for k in keys}}
 
 
+def add_fill_argument(parser: argparse.ArgumentParser) -> None:
+    """--fill-seconds, for every benchmark whose clients post the form through ``run``."""
+    parser.add_argument("--fill-seconds", type=float, default=MIN_FILL_SECONDS,
+                        help="the form's MIN_FILL_SECONDS, waited once before each timed run (smaller for a "
+                             "quick check; the trap stays on)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16)
@@ -166,6 +176,10 @@ def main() -> int:
                         help="rounds of the three runs; medians are reported (a busy machine is noisy)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--storage", choices=["redis", "memory"], default="redis")
+    add_fill_argument(parser)
+    parser.add_argument("--smtp-timeout", type=float, default=10,
+                        help="the worker's SMTP timeout against the silent relay: longer than a run (stopping "
+                             "the worker waits for it)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, outbox)")
     args = parser.parse_args()
     if args.clients < 16:
@@ -177,7 +191,7 @@ def main() -> int:
     secret = secrets.token_hex(32)
     started = []
     runs: dict[str, list[dict]] = {"trivial": [], "normal": [], "silent": []}
-    delivered_during, stuck = [], []
+    delivered_during, stuck, untried, twice = [], [], [], []
     try:
         redis = None
         if args.storage == "redis":
@@ -191,10 +205,10 @@ def main() -> int:
         env = service_env(
             data, SMTP_PORT=str(sink.port), NETLIFY_SIGNING_SECRET=secret, PROXY_HOPS="1",
             RATELIMIT_STORAGE_URI=redis.url if redis else "memory://", RATELIMIT_POST=limits,
-            MIN_FILL_SECONDS=str(MIN_FILL_SECONDS),
+            MIN_FILL_SECONDS=str(args.fill_seconds),
         )
         # The relay that accepts connections and never answers; the worker waits its SMTP timeout.
-        silent_env = {**env, "FORMSVC_SMTP_PORT": str(silent.port), "FORMSVC_SMTP_TIMEOUT": "10"}
+        silent_env = {**env, "FORMSVC_SMTP_PORT": str(silent.port), "FORMSVC_SMTP_TIMEOUT": str(args.smtp_timeout)}
         web = Gunicorn(env, logs / "gunicorn.log", workers=args.workers).start()
         started.append(web)
 
@@ -212,18 +226,33 @@ def main() -> int:
             before = sink.count()
             runs["normal"].append(run(web.port, secret, args, "submit"))
             delivered_during.append(sink.count() - before)
-            worker.stop()
+            # Every enquiry never tried (this run's, and what the silent run's worker gave back) must be
+            # delivered before this worker stops; the one it timed out on waits for its backoff.
+            try:
+                wait_for(lambda: not stored(data, NEVER_TRIED), 60, "the worker to drain the outbox")
+            except TimeoutError:
+                pass
+            untried.append(stored(data, NEVER_TRIED))
+            worker.stop()  # after its current message: now the relay and the outbox must agree
+            twice.append(sink.count() - stored(data, "delivered_at IS NOT NULL"))
 
             worker = DeliveryWorker(silent_env, logs / "worker-silent.log", interval=0.5).start()
             started.append(worker)
             connections = len(silent.connections)
             time.sleep(1.5)  # the worker starts and sits waiting for a greeting
             runs["silent"].append(run(web.port, secret, args, "submit"))
+            # A short run can end before the worker's next poll: give it that long to find the run's
+            # enquiries and connect.
+            try:
+                wait_for(lambda: len(silent.connections) > connections, 10, "the worker to try the silent relay")
+            except TimeoutError:
+                pass
             stuck.append(len(silent.connections) - connections)
             worker.stop()
 
         confirmed = sum(r["requests"] - r["failed"] for key in ("normal", "silent") for r in runs[key])
         in_outbox = stored(data)
+        expected = 2 * args.rounds * args.clients * args.per_client
     finally:
         for thing in reversed(started):
             (thing.close if isinstance(thing, SilentSMTP) else thing.stop)()
@@ -234,7 +263,7 @@ def main() -> int:
           f"in {args.client_processes} processes, {cpus} CPUs, {args.rounds} rounds (medians); load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine skews the figures)")
     print(f"service: FORMSVC_ENV=production, random SECRET_KEY, CSRF + form token (MIN_FILL_SECONDS="
-          f"{MIN_FILL_SECONDS}) + honeypot on, Netlify signature checked on every request, rate limits in "
+          f"{args.fill_seconds:g}) + honeypot on, Netlify signature checked on every request, rate limits in "
           f"{'Redis' if args.storage == 'redis' else 'memory://'} (POST limit raised to {limits!r} per client "
           "address), delivery worker running")
     print()
@@ -256,10 +285,12 @@ def main() -> int:
     slower, slower_rounds = per_round("normal", "silent", "per_second", invert=True)
     print(f"silent SMTP / answering SMTP: p50 {p50:.2f} ({p50_rounds}), p99 {p99:.2f} ({p99_rounds}), "
           f"time per submission {slower:.2f} ({slower_rounds})  (goal <= 1.1)")
-    print(f"checks: {normal['failed'] + hanging['failed']} failed submissions; {confirmed} confirmed, "
-          f"{in_outbox} in the outbox; delivered during the answering runs: {delivered_during}; connections "
-          f"the worker opened to the silent server and waited on: {stuck}")
-    ok = normal["failed"] == hanging["failed"] == 0 and in_outbox == confirmed and all(stuck)
+    print(f"checks: {trivial['failed']} failed static requests, {normal['failed'] + hanging['failed']} failed "
+          f"submissions; {confirmed} confirmed of {expected} sent, {in_outbox} in the outbox; delivered during the "
+          f"answering runs: {delivered_during}, left never tried after each: {untried}, sent twice: {twice}; "
+          f"connections the worker opened to the silent server and waited on: {stuck}")
+    ok = (trivial["failed"] == normal["failed"] == hanging["failed"] == 0 and in_outbox == confirmed == expected
+          and not any(untried) and not any(twice) and all(stuck))
     if args.keep:
         print(f"kept: {tmp}")
     else:

@@ -1,12 +1,14 @@
 """The enquiry service: takes a victim's enquiry and gets it to the hub's inbox.
 
 Where things are: the app factory in ``app.py``, every setting in ``config.py``, each
-question in ``questions.py``, the pages in ``enquiry.py``, mail built and sent in
-``mailer.py``, the delivery loop in ``worker.py``, operator commands in ``cli.py``.
+question in ``questions.py``, the pages in ``enquiry.py``, the hub's email in ``message.py``,
+sealed in ``seal.py``, sent by ``transport.py``, the delivery loop in ``worker.py``, operator
+commands in ``cli.py``.
+What it shares with the site (the CSP, the site's manifest and settings) is in contract/.
 
-``create_app`` is imported on first use, so parts such as ``formsvc.csp`` can be
-imported without Flask (the site's build does), while ``flask --app formsvc`` and
-``gunicorn 'formsvc:create_app()'`` still find it here.
+``create_app`` is imported on first use, not here: ``python -m formsvc.config`` (docs/deploying.md's
+table) would otherwise find the app, and with it config.py, already imported
+and warn (runpy). ``flask --app formsvc`` and ``gunicorn 'formsvc:create_app()'`` find it.
 """
 
 

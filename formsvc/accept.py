@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from .mailer import Enquiry, build_message, message_bytes, new_message_id
+from .message import AcceptedEnquiry, build_message, message_bytes, new_message_id
 from .outbox import Outbox, OutboxUnavailable, ReferenceTaken, new_reference
 
 #: Turns the hub's message into the bytes to store and send (sealing, or none).
@@ -42,7 +42,7 @@ def accept(
         return known  # a double click: no second message, no second sealing
     created_at = time.time() if now is None else now
     for _ in range(_REFERENCE_TRIES):
-        enquiry = Enquiry(reference=new_reference(), message_id=new_message_id(mail_from),
+        enquiry = AcceptedEnquiry(reference=new_reference(), message_id=new_message_id(mail_from),
                           created_at=created_at, answers=answers)
         data = seal(build_message(enquiry, mail_from=mail_from, hub_inbox=hub_inbox))
         try:
@@ -57,7 +57,7 @@ def upgrader(*, mail_from: str, hub_inbox: str, seal: Seal = message_bytes):
     """For the outbox's upgrade of a version 1 file: its waiting answers become messages."""
 
     def upgrade(answers: dict, reference: str, message_id: str, created_at: float) -> bytes:
-        enquiry = Enquiry(reference=reference, message_id=message_id, created_at=created_at, answers=answers)
+        enquiry = AcceptedEnquiry(reference=reference, message_id=message_id, created_at=created_at, answers=answers)
         return seal(build_message(enquiry, mail_from=mail_from, hub_inbox=hub_inbox))
 
     return upgrade

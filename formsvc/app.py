@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import bodylimit, config, netlify, seal, shell
+from . import bodylimit, config, netlify, seal, security, shell
 
 log = logging.getLogger("formsvc")
 
@@ -16,6 +16,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (only /enquiry/* is proxied here).
     app = Flask(__name__, static_folder=None)
     config.load(app, overrides)
+    for warning in app.extensions["settings_warnings"]:  # a setting given but overridden
+        log.warning("%s", warning)
     # Before anything else: a missing or unusable hub key stops the start with a message
     # naming the file (seal.SealingConfigError), rather than a service that cannot seal.
     sealer = app.extensions["sealer"] = seal.load_sealer(app.config)
@@ -24,6 +26,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Innermost: the body is read (within the limit) only for requests that got past the
     # Netlify check wrapped around it below.
     bodylimit.init_app(app)
+    # Inside ProxyFix and the Netlify check, so a forwarded Host is judged too.
+    app.wsgi_app = security.HostGuard(app.wsgi_app)
     # First: requests that bypass Netlify are refused before CSRF or rate limits
     # look at them; its middleware runs inside ProxyFix (wrapped below).
     netlify.init_app(app)

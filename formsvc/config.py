@@ -7,9 +7,12 @@ Production (the default ``ENV``) refuses to start without a real secret key.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from contract.site_settings import SITE_SETTINGS
 
 DEV_SECRET_KEY = "development-only-not-secret"
 DAY = 24 * 3600
@@ -17,13 +20,13 @@ DAY = 24 * 3600
 
 class Setting(NamedTuple):
     default: Any
-    meaning: str  # one line; the README's settings table is made from these
-    shown: str | None = None  # how the README shows the default, when not as the value itself
+    meaning: str  # one line; docs/deploying.md's settings table is made from these
+    shown: str | None = None  # how docs/deploying.md shows the default, when not as the value itself
 
 
 #: Every setting the service reads: name (without the FORMSVC_ prefix) -> default and meaning.
 #: No other module keeps a default of its own; ``python -m formsvc.config`` prints the
-#: README's table, and tests/test_config.py checks that the README has it.
+#: docs/deploying.md's table, and tests/test_config.py checks that it has it.
 DEFAULTS: dict[str, Setting] = {
     # -- the service
     # "production" unless told otherwise, so a forgotten setting fails safe.
@@ -35,8 +38,11 @@ DEFAULTS: dict[str, Setting] = {
                                 "`postgresql://user:password@host:5432/db?sslmode=verify-full`: the outbox in "
                                 "PostgreSQL, shared by every web instance and worker; options as libpq reads them"),
     "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
-    "EXIT_URL": Setting("https://www.bbc.co.uk/weather",
-                        "Where the exit button goes; the built site's own value (mkdocs.yml, via site-manifest.json) wins"),
+    # A fallback for a service without a built site: the site's table's default, so the two
+    # cannot differ. A built site's own value (site-manifest.json) always wins.
+    "EXIT_URL": Setting(SITE_SETTINGS["exit_url"].default,
+                        "Where the exit button goes without a built site; the site's own value "
+                        "(`extra.exit_url`, via site-manifest.json) wins"),
     "SHELL_SCRIPT_HASHES": Setting((), "Hashes of the site shell's inline scripts for the CSP; read from the "
                                        "built site's site-manifest.json, not set by hand", "from the site"),
     "SHELL_STYLE_HASHES": Setting((), "Hashes of the styles the shell's scripts add, for the CSP; from "
@@ -120,8 +126,13 @@ def _shown(name: str, setting: Setting) -> str:
     return f"`{value}`"
 
 
+def _env_value(value) -> str:
+    """A value as it is written in a FORMSVC_ variable ("false", not "False")."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
 def settings_table() -> str:
-    """The README's table of settings, in Markdown."""
+    """docs/deploying.md's table of settings, in Markdown."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     rows += [f"| `FORMSVC_{name}` | {_shown(name, s)} | {s.meaning} |" for name, s in DEFAULTS.items()]
     return "\n".join(rows) + "\n"
@@ -155,16 +166,29 @@ def load(app, overrides: dict | None = None) -> None:
     if not cfg["SMTP_PORT"]:
         cfg["SMTP_PORT"] = {"starttls": 587, "ssl": 465, "none": 25}[security]
 
-    # The session cookie only carries the CSRF secret; keep it as tight as we can.
-    cfg["SESSION_COOKIE_HTTPONLY"] = True
-    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["SESSION_COOKIE_SECURE"] = not development
-    cfg["SESSION_COOKIE_PATH"] = "/enquiry/"
-    cfg["PREFERRED_URL_SCHEME"] = "http" if development else "https"
-    # Flask-Limiter reads these names.
-    cfg["RATELIMIT_HEADERS_ENABLED"] = True
-    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
-    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
+    # Flask's and Flask-Limiter's settings that the service sets itself: not for anyone to
+    # choose, so a value given for one is overridden, and a warning says so (an operator who
+    # set FORMSVC_SESSION_COOKIE_SECURE=false would otherwise believe it had worked).
+    fixed = {
+        # The session cookie only carries the CSRF secret; keep it as tight as we can.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "SESSION_COOKIE_PATH": "/enquiry/",
+        "PREFERRED_URL_SCHEME": "http" if development else "https",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+    }
+    given = {name.removeprefix("FORMSVC_") for name in os.environ if name.startswith("FORMSVC_")}
+    given |= set(overrides or ())
+    follows_env = {"SESSION_COOKIE_SECURE", "PREFERRED_URL_SCHEME"}
+    app.extensions["settings_warnings"] = [
+        f"FORMSVC_{name}={_env_value(cfg[name])} is ignored: the service sets {name}={_env_value(value)} itself"
+        + ("" if name not in follows_env else " in development" if development else " outside development")
+        for name, value in fixed.items() if name in given and cfg[name] != value
+    ]
+    cfg.update(fixed)
     if str(cfg["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
         # redis-py waits for ever by default: a Redis that is up but not answering would
         # hold every post (and then gunicorn kills the worker). Give up quickly instead;

@@ -10,7 +10,8 @@ except a body too large to read (413), which says so and gives the limit:
                                  only stored enquiries count, posts with problems have a limit of their own
 - the outbox cannot store     -> "Sorry, we could not take your enquiry..." (503)
 - a post we cannot read       -> "Sorry, we could not read your answers" (400): another
-                                 character set is decoded, but text that cannot be is refused
+                                 character set is decoded, but text that cannot be is refused;
+                                 plain ASCII in a character set we do not know is shown back
 
 Answers are never logged and never put in a URL, the session or a cookie: the
 session cookie is signed, not encrypted. Only the reference of the last enquiry
@@ -72,6 +73,13 @@ NOTICE_UNREADABLE = {
     "body": [
         "Nothing has been sent. Your browser sent them in a way we cannot read.",
         "Please fill in the form again on this page and send it.",
+    ],
+}
+NOTICE_UNREADABLE_KEPT = {
+    "title": "Sorry, we could not read your answers",
+    "body": [
+        "Nothing has been sent. Your browser sent them in a way we cannot read.",
+        "Check your answers below and send them again.",
     ],
 }
 NOTICE_UNAVAILABLE = {
@@ -186,7 +194,9 @@ def _posted_form() -> EnquiryForm:
     """The form filled with what was posted, or empty if the body cannot be read."""
     try:
         formdata = posted_formdata() if request.method == "POST" else None
-    except (RequestEntityTooLarge, UnreadablePost, OSError, ValueError):
+    except UnreadablePost as exc:
+        formdata = exc.kept
+    except (RequestEntityTooLarge, OSError, ValueError):
         formdata = None
     return EnquiryForm(formdata=formdata)
 
@@ -221,11 +231,15 @@ def submit():
     try:
         enquiry = EnquiryForm(formdata=posted_formdata())
     except UnreadablePost as exc:
-        # Nothing could be read as it was meant, so nothing is shown back or kept.
+        # Never stored as it came. Plain ASCII (exc.kept) reads the same in any character set,
+        # so it is shown back to be checked; anything else could not be read as meant.
         log.info("Enquiry form shown again: post unreadable (%s)", exc)
-        enquiry = EnquiryForm(formdata=None)
-        enquiry.form_token.data = new_form_token()
-        return render_form(enquiry, notice=NOTICE_UNREADABLE, status=400)
+        enquiry = EnquiryForm(formdata=exc.kept)
+        refresh_form_token(enquiry)
+        if exc.kept is None:
+            return render_form(enquiry, notice=NOTICE_UNREADABLE, status=400)
+        enquiry.validate()
+        return render_form(enquiry, notice=NOTICE_UNREADABLE_KEPT, status=400)
     submission_id, problem = refresh_form_token(enquiry)
     if problem:
         # Not stored. Shown again with the fresh token, and any answer problems too

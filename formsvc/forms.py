@@ -13,6 +13,7 @@ the dict handed to ``outbox.add``.
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from urllib.parse import unquote_to_bytes
@@ -24,6 +25,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from .bodylimit import BODY_KEY
+from .message import EMAIL_MAX, EMAIL_RE  # one plain address, as the hub's reply link carries it
 from .questions import ANSWER_KEYS, BY_KEY, QUESTIONS
 
 # The choices for each set of radios: value -> label on the page.
@@ -31,19 +33,11 @@ CONTACT_METHODS = BY_KEY["contact_method"].choice_map
 RELATIONSHIPS = BY_KEY["relationship"].choice_map
 
 NAME_MAX = 100
-EMAIL_MAX = 254  # the longest address SMTP allows
 PHONE_MAX = 30
 CALL_TIMES_MAX = 200
 EMAIL_NOTES_MAX = 200
 CRIME_REFERENCE_MAX = 50
 
-# Lenient but safe: anything that looks like local@domain.tld, ASCII only (the
-# address may end up in a Reply-To header), no spaces, quotes, commas or brackets.
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
 PHONE_RE = re.compile(r"^[0-9 +()\-]+$")
 PHONE_DIGITS = (7, 20)
 
@@ -133,7 +127,7 @@ def one_of(choices: dict[str, str], message: str, required: bool = False):
 
 
 def valid_email(form, field):
-    if field.data and (len(field.data) > EMAIL_MAX or not EMAIL_RE.match(field.data)):
+    if field.data and (len(field.data) > EMAIL_MAX or not EMAIL_RE.fullmatch(field.data)):
         raise ValidationError(MSG_EMAIL)
 
 
@@ -186,7 +180,33 @@ CHECKS = {
 
 
 class UnreadablePost(Exception):
-    """The post's text cannot be read as sent: not a form, or not in a character set we can decode."""
+    """The post's text cannot be read as sent: not a form, or not in a character set we can decode.
+
+    ``kept`` is the form read as plain ASCII when every byte of it is, for a character set we
+    do not know: such text is the same in any character set a browser uses, so it can be shown
+    back to be checked (never stored as it came). Otherwise None: nothing can be shown back.
+    """
+
+    def __init__(self, why: str, kept: MultiDict | None = None):
+        super().__init__(why)
+        self.kept = kept
+
+
+# Python codecs that are no character set: "undefined" refuses everything, IDNA and punycode
+# turn text into something else ("Abc" is "\x82\x81\x80" in punycode), the escape codecs turn
+# a typed "\n" into a line break.
+_NOT_CHARSETS = {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"}
+
+
+def _charset(name: str) -> str | None:
+    """The codec for the character set a post names; None for a name we do not know, a codec
+    that is not for text (base64, rot13, ...) or one of the codecs above."""
+    try:
+        codec = codecs.lookup(name).name
+        "".encode(codec)  # LookupError for a codec that is not a text encoding
+    except (LookupError, ValueError):  # ValueError: a NUL in the name; UnicodeError from "undefined"
+        return None
+    return None if codec in _NOT_CHARSETS else codec
 
 
 def _decode_form(body: bytes, charset: str) -> MultiDict:
@@ -212,10 +232,16 @@ def posted_formdata() -> MultiDict:
     body = request.environ.get(BODY_KEY)
     if body is None:
         body = request.get_data(cache=True)
-    charset = request.mimetype_params.get("charset") or "utf-8"
+    charset = _charset(request.mimetype_params.get("charset") or "utf-8")
+    if charset is None:
+        try:
+            kept = _decode_form(body, "ascii")
+        except UnicodeDecodeError:
+            kept = None
+        raise UnreadablePost("unknown character set", kept)
     try:
         return _decode_form(body, charset)
-    except (LookupError, UnicodeDecodeError):
+    except ValueError:  # UnicodeDecodeError, and the other UnicodeErrors some decoders raise
         raise UnreadablePost("character set") from None
 
 

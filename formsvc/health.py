@@ -24,6 +24,7 @@ def healthz():
         response.status_code = 503
     else:
         oldest = stats["oldest_undelivered_age_seconds"]
+        sealing = current_app.extensions["sealer"].status()
         response = jsonify(
             status="ok",
             backlog=stats["backlog"],
@@ -31,7 +32,10 @@ def healthz():
             failed=stats["failed"],
             quarantined=stats["quarantined"],
             # How enquiries are sealed, and any warning (``none`` chosen, a key ending soon).
-            sealing=current_app.extensions["sealer"].status(),
+            sealing=sealing,
+            # Every warning for an operator, in one list to alert on: a setting that is
+            # overridden (said at start too), then sealing's.
+            warnings=[*current_app.extensions["settings_warnings"], *sealing["warnings"]],
         )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,7 +1,7 @@
 """Each question of the enquiry form, once: what the page asks and how the hub's email reads it.
 
 The form's fields (forms.py), the page (templates/enquiry_form.html through the
-``question`` macro) and the email (mailer.build_body) are all made from these. Changing
+``question`` macro) and the email (message.build_body) are all made from these. Changing
 a label or adding a choice is one edit here. How each answer is checked stays in
 forms.py, next to its messages.
 

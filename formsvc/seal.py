@@ -17,12 +17,13 @@ Three ways, chosen by ``HUB_ENCRYPTION``:
   its Curve25519 (0.8 against 0.4 ms), so the staff guide suggests ECC keys.
 * ``none``: the message as it is sent today. An explicit choice, warned about at every start.
 
-What is sealed is the whole message as ``mailer.build_message`` makes it, headers included
+What is sealed is the whole message as ``message.build_message`` makes it, headers included
 (RFC 9788 header protection, ``hp="cipher"``). Outside stay only From, To, Subject (the
-reference), Date, Message-ID and the two headers asking for no automatic replies: an allowlist,
-so whatever the message gains later stays inside. **Reply-To moves inside**: it holds the
-person's address, so with sealing on a mail client that does not read protected headers
-replies to our own From address, and staff copy the address from the body (which has it).
+reference), Date, Message-ID, Reply-To (the hub's own inbox, the same inside) and the two
+headers asking for no automatic replies: an allowlist, so whatever the message gains later
+stays inside. Reply-To is outside too because mail clients (Thunderbird, neomutt) answer from
+the outer headers: Reply, which quotes the decrypted enquiry, goes to the hub's inbox, whose
+key staff have, never to our sender address.
 
 Only public keys are needed or accepted: a file holding a private key stops the start.
 Depends on the settings mapping only, never on Flask, so the app, the CLI and the benchmarks
@@ -41,7 +42,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from .config import is_development
-from .mailer import message_bytes
+from .message import message_bytes
 
 METHODS = ("smime", "openpgp", "none")
 
@@ -49,7 +50,8 @@ METHODS = ("smime", "openpgp", "none")
 EXPIRY_WARNING = timedelta(days=30)
 
 #: The only headers left readable on a sealed message: none of them holds anything personal.
-OUTER_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "X-Auto-Response-Suppress")
+OUTER_HEADERS = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Auto-Submitted",
+                 "X-Auto-Response-Suppress")
 
 _PGP_PREAMBLE = "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)"
 

@@ -1,19 +1,22 @@
-"""Response headers for every response, and a session cookie only where the form is.
+"""Response headers for every response, a session cookie only where the form is, and
+redirects that never name a host.
 
 Netlify's [[headers]] rules cover only files Netlify serves itself, so the
 service sends its own. The values match netlify.toml, and the CSP is the site's
-own (formsvc/csp.py); tests/test_security.py checks that they stay equal.
+own (contract/csp.py); tests/test_security.py checks that they stay equal.
 """
 from __future__ import annotations
 
 import functools
 import logging
 import re
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, redirect, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.routing import RequestRedirect
 
-from . import csp
+from contract import csp
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def content_security_policy(hashes, style_hashes=()) -> str:
 def _policy(hashes: tuple[str, ...], style_hashes: tuple[str, ...] = ()) -> str:
     # Cached: the hashes change only when the site is rebuilt, so each response
     # reuses the header (and a malformed hash is reported once, not per request).
-    # The site's own policy (formsvc/csp.py), with the shell's inline-script and -style
+    # The site's own policy (contract/csp.py), with the shell's inline-script and -style
     # hashes from the site's manifest (formsvc/shell.py).
     return csp.policy(script_hashes(hashes), style_hashes=script_hashes(style_hashes))
 
@@ -71,9 +74,64 @@ def add_security_headers(response):
     )
     for name, value in STATIC_HEADERS.items():
         response.headers[name] = value
-    if is_form_page(request.path):
+    if is_form_page(request.path) or response.status_code in _REDIRECTS:
+        # A redirect too: one a shared cache kept for a crafted request could send others anywhere.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def relative_redirect():
+    """Werkzeug's own redirects (the slash after /enquiry, "//" in a path) as a path, not a URL.
+
+    Werkzeug builds them from the request's Host header: "Host: evil.example" got "Location:
+    http://evil.example/enquiry/". The path and query alone keep the browser on the site it
+    asked, whatever the Host said. Runs before the view, where Flask would raise the redirect.
+    """
+    error = request.routing_exception
+    if not isinstance(error, RequestRedirect):
+        return None
+    target = urlsplit(error.new_url)
+    # One leading slash: "//host/..." would be another site.
+    location = "/" + target.path.lstrip("/") + (f"?{target.query}" if target.query else "")
+    return redirect(location, error.code)
+
+
+BAD_HOST = "formsvc.bad_host"
+
+
+class HostGuard:
+    """A Host header Werkzeug cannot read ("." or a name with an empty or over-long label) leaves
+    Flask with no URL adapter, and then even the 400 page fails to build its links: a 500. Such a
+    Host is set aside here (the server's own name stands in; nothing builds an address from it,
+    redirects being relative) and refuse_bad_host answers our 400 page."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST")
+        if host is not None and not readable_host(host):
+            environ["HTTP_HOST"] = environ.get("SERVER_NAME") or "localhost"
+            environ[BAD_HOST] = True
+        return self.app(environ, start_response)
+
+
+def readable_host(host: str) -> bool:
+    """Whether Werkzeug's router can take this Host (it encodes it as IDNA, as here)."""
+    try:
+        host.lower().encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+def refuse_bad_host():
+    if request.environ.get(BAD_HOST):
+        abort(400)
+    return None
 
 
 class FormOnlySessionInterface(SecureCookieSessionInterface):
@@ -92,5 +150,7 @@ class FormOnlySessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = FormOnlySessionInterface()
+    app.before_request(refuse_bad_host)
+    app.before_request(relative_redirect)
     # after_request runs for error responses too (404, 405, 413, 429, 500, CSRF).
     app.after_request(add_security_headers)

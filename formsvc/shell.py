@@ -6,12 +6,12 @@ footer), made from its 404 page, with markers where the form's title and content
 Here it becomes the Jinja template "layout.html" that every form page extends, so the
 form can never drift from the site's look: change the site, rebuild, and the form follows.
 
-Everything else comes from the site's manifest (site-manifest.json, sitebuild/manifest.py),
+Everything else comes from the site's manifest (site-manifest.json, contract/manifest.py),
 the contract between the two, never from reading the built HTML:
-- the exit destination (mkdocs.yml extra.exit_url, the one place it is set); the shell's
+- the exit destination (extra.exit_url, contract/site_settings.py); the shell's
   exit links are pointed at /enquiry/exit, which also ends the form session first;
 - the hashes of the shell's inline scripts and styles, so the service's CSP stays as strict;
-- where the shell is, and the mkdocs.yml `extra` values the form shows (reply_within,
+- where the shell is, and the site's settings the form shows (reply_within,
   complaints_url), as SITE_EXTRA.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, DictLoader
 
-from sitebuild import manifest as site_manifest
+from contract import manifest as site_manifest
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ import signal
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 
 from .config import default
-from .mailer import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 from .outbox import OutboxUnavailable, get_outbox
+from .transport import ConnectError, Envelope, PermanentDeliveryError, TransientDeliveryError, transport_from_config
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,47 @@ def backoff_seconds(attempts: int, first: float = default("DELIVER_BACKOFF_FIRST
     return delay + random.uniform(0, delay / 10)
 
 
-def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float | None = None,
-                limit: int = BATCH_SIZE, lease_seconds: int = default("OUTBOX_LEASE_SECONDS"), should_stop=None,
-                close_transport: bool = True,
-                backoff_first: float = default("DELIVER_BACKOFF_FIRST_SECONDS")) -> dict:
+@dataclass(frozen=True)
+class DeliverySettings:
+    """What delivery is told by the app's settings; ``from_config`` is the one place that reads them."""
+
+    mail_from: str
+    hub_inbox: str
+    #: Enquiries claimed, and sent over one connection, per batch.
+    limit: int = BATCH_SIZE
+    lease_seconds: int = default("OUTBOX_LEASE_SECONDS")
+    #: The first retry's wait; later ones double (tests and drills shorten it).
+    backoff_first: float = default("DELIVER_BACKOFF_FIRST_SECONDS")
+    #: The run loop's wait between looks at an empty outbox.
+    interval: float = default("DELIVER_INTERVAL_SECONDS")
+    #: The run loop purges quarantined messages older than this.
+    quarantine_retention: float = default("QUARANTINE_RETENTION_SECONDS")
+
+    @classmethod
+    def from_config(cls, cfg) -> DeliverySettings:
+        return cls(mail_from=cfg["MAIL_FROM"], hub_inbox=cfg["HUB_INBOX"],
+                   lease_seconds=int(cfg["OUTBOX_LEASE_SECONDS"]),
+                   backoff_first=float(cfg["DELIVER_BACKOFF_FIRST_SECONDS"]),
+                   interval=float(cfg["DELIVER_INTERVAL_SECONDS"]),
+                   quarantine_retention=float(cfg["QUARANTINE_RETENTION_SECONDS"]))
+
+
+def _retry_or_give_up(outbox, enquiry, error: str, now: float, backoff_first: float) -> str:
+    """After a transient failure: due again after a backoff, or failed for good once it has
+    waited GIVE_UP_AFTER_SECONDS since it was queued. Returns which count it goes in."""
+    started = enquiry.queued_at or enquiry.created_at
+    if now - started >= GIVE_UP_AFTER_SECONDS:
+        outbox.mark_permanent_failure(enquiry.id, f"gave up: {error}")
+        log.error("gave up on %s after %d attempts (%s)", enquiry.reference, enquiry.attempts + 1, error)
+        return "failed"
+    delay = backoff_seconds(enquiry.attempts, backoff_first)
+    outbox.mark_transient_failure(enquiry.id, error, now + delay)
+    log.warning("will retry %s in %.0f s (%s)", enquiry.reference, delay, error)
+    return "retried"
+
+
+def deliver_due(outbox, transport, settings: DeliverySettings, *, now: float | None = None, should_stop=None,
+                close_transport: bool = True) -> dict:
     """Send one batch of due enquiries over one connection.
 
     ``close_transport=False`` leaves the connection open for the next batch (the
@@ -58,26 +96,14 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
     """
     now = time.time() if now is None else now
     counts = {"claimed": 0, "delivered": 0, "retried": 0, "failed": 0, "released": 0}
-    batch = outbox.claim(now=now, limit=limit, lease_seconds=lease_seconds)
+    batch = outbox.claim(now=now, limit=settings.limit, lease_seconds=settings.lease_seconds)
     # Real elapsed time, whatever ``now`` says: stop well before our lease on the
     # rest of the batch runs out, or another worker could send them at the same time.
-    deadline = time.monotonic() + lease_seconds / 2
+    deadline = time.monotonic() + settings.lease_seconds / 2
     counts["claimed"] = len(batch)
     if not batch:
         return counts
-    envelope = Envelope.of(mail_from, hub_inbox)
-
-    def transient(enquiry, error: str) -> None:
-        started = enquiry.queued_at or enquiry.created_at
-        if now - started >= GIVE_UP_AFTER_SECONDS:
-            outbox.mark_permanent_failure(enquiry.id, f"gave up: {error}")
-            counts["failed"] += 1
-            log.error("gave up on %s after %d attempts (%s)", enquiry.reference, enquiry.attempts + 1, error)
-        else:
-            delay = backoff_seconds(enquiry.attempts, backoff_first)
-            outbox.mark_transient_failure(enquiry.id, error, now + delay)
-            counts["retried"] += 1
-            log.warning("will retry %s in %.0f s (%s)", enquiry.reference, delay, error)
+    envelope = Envelope.of(settings.mail_from, settings.hub_inbox)
 
     unreachable = None  # once the server cannot be reached, don't wait on it for every message
     failed = True
@@ -90,35 +116,35 @@ def deliver_due(outbox, transport, *, mail_from: str, hub_inbox: str, now: float
                 log.info("%s: released %d unsent enquiries", "stopping" if stopping else "slow batch",
                          counts["released"])
                 break
+            transient = None  # set to a short description when the failure is worth another try
             if unreachable:
-                transient(enquiry, unreachable)
-                continue
-            try:
-                # The bytes stored at acceptance, unchanged (sealed ones cannot be rebuilt here).
-                transport.send(enquiry.message, envelope)
-            except ConnectError as exc:
-                unreachable = str(exc)
-                transient(enquiry, unreachable)
-            except TransientDeliveryError as exc:
-                transient(enquiry, str(exc))
-            except PermanentDeliveryError as exc:
-                outbox.mark_permanent_failure(enquiry.id, str(exc))
-                counts["failed"] += 1
-                log.error("%s refused permanently (%s); kept for an operator", enquiry.reference, exc)
-            except OutboxUnavailable:
-                raise
-            except Exception as exc:
-                # A bug, not the relay. The exception's text may quote the message,
-                # so log only its
-                # type and where it happened, and keep the enquiry queued.
-                name = type(exc).__name__
-                log.error("unexpected %s delivering %s:\n%s", name, enquiry.reference,
-                          "".join(traceback.format_tb(exc.__traceback__)))
-                transient(enquiry, name)
+                transient = unreachable
             else:
-                outbox.mark_delivered(enquiry.id)
-                counts["delivered"] += 1
-                log.info("delivered %s", enquiry.reference)
+                try:
+                    # The bytes stored at acceptance, unchanged (sealed ones cannot be rebuilt here).
+                    transport.send(enquiry.message, envelope)
+                except ConnectError as exc:
+                    transient = unreachable = str(exc)
+                except TransientDeliveryError as exc:
+                    transient = str(exc)
+                except PermanentDeliveryError as exc:
+                    outbox.mark_permanent_failure(enquiry.id, str(exc))
+                    counts["failed"] += 1
+                    log.error("%s refused permanently (%s); kept for an operator", enquiry.reference, exc)
+                except OutboxUnavailable:
+                    raise
+                except Exception as exc:
+                    # A bug, not the relay. The exception's text may quote the message,
+                    # so log only its type and where it happened, and keep the enquiry queued.
+                    transient = type(exc).__name__
+                    log.error("unexpected %s delivering %s:\n%s", transient, enquiry.reference,
+                              "".join(traceback.format_tb(exc.__traceback__)))
+                else:
+                    outbox.mark_delivered(enquiry.id)
+                    counts["delivered"] += 1
+                    log.info("delivered %s", enquiry.reference)
+            if transient is not None:
+                counts[_retry_or_give_up(outbox, enquiry, transient, now, settings.backoff_first)] += 1
         failed = bool(unreachable)
     finally:
         if close_transport or failed:
@@ -132,11 +158,8 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
     ``once``: drain everything due now, then return.
     """
     cfg = app.config
-    interval = float(cfg["DELIVER_INTERVAL_SECONDS"]) if interval is None else interval
-    lease_seconds = int(cfg["OUTBOX_LEASE_SECONDS"])
-    retention = float(cfg["QUARANTINE_RETENTION_SECONDS"])
-    # The first retry's wait; later ones double (tests and drills shorten it).
-    backoff_first = float(cfg["DELIVER_BACKOFF_FIRST_SECONDS"])
+    settings = DeliverySettings.from_config(cfg)
+    interval = settings.interval if interval is None else interval
     outbox = get_outbox(app)
     transport = transport_from_config(cfg)
     stop = threading.Event()
@@ -150,13 +173,11 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
             try:
                 # One connection for as long as there is mail to send: reconnecting
                 # (and TLS, and logging in) for each batch costs more than a message.
-                counts = deliver_due(outbox, transport, mail_from=cfg["MAIL_FROM"], hub_inbox=cfg["HUB_INBOX"],
-                                     lease_seconds=lease_seconds, should_stop=stop.is_set,
-                                     close_transport=False, backoff_first=backoff_first)
+                counts = deliver_due(outbox, transport, settings, should_stop=stop.is_set, close_transport=False)
                 if counts["claimed"]:
                     log.info("batch: delivered %(delivered)d, retried %(retried)d, failed %(failed)d", counts)
                     unfolded += counts["claimed"]
-                drained = counts["claimed"] < BATCH_SIZE and not counts["released"]
+                drained = counts["claimed"] < settings.limit and not counts["released"]
                 if unfolded and (drained or time.monotonic() >= next_checkpoint):
                     # Don't leave delivered answers in the WAL file. Once the queue is
                     # drained (or once a minute in a long burst), not after every batch:
@@ -165,7 +186,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
                     outbox.checkpoint()
                     unfolded, next_checkpoint = 0, time.monotonic() + CHECKPOINT_EVERY_SECONDS
                 if time.time() >= next_purge:
-                    if purged := outbox.purge_quarantine(retention):
+                    if purged := outbox.purge_quarantine(settings.quarantine_retention):
                         log.info("purged the messages of %d old quarantined enquiries", purged)
                     next_purge = time.time() + 3600
             except OutboxUnavailable as exc:
@@ -182,7 +203,7 @@ def run(app, once: bool = False, interval: float | None = None) -> dict:
             unavailable_wait = 0.0
             for key in totals:
                 totals[key] += counts[key]
-            if counts["claimed"] >= BATCH_SIZE or counts["released"]:
+            if counts["claimed"] >= settings.limit or counts["released"]:
                 continue  # more may be due right now (stop.is_set() ends the loop)
             transport.close()  # nothing more to send now: don't keep the relay waiting
             if once and not counts["claimed"]:

@@ -14,7 +14,7 @@
 and prints where the form is and where the mail lands. Ctrl-C (or SIGTERM) stops
 everything and deletes the throwaway database.
 
-It is the topology the README's "Deploying" section describes, with throwaway parts
+It is the topology docs/deploying.md describes, with throwaway parts
 in place of the managed ones; the processes are started as the fault tests start
 them (testsupport.processes), so what an operator sees here is what is tested.
 """

@@ -1,6 +1,6 @@
 """The finishing step: the same for every builder's output.
 
-finish_page() runs on each built HTML page (MkDocs: from its post-page hooks; Zensical:
+finish_page() runs on each built HTML page (MkDocs: from mkdocs_adapter/ as it writes it; Zensical:
 over the folder afterwards); finish_site() then writes the files made from the whole site.
 """
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from formsvc import csp
+from contract import csp, manifest
 
-from . import exit_button, manifest, markup, netlify, page_facts
-from .settings import Settings, SiteInvalid
+from . import BuildError, exit_button, markup, netlify, page_facts
+from .settings import Settings
 
 NOT_FOUND_PAGE = "404.html"
 _CHARSET = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
@@ -79,10 +79,10 @@ def write_shell(site: Path) -> str:
     Both builders make a 404 page with links from the site's root, as the form needs."""
     not_found = site / NOT_FOUND_PAGE
     if not not_found.is_file():
-        raise SiteInvalid(f"{NOT_FOUND_PAGE} is missing, so the enquiry form's frame cannot be made from it.")
+        raise BuildError(f"{NOT_FOUND_PAGE} is missing, so the enquiry form's frame cannot be made from it.")
     html = not_found.read_text(encoding="utf-8")
     if len(_CONTENT.findall(html)) != 1 or len(_TITLE.findall(html)) != 1:
-        raise SiteInvalid(f"{NOT_FOUND_PAGE}: expected one <title> and one <!--page:content--> ... "
+        raise BuildError(f"{NOT_FOUND_PAGE}: expected one <title> and one <!--page:content--> ... "
                           "<!--/page:content--> (overrides/404.html), to make the form's frame from it.")
     html = _TITLE.sub("<title><!--formsvc:title--></title>", html)
     html = _CONTENT.sub("<!--formsvc:content-->", html)
@@ -121,7 +121,7 @@ def finish_site(settings: Settings) -> dict:
     write_robots(site, settings)
     shell = page_facts.read(write_shell(site))
     scripts, styles = write_headers(site)
-    netlify.write_redirects(site)
+    netlify.write_redirects(site, settings)
     return manifest.write(site, builder=settings.builder, exit_url=settings.exit_url,
                           shell_scripts=shell.script_hashes,
                           # The frame loads the theme's scripts, and with them the styles they add.

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .settings import SiteInvalid
+from . import BuildError
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,11 @@ FIXES = (
 def fix_page(html: str, where: str) -> str:
     for fix in FIXES:
         if fix.required and not fix.finds.search(html):
-            raise SiteInvalid(f"{where}: the fix '{fix.name}' found nothing to fix ({fix.why}). The theme's "
+            raise BuildError(f"{where}: the fix '{fix.name}' found nothing to fix ({fix.why}). The theme's "
                               "markup has changed: check the page by keyboard and screen reader, then update "
                               "sitebuild/markup.py.")
         html = fix.apply(html)
     if "__md_set=" in html and not re.search(r"__md_set=\([^()]*\)=>\{\}", html):
-        raise SiteInvalid(f"{where}: the theme's __md_set has changed, so it may keep things in browser storage. "
+        raise BuildError(f"{where}: the theme's __md_set has changed, so it may keep things in browser storage. "
                           "Update the 'no-browser-storage' fix in sitebuild/markup.py.")
     return html

@@ -10,7 +10,7 @@ The other security headers never change and live in netlify.toml.
 host that sends no headers still enforces it.)
 
 A page may also need frames from another site: the Videos page, when a video is
-kept by YouTube or Vimeo (hooks/videos.py). Such a page says so in its HTML: the
+kept by YouTube or Vimeo (sitebuild/videos/). Such a page says so in its HTML: the
 button that loads the player carries data-embed-src="https://...". That origin,
 and nothing else, is added as frame-src to the policy of that page alone.
 
@@ -42,12 +42,12 @@ same `signed` setting as netlify.toml's `signed = "NAME"`.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from formsvc import csp
+from contract import csp
 
-from .settings import SiteInvalid
+from . import BuildError
+from .settings import Settings
 
 # The environment variable (in Netlify and in the service) holding the proxy's signing secret.
 SIGNING_SECRET_ENV = "FORMSVC_NETLIFY_SIGNING_SECRET"
@@ -78,20 +78,19 @@ def write_headers(site: Path, script_hashes, style_hashes, frames: dict[str, set
         encoding="utf-8")
 
 
-def write_redirects(site: Path) -> None:
-    origin = os.environ.get("FORMSVC_ORIGIN", "").rstrip("/")
-    netlify = os.environ.get("NETLIFY") == "true"
+def write_redirects(site: Path, settings: Settings) -> None:
+    origin = settings.formsvc_origin
     if not origin:
-        if netlify:
-            raise SiteInvalid(
+        if settings.on_netlify:
+            raise BuildError(
                 "FORMSVC_ORIGIN is not set. Set it in Netlify's environment variables to the "
                 "enquiry service's address (for example https://forms.example.org), or the "
                 "enquiry form will not work.")
         return
     if not origin.startswith("https://"):
-        raise SiteInvalid(f"FORMSVC_ORIGIN must start with https:// (found {origin!r}).")
-    if netlify and not os.environ.get(SIGNING_SECRET_ENV):
-        raise SiteInvalid(
+        raise BuildError(f"FORMSVC_ORIGIN must start with https:// (found {origin!r}).")
+    if settings.on_netlify and not settings.signing_secret_set:
+        raise BuildError(
             f"{SIGNING_SECRET_ENV} is not set. Set it in Netlify's environment variables to the "
             "same long random value as the enquiry service's, so Netlify signs the requests it "
             "passes on and the service can refuse everyone else.")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from . import BuildError
+
 EXECUTABLE = {"text/javascript", "application/javascript", "module"}
 # Attributes that make a browser fetch something (not links the reader follows).
 LOADING_ATTRIBUTES = {
@@ -35,7 +37,7 @@ class PageFacts:
     scripts: list[str] = field(default_factory=list)  # executable inline scripts
     styles: list[str] = field(default_factory=list)  # inline <style> elements
     style_attributes: list[str] = field(default_factory=list)  # style="..." (never allowed: no 'unsafe-hashes')
-    embeds: list[str] = field(default_factory=list)  # data-embed-src: players loaded on request (hooks/videos.py)
+    embeds: list[str] = field(default_factory=list)  # data-embed-src: players loaded on request (sitebuild/videos/)
     loads: list[tuple[str, str]] = field(default_factory=list)  # (what, url) fetched from another origin
     first_in_body: tuple[str, dict] | None = None  # the first element inside <body>
     meta_policies: list[str] = field(default_factory=list)
@@ -116,11 +118,9 @@ def read(html: str) -> PageFacts:
 
 
 def frame_origin(url: str, where: str) -> str:
-    from .settings import SiteInvalid
-
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
-        raise SiteInvalid(f"{where}: a player may only be loaded from an https:// address (found {url!r}).")
+        raise BuildError(f"{where}: a player may only be loaded from an https:// address (found {url!r}).")
     return f"https://{parts.netloc.lower()}"
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import exit_button, manifest, netlify, page_facts
-from .settings import Settings, SiteInvalid
+from contract import manifest
+
+from . import BuildError, exit_button, netlify, page_facts
+from .settings import Settings
 
 _POLICY_LINE = re.compile(r"^\s+Content-Security-Policy:\s*(.*)$", re.MULTILINE)
 
@@ -83,5 +85,5 @@ def problems(site: Path, *, serve: bool = False) -> list[str]:
 def verify(settings: Settings) -> None:
     found = problems(settings.site_dir, serve=settings.serve)
     if found:
-        raise SiteInvalid("The finished site breaks a safety promise, so it was not built:\n  - "
+        raise BuildError("The finished site breaks a safety promise, so it was not built:\n  - "
                           + "\n  - ".join(found))

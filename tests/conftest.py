@@ -9,6 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from testsupport import ROOT
@@ -17,6 +18,12 @@ from testsupport.forms import FormBrowser
 from testsupport.net import ServerThread, free_port
 from testsupport.site import BUILDERS, NeutralSite, build_site
 from testsupport.smtp import SMTPServer
+
+# ---------------------------------------------------------------- Property tests
+# No time limit per example: on a shared 2-core machine running the tiers in parallel, Hypothesis'
+# 200 ms deadline failed correct code at random. What a property test checks is the property.
+hypothesis.settings.register_profile("no-deadline", deadline=None)
+hypothesis.settings.load_profile("no-deadline")
 
 # ---------------------------------------------------------------- Tiers
 # A test's tier comes from what it uses, not from a mark someone must remember: a test that asks,
@@ -166,7 +173,7 @@ def form_site(make_form_site):
     return make_form_site()
 
 
-# ---------------------------------------------------------------- Delivery: outbox, mailer, worker, health
+# ---------------------------------------------------------------- Delivery: outbox, message, transport, worker, health
 # A real SMTP server over TCP (aiosmtpd), real SQLite files in tmp_path.
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from formsvc import create_app
-from formsvc.mailer import Enquiry, build_body
+from formsvc.message import AcceptedEnquiry, build_body
 from formsvc.outbox import get_outbox
 from formsvc.worker import run
 from testsupport.answers import valid_answers
@@ -99,7 +99,7 @@ def test_no_file_in_the_data_folder_holds_an_answer_before_or_after_delivery(tmp
     assert text.startswith(f"Restorative justice enquiry {reference}\n")
     # Exactly what the hub got before sealing: the same body for the same enquiry.
     received = text.split("\n")[1]
-    expected = build_body(Enquiry(reference=reference, message_id="-", created_at=0,
+    expected = build_body(AcceptedEnquiry(reference=reference, message_id="-", created_at=0,
                                   answers={**ANSWERS, "message": ANSWERS["message"].replace("\r\n", "\n")}))
     expected = expected.replace(expected.split("\n")[1], received, 1)
     assert text == expected

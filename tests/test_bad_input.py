@@ -11,20 +11,20 @@ import pytest
 from bs4 import BeautifulSoup
 
 from formsvc.forms import MSG_EMAIL_HIDDEN, MSG_PHONE_HIDDEN
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
-from formsvc.worker import deliver_due
+from formsvc.transport import SMTPTransport
+from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, FormClient
-from testsupport.hubmail import hub_text
+from testsupport.hubmail import hub_text, their_message
 from testsupport.net import ServerThread
 from testsupport.processes import Gunicorn, service_env
 
 
 def delivered_body(app, smtp_server) -> str:
     transport = SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=10)
-    assert deliver_due(get_outbox(app), transport, mail_from="enquiries@rj.example",
-                       hub_inbox="hub@hub.example")["delivered"] == 1
+    settings = DeliverySettings(mail_from="enquiries@rj.example", hub_inbox="hub@hub.example")
+    assert deliver_due(get_outbox(app), transport, settings)["delivered"] == 1
     [message] = smtp_server.inbox.messages
     return message.get_content().replace("\r\n", "\n")
 
@@ -65,7 +65,7 @@ def test_bidi_controls_are_shown_to_the_hub_and_never_reorder_the_email(form_app
     assert not re.search("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", body)
     assert "What should we call you? Sam[U+202E]Tom" in body
     assert "When is it safe to call you? [U+2066]after 6pm[U+2069]" in body
-    assert "Please do not [U+202E]call me[U+202C] at home.\nThanks." in body
+    assert their_message(body) == "Please do not [U+202E]call me[U+202C] at home.\nThanks."
     # What was typed is stored as typed; only the email writes the controls out.
     assert get_outbox(form_app).stats()["delivered"] == 1
 
@@ -93,7 +93,7 @@ def test_a_form_posted_in_another_character_set_is_decoded(form_browser, stored,
     [enquiry] = stored()
     text = hub_text(enquiry.message)
     assert f"What should we call you? {name}\n" in text
-    assert f"\n{message}\n" in text
+    assert their_message(text) == message
 
 
 @pytest.mark.parametrize("content_type", [
@@ -113,6 +113,42 @@ def test_a_form_that_cannot_be_decoded_is_refused_clearly_and_nothing_is_stored(
     assert stored() == []
     # The page is a working form again: sending it from there works.
     assert form_browser.submit(**valid_answers()).status_code == 303
+
+
+# Python codecs that are no character set: "undefined" refuses everything, IDNA and punycode
+# turn text into something else ("Abc" is "\x82\x81\x80" in punycode), the escape codecs turn
+# a typed "\\n" into a line break. A client can name any of them; each was a 500 or changed text.
+NOT_CHARSETS = ["undefined", "idna", "IDNA", "punycode", "unicode_escape", "raw-unicode-escape", "base64", "rot13",
+                "no-such-charset", "\"utf\x00-8\"", "x" * 300]
+
+
+@pytest.mark.parametrize("charset", NOT_CHARSETS)
+def test_a_form_in_a_codec_that_is_no_character_set_is_shown_again_with_plain_text_kept(
+        form_browser, stored, charset):
+    form_browser.get()
+    typed = valid_answers(name="Sam", message="Please do not call after 6pm.\r\nThanks, Abc.")
+    body = encoded_form(form_browser, "ascii", **typed)
+    post_raw(form_browser, body, f"application/x-www-form-urlencoded; charset={charset}")
+    assert form_browser.response.status_code == 400
+    assert "Sorry, we could not read your answers" in form_browser.notice()
+    assert "Check your answers" in form_browser.notice()
+    # Plain ASCII reads the same in any character set: shown back to check, never sent as it was.
+    kept = form_browser.answers()
+    assert (kept["name"], kept["message"]) == ("Sam", "Please do not call after 6pm.\nThanks, Abc.")
+    assert stored() == []
+    assert form_browser.submit().status_code == 303
+    assert len(stored()) == 1
+
+
+@pytest.mark.parametrize("charset", ["undefined", "punycode", "idna"])
+def test_text_that_is_not_plain_ascii_in_such_a_codec_is_not_shown_back(form_browser, stored, charset):
+    form_browser.get()
+    body = encoded_form(form_browser, "iso-8859-1", message="Caf\u00e9 owner")
+    post_raw(form_browser, body, f"application/x-www-form-urlencoded; charset={charset}")
+    assert form_browser.response.status_code == 400
+    assert "Please fill in the form again" in form_browser.notice()
+    assert form_browser.answers()["message"] == "" and "Caf" not in form_browser.response.get_data(as_text=True)
+    assert stored() == []
 
 
 # ---------------------------------------------------------------- too large, with or without a length
@@ -190,3 +226,19 @@ def test_a_chunked_body_within_the_limit_is_read_whole(server):
     status, _ = post_chunked(server.port, client, body)
     client.close()
     assert status == 303
+
+
+# ---------------------------------------------------------------- no URL built from the Host header
+
+@pytest.mark.parametrize("path, to", [("/enquiry", "/enquiry/"), ("/enquiry/static//enquiry.css",
+                                                                   "/enquiry/static/enquiry.css")])
+def test_a_redirect_over_http_names_no_host(server, path, to):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("GET", path, headers={"Host": "evil.example"})
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    assert (response.status, response.getheader("Location")) == (308, to)
+    assert response.getheader("Cache-Control") == "no-store"

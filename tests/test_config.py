@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from formsvc import create_app
+from testsupport.answers import valid_answers
+from testsupport.forms import FormBrowser
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +32,28 @@ def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_PATH"] == "/enquiry/"
+
+
+def test_a_setting_the_service_overrides_says_so_at_start_and_in_healthz(monkeypatch, caplog):
+    monkeypatch.setenv("FORMSVC_SECRET_KEY", "a-long-random-value-for-this-test-only")
+    monkeypatch.setenv("FORMSVC_HUB_ENCRYPTION", "none")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_SECURE", "false")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_HTTPONLY", "true")  # the value the service sets: nothing to say
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # still overridden outside development
+    said = ("FORMSVC_SESSION_COOKIE_SECURE=false is ignored: the service sets SESSION_COOKIE_SECURE=true itself "
+            "outside development")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "ignored" in r.getMessage()] == [
+        said]
+    assert said in app.test_client().get("/healthz").get_json()["warnings"]
+
+
+def test_a_setting_given_the_value_the_service_sets_gets_no_warning(monkeypatch, caplog):
+    monkeypatch.setenv("FORMSVC_ENV", "development")
+    monkeypatch.setenv("FORMSVC_SESSION_COOKIE_SECURE", "false")
+    app = create_app()
+    assert app.extensions["settings_warnings"] == []
+    assert not [r for r in caplog.records if "ignored" in r.getMessage()]
 
 
 def test_development_runs_without_a_secret_and_delivers_locally(monkeypatch, tmp_path):
@@ -81,6 +105,38 @@ def test_behind_one_proxy_the_client_address_comes_from_that_hop_only(monkeypatc
     assert seen["addr"] == "203.0.113.7"
 
 
+# ---------------------------------------------------------------- the defaults themselves
+# Every other rate-limit test sets its own limit, so only these notice a default that drifts.
+# The numbers are docs/deploying.md's ("5 per minute;30 per hour"), written out on purpose: reading
+# them from config.DEFAULTS would follow a wrong default instead of catching it.
+
+
+def send_enquiries(browser: FormBrowser, count: int) -> list[int]:
+    """Send ``count`` valid enquiries, one after another; their statuses (303: stored, 429: refused)."""
+    return [browser.send(**valid_answers(message=f"Enquiry {n}")).status_code for n in range(count)]
+
+
+def test_by_default_a_sixth_enquiry_within_a_minute_is_refused(make_form_app, clock):
+    app = make_form_app()  # no RATELIMIT_POST: the default applies
+    browser = FormBrowser(app.test_client())
+    assert send_enquiries(browser, 6) == [303] * 5 + [429]
+    assert 1 <= int(browser.response.headers["Retry-After"]) <= 60
+    clock.advance(61)
+    assert send_enquiries(browser, 1) == [303]
+
+
+def test_by_default_a_thirty_first_enquiry_within_an_hour_is_refused(make_form_app, clock):
+    app = make_form_app()
+    browser = FormBrowser(app.test_client())
+    for _ in range(6):  # five a minute stays under the per-minute limit
+        assert send_enquiries(browser, 5) == [303] * 5
+        clock.advance(61)
+    assert send_enquiries(browser, 1) == [429]
+    assert int(browser.response.headers["Retry-After"]) > 60  # the hour's limit, not the minute's
+    clock.advance(3600)
+    assert send_enquiries(browser, 1) == [303]
+
+
 # ---------------------------------------------------------------- one table of settings
 
 # Names Flask and its extensions read that config.load sets itself (not settings anyone chooses).
@@ -121,12 +177,12 @@ def test_no_module_keeps_a_default_of_its_own():
     assert not own, own
 
 
-def test_the_readme_table_is_the_table_of_settings():
+def test_the_deploying_docs_table_is_the_table_of_settings():
     from formsvc.config import settings_table
     from testsupport import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme, "README's settings table is out of date: paste `python -m formsvc.config`"
+    docs = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    assert settings_table() in docs, "docs/deploying.md's settings table is out of date: paste `python -m formsvc.config`"
 
 
 def test_every_setting_in_the_table_can_be_set_from_the_environment(monkeypatch):

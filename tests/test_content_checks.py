@@ -1,9 +1,9 @@
-"""The content checks (hooks/content_checks/) and what editors see.
+"""The content checks (sitebuild/content_checks/) and what editors see.
 
 Each check catches a seeded mistake in a small fixture site (tests/fixtures/content_checks/)
 and names the file and line; warnings never stop a build, errors stop `mkdocs build --strict`;
-the real site passes; every page shows "Last reviewed" and an edit link that loads nothing;
-and the commands in EDITING.md work as written.
+the real site passes; every page shows "Last reviewed"; and the commands in EDITING.md work as
+written, its preview with "Edit this page" links (tests/test_edit_links.py: nowhere else).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from hooks.content_checks.checks import SETTING_PLACEHOLDERS
+from contract.site_settings import SITE_SETTINGS
 from testsupport.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +37,16 @@ def load_checks():
     """The checks and their settings, as one namespace for the unit tests below."""
     from types import SimpleNamespace
 
-    from hooks.content_checks import checks, markdown, style
+    from sitebuild.content_checks import markdown, reading_age, style, words
 
-    return SimpleNamespace(**{**vars(markdown), **vars(style), **vars(checks)})
+    return SimpleNamespace(**{**vars(markdown), **vars(style), **vars(words), **vars(reading_age)})
 
 
 @pytest.fixture(scope="session")
 def run_checks(run_python):
     """``run_checks(*args)``: the content checks' command, as `make check` runs it."""
     def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-        return run_python("-m", "hooks.content_checks", *args, cwd=cwd, env=ENV, timeout=120)
+        return run_python("-m", "sitebuild", "check", *args, cwd=cwd, env=ENV, timeout=120)
 
     return run
 
@@ -134,7 +134,7 @@ def test_the_strict_build_fails_on_errors_with_the_same_messages(tmp_path, run_p
 def _site_with(tmp_path: Path, pages: dict[str, str]) -> Path:
     """A copy of the fixture site's clean pages plus ``pages``, hooks by absolute path."""
     config = (FIXTURE / "mkdocs.yml").read_text(encoding="utf-8")
-    config = config.replace("../../../hooks/", f"{ROOT}/hooks/")
+    config = config.replace("../../../mkdocs_adapter/", f"{ROOT}/mkdocs_adapter/")
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
     shutil.copy(FIXTURE / "content-style.yml", tmp_path / "content-style.yml")
     docs = tmp_path / "docs"
@@ -257,9 +257,9 @@ def test_the_real_site_passes_every_check(run_checks):
 
 # The file as the reader ran the checks: mkdocs.yml from the repository's folder, a full path from elsewhere.
 SETTING_WARNING = re.compile(r"^(?:\S*/)?mkdocs\.yml:(?P<line>\d+): warning: The setting extra\.(?P<key>\w+) in mkdocs\.yml "
-                             r"(?P<state>is still the placeholder|is empty)", re.M)
+                             r"(?P<state>is still the placeholder|is empty|is not set)", re.M)
 # Every setting that only our force can word, at the placeholder it ships with (an empty one: "is empty").
-PLACEHOLDERS = {key: placeholder for key, (placeholder, _) in SETTING_PLACEHOLDERS.items()}
+PLACEHOLDERS = {key: setting.default for key, setting in SITE_SETTINGS.items() if setting.placeholder}
 
 
 def expected_state(placeholder: str) -> str:
@@ -276,10 +276,12 @@ def _line_of(config: Path, key: str) -> int:
     return next(n for n, text in enumerate(lines, 1) if re.match(rf"\s*{key}:", text))
 
 
-def _site_with_extra(tmp_path: Path, extra: dict) -> Path:
+def _site_with_extra(tmp_path: Path, extra: dict | None) -> Path:
+    """The fixture site with these settings in place of its own (None: no extra: at all)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = _site_with(tmp_path, {})
-    config.write_text(config.read_text(encoding="utf-8") + yaml.safe_dump({"extra": extra}), encoding="utf-8")
+    text = config.read_text(encoding="utf-8").split("\nextra:\n")[0] + "\n"
+    config.write_text(text + (yaml.safe_dump({"extra": extra}) if extra is not None else ""), encoding="utf-8")
     return config
 
 
@@ -292,7 +294,7 @@ def test_the_force_s_own_words_are_placeholders_that_promise_nothing():
         for promise in ("we will", "we never", "only ", "public task", "trained"):
             assert promise not in placeholder.lower(), (key, promise)
         # The advice names the setting and an example of the words the force might confirm.
-        assert f"like: {key}:" in SETTING_PLACEHOLDERS[key][1], key
+        assert SITE_SETTINGS[key].example and SITE_SETTINGS[key].example != placeholder, key
 
 
 def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path, run_checks, run_python):
@@ -314,7 +316,7 @@ def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path,
     assert re.search(r"^INFO +- +(?:\S*/)?mkdocs\.yml:\d+: warning: The setting extra\.offender_contact", build.stderr, re.M)
 
 
-def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path, run_checks):
+def test_set_settings_give_no_warning_and_empty_or_unset_ones_do(tmp_path, run_checks):
     confirmed = {key: f"Words the force confirmed for {key}." for key in PLACEHOLDERS}
     confirmed["complaints_url"] = "https://www.force.example/complaints"
     config = _site_with_extra(tmp_path / "set", confirmed)
@@ -323,19 +325,35 @@ def test_set_settings_give_no_warning_and_empty_ones_do(tmp_path, run_checks):
     assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {
         "reply_within": (_line_of(config, "reply_within"), "is empty"),
         "who_reads": (_line_of(config, "who_reads"), "is empty")}
+    # Unset, a page shows the placeholder (contract/site_settings.py): the warning names extra: or line 1.
+    config = _site_with_extra(tmp_path / "unset", {**confirmed, "reply_within": None})
+    config.write_text(re.sub(r"(?m)^\s*reply_within:.*\n", "", config.read_text(encoding="utf-8")), encoding="utf-8")
+    result = run_checks("-f", str(config), "--today", TODAY)
+    assert setting_warnings(result.stdout) == {"reply_within": (_line_of(config, "extra"), "is not set")}
+    assert 'so pages show the placeholder "a few working days". Add a line under extra:' in result.stdout
+    config = _site_with_extra(tmp_path / "none", None)
+    assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {
+        key: (1, "is not set") for key in PLACEHOLDERS}
 
 
 def test_the_real_settings_warn_exactly_while_they_are_placeholders(run_checks):
     extra = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))["extra"]
     result = run_checks()
-    expected = {key: (_line_of(ROOT / "mkdocs.yml", key), expected_state(placeholder))
-                for key, placeholder in PLACEHOLDERS.items() if (extra[key] or "") == placeholder}
+    expected = {key: ((_line_of(ROOT / "mkdocs.yml", key), expected_state(placeholder)) if key in extra
+                      else (_line_of(ROOT / "mkdocs.yml", "extra"), "is not set"))
+                for key, placeholder in PLACEHOLDERS.items() if (extra.get(key) or "") == placeholder}
     assert setting_warnings(result.stdout) == expected, result.stdout
+
+
+def test_the_placeholders_are_the_site_settings_table():
+    from contract.site_settings import SITE_SETTINGS
+
+    assert {k: s.default for k, s in SITE_SETTINGS.items() if s.placeholder} == PLACEHOLDERS
 
 
 def test_the_checks_run_in_every_build():
     config = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))
-    assert "hooks/content_checks_hook.py" in config["hooks"]
+    assert config["hooks"][0] == "mkdocs_adapter/checks.py"
 
 
 def _front_matter(path: Path) -> dict:
@@ -359,42 +377,9 @@ def test_every_page_shows_when_it_was_last_reviewed(built_site):
     assert example.get_text(" ", strip=True) == "Last reviewed: 25 November 2026"
 
 
-def test_every_page_has_an_edit_link_and_nothing_asks_github_for_anything(built_site):
-    for md in sorted((ROOT / "site_content").glob("*.md")):
-        html = _built(built_site, md)
-        edit = html.select_one("article a[rel=edit]")
-        assert edit is not None, md.name
-        assert edit["href"] == f"https://github.com/OWNER/REPO/edit/main/site_content/{md.name}"
-        assert edit["title"] == "Edit this page"
-    for path in built_site.rglob("*.html"):
-        # Material's script fetches stars and forks from GitHub's API for this element.
-        assert BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select(
-            "[data-md-component=source]") == [], path
-
-
-NETLIFY = {"NETLIFY": "true", "FORMSVC_ORIGIN": "https://forms.example.org",
-           "FORMSVC_NETLIFY_SIGNING_SECRET": "s" * 40}
-
-
-def test_on_netlify_the_edit_links_use_repo_url(tmp_path, site_build):
-    result = site_build(tmp_path / "out", REPO_URL="https://github.com/our-force/rj-site", **NETLIFY)
-    assert result.returncode == 0, result.stdout + result.stderr
-    edit = BeautifulSoup((tmp_path / "out" / "how-it-works" / "index.html").read_text(encoding="utf-8"),
-                         "html.parser").select_one("a[rel=edit]")
-    assert edit["href"] == "https://github.com/our-force/rj-site/edit/main/site_content/how-it-works.md"
-
-
-def test_on_netlify_without_repo_url_there_are_no_edit_links_to_the_placeholder(tmp_path, run_python):
-    environment = {k: v for k, v in ENV.items() if k != "REPO_URL"}
-    result = run_python("-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "out"), cwd=ROOT, env={**environment, **NETLIFY}, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "REPO_URL is not set" in result.stderr
-    for path in (tmp_path / "out").rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
-        assert "OWNER/REPO" not in text and 'rel="edit"' not in text, path
-
-
 # ---------------------------------------------------------------- The editor's guide
+
+REPO_URL = "https://github.com/our-force/rj-site"  # `mkdocs serve` is a staff preview: edit links go there
 
 def _guide_commands() -> list[str]:
     blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
@@ -406,28 +391,29 @@ def test_the_guide_has_the_commands_this_file_runs():
         "make setup",
         ".venv/bin/mkdocs serve",
         "make check",
-        ".venv/bin/python -m hooks.content_checks site_content/how-it-works.md",
+        ".venv/bin/python -m sitebuild check site_content/how-it-works.md",
     ]
 
 
 @pytest.mark.parametrize("command", ["make setup", "make check",
-                                     ".venv/bin/python -m hooks.content_checks site_content/how-it-works.md"])
+                                     ".venv/bin/python -m sitebuild check site_content/how-it-works.md"])
 def test_the_guides_commands_work_as_written(command, run_command):
     assert command in _guide_commands()
     result = run_command(*shlex.split(command), env=ENV, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    if "content_checks" in command:
+    if "check" in command:
         assert result.stdout.strip().splitlines()[-1].startswith("Content checks: ")
 
 
-def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path, run_command):
-    """`.venv/bin/mkdocs serve`, on a free port rather than 8000 so it cannot clash with anything."""
+def test_the_guides_preview_command_serves_the_site_with_review_dates_and_edit_links(tmp_path, run_command):
+    """`.venv/bin/mkdocs serve`, on a free port rather than 8000 so it cannot clash with anything:
+    a preview for staff, so with REPO_URL set its pages have "Edit this page" links."""
     command = ".venv/bin/mkdocs serve"
     assert command in _guide_commands()
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
-    server = run_command.start(*shlex.split(command), "--dev-addr", f"127.0.0.1:{port}", env=ENV,
-                               stdout=log, stderr=log)
+    server = run_command.start(*shlex.split(command), "--dev-addr", f"127.0.0.1:{port}",
+                               env={**ENV, "REPO_URL": REPO_URL}, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 60
         page = None
@@ -440,6 +426,8 @@ def test_the_guides_preview_command_serves_the_site_with_review_dates(tmp_path, 
                 time.sleep(0.3)
         assert page is not None, "mkdocs serve did not answer:\n" + (tmp_path / "serve.log").read_text()
         assert "Last reviewed:" in page and "How restorative justice works" in page
+        edit = BeautifulSoup(page, "html.parser").select_one("article a[rel=edit]")
+        assert edit["href"] == f"{REPO_URL}/edit/main/site_content/how-it-works.md"
     finally:
         server.terminate()
         try:

@@ -6,7 +6,7 @@ real aiosmtpd over TCP, reached through a proxy that misbehaves on demand. Proce
 are killed with SIGKILL, not asked to stop.
 
 The same situations are covered in-process, step by step, by test_worker.py (SMTP
-down, 4xx, 5xx and the operator's CLI, a worker killed mid-run), test_mailer.py
+down, 4xx, 5xx and the operator's CLI, a worker killed mid-run), test_transport.py
 (reply codes, a dropped idle connection) and test_enquiry.py (a locked outbox gives
 the 503 page); this file runs them as production runs them.
 """
@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from formsvc.mailer import Enquiry, Envelope, SMTPTransport, build_message, message_bytes
+from formsvc.message import AcceptedEnquiry, build_message, message_bytes
 from formsvc.outbox.sqlite import SQLiteOutbox
+from formsvc.transport import Envelope, SMTPTransport
 from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormClient
@@ -218,7 +219,7 @@ def test_every_accepted_enquiry_is_delivered_once_smtp_recovers(fault, tmp_path,
         assert not any(r["delivered_at"] or r["failed_at"] for r in rows)
         assert {r["last_error"] for r in rows} == errors
         if mode == "hang":
-            # The mailer's 1 s timeout fired: the worker did not wait for ever on the silent server.
+            # The transport's 1 s timeout fired: the worker did not wait for ever on the silent server.
             assert time.monotonic() - started < 15 and proxy.accepted >= 1
         if mode != "lose_reply":
             assert smtp.inbox.envelopes == []
@@ -278,7 +279,7 @@ def test_a_connection_the_relay_closed_while_idle_is_reopened_without_a_failure(
     # transport notices before reusing the connection, without a NOOP round trip.
     server = SMTPServer(timeout=0.5).start()
     try:
-        enquiry = Enquiry(reference="RJ-7K2M9QDX", message_id="<one@rj.example>", created_at=time.time(),
+        enquiry = AcceptedEnquiry(reference="RJ-7K2M9QDX", message_id="<one@rj.example>", created_at=time.time(),
                           answers=answers())
         data = message_bytes(build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB))
         envelope = Envelope.of(MAIL_FROM, HUB)

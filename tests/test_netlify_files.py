@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from formsvc import csp as policy
+from contract import csp as policy
 from localrun.localsite import header_rules
-from sitebuild import finish
+from sitebuild import BuildError, finish
 from sitebuild.page_facts import injected_styles, source_hash
-from sitebuild.settings import SiteInvalid
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLIFY = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
@@ -26,8 +25,13 @@ def csp_of(site: Path) -> dict[str, list[str]]:
 
 
 def test_build_settings():
-    # The repository installed as a package first, so the hooks find sitebuild/ and formsvc.csp by name.
-    assert NETLIFY["build"]["command"] == "pip install --no-deps -e . && mkdocs build --strict"
+    # The repository installed as a package first, so the build finds sitebuild/ and contract/ by name;
+    # then the one entry that `make build` runs too.
+    assert NETLIFY["build"]["command"] == "pip install --no-deps -e . && python -m sitebuild build"
+    assert "$(PY) -m sitebuild build" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    # Edit links only where staff preview, never on the live site.
+    assert NETLIFY["context"]["deploy-preview"]["environment"]["STAFF_PREVIEW"] == "true"
+    assert "STAFF_PREVIEW" not in NETLIFY["build"].get("environment", {})
     assert NETLIFY["build"]["publish"] == "site"
     assert NETLIFY["build"]["environment"]["PYTHON_VERSION"] == "3.11"
     not_found = [r for r in NETLIFY["redirects"] if r["status"] == 404]
@@ -110,7 +114,7 @@ def test_a_local_build_writes_no_proxy_rule(built_site):
 
 # ---------------------------------------------------------------- Several rules for one address
 # localrun/localsite.py serves the tests' site with the headers Netlify would send, so it must
-# combine rules as Netlify does; hooks/netlify_files.py relies on it for a page's own CSP.
+# combine rules as Netlify does; sitebuild/netlify.py relies on it for a page's own CSP.
 
 def test_headers_for_combines_rules_as_netlify_does(tmp_path):
     from localrun.localsite import headers_for
@@ -150,7 +154,7 @@ def post_build(site: Path) -> str:
 def small_site(tmp_path: Path, videos_html: str) -> Path:
     site = tmp_path / "site"
     for rel, body in {"index.html": "<p>Home</p>", "how/index.html": "<p>How</p>",
-                      "videos/index.html": videos_html, "404.html": "<p>Not found</p>"}.items():
+                      "videos/index.html": videos_html, "404.html": "<p>Not found</p>"}.items():  # example-path
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text(f"<!doctype html><html><head><meta charset='utf-8'><script>var a=1;</script>"
                                 f"</head><body>{body}</body></html>", encoding="utf-8")
@@ -169,7 +173,8 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
     def enforced(address):  # the policies a browser enforces there, header and <meta>
         found = headers_for(address, rules)["Content-Security-Policy"].split(", ")
         folder = address.removesuffix("index.html")
-        page = {"/": "index.html", "/how/": "how/index.html", "/videos/": "videos/index.html"}.get(folder, "404.html")
+        pages = {"/": "index.html", "/how/": "how/index.html", "/videos/": "videos/index.html"}  # example-path
+        page = pages.get(folder, "404.html")
         meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', (site / page).read_text())
         return found + ([meta.group(1)] if meta else [])
 
@@ -189,7 +194,8 @@ def test_a_page_with_a_player_from_another_site_gets_that_frame_origin_alone(tmp
 
 def test_a_player_address_must_be_https(tmp_path):
     site = small_site(tmp_path, '<a data-embed-src="http://player.example/embed/1">Play</a>')
-    with pytest.raises(SiteInvalid, match="videos/index.html: a player may only be loaded from an https://"):
+    refused = "videos/index.html: a player may only be loaded from an https://"  # example-path: a built page
+    with pytest.raises(BuildError, match=refused):
         post_build(site)
 
 

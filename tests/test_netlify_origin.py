@@ -74,16 +74,17 @@ def test_a_signed_request_gets_the_form_and_sends(protected_app):
     assert browser.reference().startswith("RJ-")
 
 
+# Named ids: a token made from the clock would give each pytest-xdist worker a different test.
 @pytest.mark.parametrize("label, token", [
-    ("missing", ""),
-    ("garbage", "not-a-jwt"),
-    ("wrong secret", netlify_token("another-secret-" + "y" * 60)),
-    ("expired", netlify_token(exp=int(time.time()) - 120)),
-    ("no expiry", netlify_token(exp=None)),
-    ("wrong issuer", netlify_token(iss="someone-else")),
-    ("no issuer", netlify_token(iss=None)),
-    ("another algorithm", netlify_token(algorithm="HS512")),
-    ("unsigned", jwt.encode({"iss": "netlify", "exp": int(time.time()) + 300}, None, algorithm="none")),
+    pytest.param("missing", "", id="missing"),
+    pytest.param("garbage", "not-a-jwt", id="garbage"),
+    pytest.param("wrong secret", netlify_token("another-secret-" + "y" * 60), id="wrong secret"),
+    pytest.param("expired", netlify_token(exp=int(time.time()) - 120), id="expired"),
+    pytest.param("no expiry", netlify_token(exp=None), id="no expiry"),
+    pytest.param("wrong issuer", netlify_token(iss="someone-else"), id="wrong issuer"),
+    pytest.param("no issuer", netlify_token(iss=None), id="no issuer"),
+    pytest.param("another algorithm", netlify_token(algorithm="HS512"), id="another algorithm"),
+    pytest.param("unsigned", jwt.encode({"iss": "netlify", "exp": int(time.time()) + 300}, None, algorithm="none"), id="unsigned"),
 ])
 def test_requests_that_bypass_netlify_are_refused_with_a_friendly_page(protected_app, label, token):
     client = signed_client(protected_app, token=token)

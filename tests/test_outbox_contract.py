@@ -1,4 +1,4 @@
-"""The outbox interface (PLAN.md decision 3), once, for every backend.
+"""The outbox interface (formsvc/outbox/__init__.py), once, for every backend.
 
 Each test runs against each entry of ``STORES``: a backend's real storage, made
 fresh for the test. Adding a backend is one entry: a function returning a
@@ -22,9 +22,9 @@ import pytest
 
 from formsvc.outbox import (
     REFERENCE_RE,
-    Enquiry,
     OutboxUnavailable,
     ReferenceTaken,
+    StoredMessage,
     new_reference,
 )
 
@@ -157,7 +157,7 @@ def test_the_message_is_stored_and_given_back_byte_for_byte(outbox, store):
     reference, _, message_id = put(outbox, message=message)
     assert store.stored_message(reference) == message
     [enquiry] = outbox.claim()
-    assert isinstance(enquiry, Enquiry)
+    assert isinstance(enquiry, StoredMessage)
     assert (enquiry.reference, enquiry.message_id, enquiry.message) == (reference, message_id, message)
     assert "message=" not in repr(enquiry)  # never in a log by accident
 
@@ -473,4 +473,4 @@ def test_every_backend_raises_the_exceptions_the_web_half_catches():
     for backend in (postgresql, sqlite):
         assert backend.OutboxUnavailable is OutboxUnavailable
         assert backend.ReferenceTaken is ReferenceTaken
-        assert backend.Enquiry is Enquiry
+        assert backend.StoredMessage is StoredMessage

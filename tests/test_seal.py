@@ -16,8 +16,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from formsvc.mailer import Enquiry, build_message, message_bytes
+from formsvc.message import AcceptedEnquiry, build_message, message_bytes
 from formsvc.seal import OUTER_HEADERS, SealingConfigError, SealingFailed, load_sealer
+from testsupport.hubmail import check_where_replies_go, their_message
 from testsupport.keys import (
     export_public,
     gpg,
@@ -50,7 +51,7 @@ WELSH = {
 
 
 def message_for(answers: dict, reference: str = "RJ-7K2M9QDX"):
-    enquiry = Enquiry(reference=reference, message_id="<20261201.abc@rj.example>",
+    enquiry = AcceptedEnquiry(reference=reference, message_id="<20261201.abc@rj.example>",
                       created_at=time.time(), answers=answers)
     return build_message(enquiry, mail_from=MAIL_FROM, hub_inbox=HUB)
 
@@ -124,7 +125,7 @@ def test_smime_decrypted_by_openssl_is_todays_message(smime_keys, answers):
     shown = ["email"] if answers["contact_method"] == "email" else ["phone", "call_times"]
     for key in ["name", "crime_reference", *shown]:
         assert answers[key] in body, key
-    assert answers["message"].replace("\r\n", "\n") in body
+    assert their_message(body) == answers["message"].replace("\r\n", "\n")
 
 
 @pytest.mark.parametrize("answers", [WELSH, dict(WELSH, contact_method="phone")], ids=["email", "phone"])
@@ -200,7 +201,6 @@ def encodings(value: str) -> list[bytes]:
 @pytest.mark.parametrize("method", ["smime", "openpgp"])
 def test_outside_the_seal_only_the_reference_and_when(method, smime_keys, pgp_keys):
     msg = message_for(WELSH)
-    assert msg["Reply-To"] is not None  # today's message has the person's address in a header
     config = smime(smime_keys["hub"][0]) if method == "smime" else openpgp(pgp_keys["files"]["hub"])
     sealed = load_sealer(config).seal(msg)
 
@@ -208,7 +208,8 @@ def test_outside_the_seal_only_the_reference_and_when(method, smime_keys, pgp_ke
     allowed = {name.lower() for name in OUTER_HEADERS} | {"mime-version", "content-type",
                                                           "content-transfer-encoding", "content-disposition"}
     assert {name.lower() for name in outer.keys()} <= allowed
-    assert outer["Reply-To"] is None  # moved inside the seal
+    # Reply goes to the hub's own inbox, outside as inside: mail clients answer from the outer headers.
+    assert outer["Reply-To"] == msg["Reply-To"] == HUB
     assert outer["Subject"] == "Restorative justice enquiry RJ-7K2M9QDX"
     assert outer["From"] == msg["From"] and outer["To"] == msg["To"]
     assert outer["Message-ID"] == msg["Message-ID"] and outer["Date"] == msg["Date"]
@@ -217,6 +218,23 @@ def test_outside_the_seal_only_the_reference_and_when(method, smime_keys, pgp_ke
     for value in values:
         for form in encodings(value):
             assert form not in sealed, (value, form)
+
+
+@pytest.mark.parametrize("method", ["smime", "openpgp"])
+def test_reply_goes_to_the_hub_outside_and_inside_whatever_the_name(method, smime_keys, pgp_keys):
+    # A name that Python 3.11 folded into address syntax (CPython gh-80222), when names went into Reply-To.
+    name = "a" * 45 + " <attacker@evil.example> (x" + "b" * 20
+    msg = message_for(dict(WELSH, name=name, email="victim@example.org"))
+    if method == "smime":
+        sealed = load_sealer(smime(smime_keys["hub"][0])).seal(msg)
+        inner = smime_decrypt(sealed, *smime_keys["hub"])
+    else:
+        sealed = load_sealer(openpgp(pgp_keys["files"]["hub"])).seal(msg)
+        inner = pgp_mime_decrypt(sealed, pgp_keys["homes"]["hub"])
+    check_where_replies_go(sealed, mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX", typed=None,
+                           body=False)
+    check_where_replies_go(inner, mail_from=MAIL_FROM, hub_inbox=HUB, reference="RJ-7K2M9QDX",
+                           typed="victim@example.org")
 
 
 def test_none_is_the_message_as_today():

@@ -113,6 +113,36 @@ def test_static_files_are_not_no_store(form_app):
         assert response.headers.get("Cache-Control") != "no-store"
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+@pytest.mark.parametrize("path, to", [
+    ("/enquiry", "/enquiry/"), ("/enquiry?x=1&y=%2F%2Fevil.example", "/enquiry/?x=1&y=%2F%2Fevil.example"),
+    ("/enquiry/static//enquiry.css", "/enquiry/static/enquiry.css"), ("/enquiry/static//x", "/enquiry/static/x"),
+    ("/enquiry//sent", "/enquiry/sent"),
+])
+def test_redirects_never_name_the_host_the_request_gave_and_are_not_stored(form_app, method, path, to):
+    for host in ["evil.example", "evil.example:8443", "[::1]", "evil.example/x"]:
+        response = form_app.test_client().open(path, method=method, headers={"Host": host})
+        if response.status_code == 405:  # POST to a static file or the confirmation page
+            assert method == "POST" and "Location" not in response.headers
+            continue
+        assert (response.status_code, response.headers["Location"]) == (308, to)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert_security_headers(response, form_page=True)
+
+
+@pytest.mark.parametrize("host", [".", "a..b", "x" * 64 + ".example", ".:8080"])
+def test_a_host_the_router_cannot_read_gets_the_400_page_not_a_500(make_form_app, host):
+    # Found by tests/test_fuzz.py: Werkzeug's router refuses such a Host (BadHost), leaving no URL
+    # adapter, and the 400 page's own links then failed to build.
+    app = make_form_app(PROPAGATE_EXCEPTIONS=False)
+    for path in ("/enquiry/", "/enquiry", "/enquiry/sent", "/healthz"):
+        response = app.test_client().get(path, headers={"Host": host})
+        assert response.status_code == 400, (path, response.status_code)
+        assert "Exit this page" in response.get_data(as_text=True)
+        assert "Location" not in response.headers
+        assert_security_headers(response, form_page=path.startswith("/enquiry/"))
+
+
 def test_session_cookie_only_on_form_pages(make_form_app):
     app = make_form_app(PROPAGATE_EXCEPTIONS=False)
 
@@ -146,11 +176,15 @@ def test_production_cookie_is_secure(make_form_app):
     assert "Secure" in cookie
 
 
-def test_shell_script_hashes_go_in_script_src(make_form_app):
+def test_shell_script_and_style_hashes_go_in_script_src_and_style_src(make_form_app):
     good = "sha256-" + "A" * 43 + "="
-    app = make_form_app(SHELL_SCRIPT_HASHES=[good, f"'{good}'", "sha256-abc'; script-src *", "nonsense"])
+    style = "sha256-" + "B" * 43 + "="
+    # Malformed ones first: each is skipped, and the good ones after it still count.
+    app = make_form_app(SHELL_SCRIPT_HASHES=["nonsense", "sha256-abc'; script-src *", good, f"'{good}'"],
+                        SHELL_STYLE_HASHES=["style-src *", style])
     csp = directives(app.test_client().get("/healthz").headers["Content-Security-Policy"])
     assert csp["script-src"] == ["'self'", f"'{good}'"]
+    assert csp["style-src"] == ["'self'", f"'{style}'"]
 
 
 @pytest.mark.parametrize("path, private", [

@@ -75,7 +75,7 @@ def test_the_service_reads_the_sites_manifest_not_its_html(site_app, built_site,
     import json
     import shutil
 
-    from sitebuild.manifest import MANIFEST_FILE
+    from contract.manifest import MANIFEST_FILE
 
     manifest = json.loads((built_site / MANIFEST_FILE).read_text())
     assert site_app.config["EXIT_URL"] == manifest["exit_url"]

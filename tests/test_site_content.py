@@ -25,6 +25,13 @@ def mkdocs_config() -> dict:
     return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
 
 
+def site_setting(name: str) -> str:
+    """A setting pages show, as the build fills it in: mkdocs.yml, else contract/site_settings.py's default."""
+    from sitebuild.settings import site_values
+
+    return site_values(mkdocs_config().get("extra"), environ={})[name]
+
+
 def nav_files(nav) -> list[str]:
     files = []
     for item in nav:
@@ -143,7 +150,7 @@ def test_every_page_has_the_exit_button_and_skip_link_first(built_site, neutral_
 
 
 def test_the_exit_destination_is_set_in_one_place_and_is_neutral():
-    url = mkdocs_config()["extra"]["exit_url"]
+    url = site_setting("exit_url")
     assert urlsplit(url).scheme == "https"
     assert "?" not in url  # nothing personal or tracking in the address
     sources = [p for p in (ROOT / "overrides").rglob("*") if p.is_file()]
@@ -214,7 +221,7 @@ def test_the_build_fails_when_someone_adds_an_external_asset(tmp_path, run_pytho
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     config = config.replace("docs_dir: site_content", f"docs_dir: {docs}")
     config = config.replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
-    config = config.replace("- hooks/", f"- {ROOT}/hooks/")
+    config = config.replace("- mkdocs_adapter/", f"- {ROOT}/mkdocs_adapter/")
     config = config.replace("\n  - videos\n", f"\n  - {ROOT / 'videos'}\n")  # watch: the video catalogue
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
 
@@ -357,7 +364,7 @@ def test_the_new_pages_are_in_the_menu_near_how_it_works():
 
 
 def test_email_us_says_how_soon_we_reply_from_mkdocs_yml(built_site):
-    reply_within = mkdocs_config()["extra"]["reply_within"]
+    reply_within = site_setting("reply_within")
     sentences = sentences_of(soup(built_page(built_site, "email-us.md")))
     assert f"We aim to reply within {reply_within}." in sentences
 
@@ -377,7 +384,7 @@ def test_email_us_has_before_you_start_ahead_of_the_form_and_links_to_what_happe
 
 
 def test_how_to_complain_links_to_our_force_first_from_mkdocs_yml(built_site):
-    complaints_url = mkdocs_config()["extra"]["complaints_url"]
+    complaints_url = site_setting("complaints_url")
     article = soup(built_page(built_site, "complaints.md")).select_one("article")
     links = [a for a in article.find_all("a", href=True)  # not Zensical's anchor for the skip link
              if "md-content__button" not in (a.get("class") or [])]  # not "Edit"
@@ -449,13 +456,21 @@ def test_one_name_for_the_person_who_runs_restorative_justice():
 
 
 # The facts written once: the 999 and 55 words, the support lines, the exit's destination.
-# mkdocs.yml's extra holds them; pages show them by marker, the form through the manifest.
+# contract/site_settings.py holds them (mkdocs.yml's extra may set others); pages show them by
+# marker, the form through the manifest.
 FACTS_WRITTEN_ONCE = [r"\b999\b", r"\b55\b", r"\b101\b", r"Silent Solution", r"08 ?08 ?16 ?89 ?111", r"\b0808\b",
                       r"07860", r"Supportline", r"BBC", r"weather"]
 
 
-def test_the_facts_are_written_once_in_mkdocs_yml():
-    extra = mkdocs_config()["extra"]
+def site_extra() -> dict:
+    """Every setting as the build fills it in: mkdocs.yml, else contract/site_settings.py's default."""
+    from sitebuild.settings import site_values
+
+    return site_values(mkdocs_config().get("extra"), environ={})
+
+
+def test_the_facts_are_written_once_in_the_table_of_settings():
+    extra = site_extra()
     assert "press 55" in extra["emergency"] and "Silent Solution" in extra["emergency"]
     assert "101" in extra["non_emergency"]
     assert extra["victim_support"]["phone"] == "08 08 16 89 111"
@@ -472,20 +487,18 @@ def test_the_facts_are_written_once_in_mkdocs_yml():
         # Comments are for developers; readers never see them.
         text = re.sub(r"\{#.*?#\}|<!--.*?-->", "", text, flags=re.S)
         copies += [(path.name, fact) for fact in FACTS_WRITTEN_ONCE if re.search(fact, text, re.IGNORECASE)]
-    assert copies == [], "These repeat a fact that mkdocs.yml (extra) holds: use its marker line instead"
+    assert copies == [], "These repeat a fact that contract/site_settings.py holds: use its marker line instead"
 
 
 def test_every_marker_names_a_setting_and_every_setting_for_pages_is_used():
-    extra = mkdocs_config()["extra"]
-    used = {key for path in MARKDOWN for key in MARKER.findall(path.read_text(encoding="utf-8"))}
-    partial = (ROOT / "overrides" / "partials" / "site-settings.html").read_text(encoding="utf-8")
-    for key in used:
-        assert key in extra, f"<!-- extra.{key} --> names no setting in mkdocs.yml"
-        assert f'"<!-- extra.{key} -->"' in partial or f'"{key}"' in partial, \
-            f"overrides/partials/site-settings.html does not fill {key}"
-    from hooks.content_checks.checks import SETTING_PLACEHOLDERS
+    from contract.site_settings import SITE_SETTINGS
 
-    assert set(SETTING_PLACEHOLDERS) <= used
+    used = {key for path in MARKDOWN for key in MARKER.findall(path.read_text(encoding="utf-8"))}
+    for key in used:
+        assert key in SITE_SETTINGS, f"<!-- extra.{key} --> names no setting in contract/site_settings.py"
+        assert SITE_SETTINGS[key].on_pages, \
+            f"contract/site_settings.py does not say what <!-- extra.{key} --> becomes"
+    assert {key for key, setting in SITE_SETTINGS.items() if setting.placeholder} <= used
     assert {"emergency", "non_emergency", "victim_support", "domestic_abuse_lines", "exit_name"} <= used
 
 
@@ -494,7 +507,7 @@ def _shown(html: BeautifulSoup, value: str) -> bool:
 
 
 def test_each_page_shows_the_settings_its_markers_ask_for(built_site):
-    extra = mkdocs_config()["extra"]
+    extra = site_extra()
     for path in sorted((ROOT / "site_content").glob("*.md")):
         keys = MARKER.findall(path.read_text(encoding="utf-8"))
         if not keys:

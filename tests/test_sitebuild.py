@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import markup
-from sitebuild.manifest import MANIFEST_FILE
-from sitebuild.settings import SiteInvalid
+from contract.manifest import MANIFEST_FILE
+from sitebuild import BuildError, markup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,8 +143,22 @@ def test_each_fix_does_what_it_says():
 
 
 def test_a_fix_that_no_longer_finds_its_markup_stops_the_build():
-    with pytest.raises(SiteInvalid, match="theme's markup has changed"):
+    with pytest.raises(BuildError, match="theme's markup has changed"):
         markup.fix_page(PAGE.replace('data-md-toggle="drawer"', 'data-md-toggle="menu"'), "how-it-works/index.html")
-    with pytest.raises(SiteInvalid, match="how-it-works/index.html: the theme's __md_set has changed"):
+    with pytest.raises(BuildError, match="how-it-works/index.html: the theme's __md_set has changed"):
         markup.fix_page(PAGE.replace("{try{", "{if(1){try{").replace("catch(e){}}", "catch(e){}}}"),
                         "how-it-works/index.html")
+
+
+def test_the_environment_is_read_in_one_place():
+    """sitebuild/settings.py lists every variable the pipeline reads (ENVIRONMENT) and reads them;
+    other modules take them from Settings, or pass the whole environment on to a builder."""
+    from sitebuild.settings import ENVIRONMENT, env
+
+    reads = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|environ\.get\(")
+    for path in sorted([*(ROOT / "sitebuild").rglob("*.py"), *(ROOT / "mkdocs_adapter").rglob("*.py")]):
+        if path != ROOT / "sitebuild" / "settings.py":
+            assert not reads.search(path.read_text(encoding="utf-8")), path
+    assert {"STAFF_PREVIEW", "REPO_URL", "FORMSVC_ORIGIN", "VIDEOS_DIR"} <= set(ENVIRONMENT)
+    with pytest.raises(KeyError, match="ENVIRONMENT"):
+        env("SOMETHING_NOBODY_LISTED")

@@ -1,4 +1,4 @@
-"""The Videos page, made from the catalogue in videos/ by hooks/videos.py.
+"""The Videos page, made from the catalogue in videos/ by sitebuild/videos/.
 
 - The real catalogue (built_site): every entry is on the page with its summary, its
   transcript as text and a native <video> with captions on by default; the shipped
@@ -193,9 +193,9 @@ def test_every_problem_is_reported_at_once(tmp_path, site_build):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"videos/{SHIPPED}.md: the video has no title" in output
-    assert "videos/second.md: the video has no transcript" in output
-    assert "videos/second.md: the video has no captions file" in output
-    assert "videos/second.md: video: the file 'second.webm' is not in the videos folder" in output
+    assert "videos/second.md: the video has no transcript" in output  # example-path: written above
+    assert "videos/second.md: the video has no captions file" in output  # example-path
+    assert "videos/second.md: video: the file 'second.webm' is not in the videos folder" in output  # example-path
 
 
 def test_files_that_are_not_entries_are_left_alone(tmp_path, site_build):

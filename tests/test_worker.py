@@ -10,14 +10,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from formsvc.mailer import SMTPTransport
 from formsvc.outbox import get_outbox
-from formsvc.worker import GIVE_UP_AFTER_SECONDS, deliver_due
+from formsvc.transport import SMTPTransport
+from formsvc.worker import GIVE_UP_AFTER_SECONDS, DeliverySettings, deliver_due
 from testsupport.hubmail import store
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_FROM = "enquiries@rj.example"
 HUB = "hub@hub.example"
+SETTINGS = DeliverySettings(mail_from=MAIL_FROM, hub_inbox=HUB)
 
 
 def transport_to(server_or_port) -> SMTPTransport:
@@ -26,7 +27,7 @@ def transport_to(server_or_port) -> SMTPTransport:
 
 
 def deliver(outbox, transport, now=None):
-    return deliver_due(outbox, transport, mail_from=MAIL_FROM, hub_inbox=HUB, now=now)
+    return deliver_due(outbox, transport, SETTINGS, now=now)
 
 
 def personal_values(answers: dict) -> list[str]:
@@ -112,14 +113,71 @@ def test_a_5xx_is_failed_listed_without_personal_data_and_retry_sends_it(deliver
         assert value not in shown, value
 
 
+class FirstSendRaises(SMTPTransport):
+    """A real SMTP transport with a bug: its first send raises something no transport should
+    (RuntimeError), its text the whole message, as an exception's text might quote it."""
+
+    def __init__(self, server):
+        super().__init__("127.0.0.1", server.port, security="none", timeout=5)
+        self.calls = 0
+
+    def send(self, data, envelope):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError(data.decode("ascii", "replace"))
+        return super().send(data, envelope)
+
+
+def test_an_unexpected_error_keeps_the_enquiry_for_a_retry_and_the_batch_goes_on(
+        outbox, answers, smtp_server, caplog):
+    caplog.set_level(logging.INFO)
+    sent = answers()
+    first, *others = [store(outbox, sent, submission_id=f"s{i}") for i in range(3)]
+    t0 = time.time()
+
+    transport = FirstSendRaises(smtp_server)
+    counts = deliver(outbox, transport, now=t0)
+    # Not delivered (the hub never got it), not given up on: tried again later; the rest went.
+    assert counts == {"claimed": 3, "delivered": 2, "retried": 1, "failed": 0, "released": 0}
+    assert transport.calls == 3
+    assert sorted(m["Subject"].rsplit(" ", 1)[1] for m in smtp_server.inbox.messages) == sorted(others)
+    assert outbox.stats()["backlog"] == 1 and outbox.stats()["delivered"] == 2 and outbox.failed() == []
+    # The exception's text may quote the message: only its type is logged and kept.
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("formsvc"))
+    assert f"unexpected RuntimeError delivering {first}" in ours
+    for value in personal_values(sent):
+        assert value not in ours, value
+
+    assert deliver(outbox, transport, now=t0 + 30)["claimed"] == 0  # waits its backoff like any retry
+    [retried] = outbox.claim(now=t0 + 3600)
+    assert (retried.reference, retried.attempts) == (first, 1)
+    outbox.release([retried.id])
+    assert deliver(outbox, transport, now=t0 + 3600)["delivered"] == 1
+    assert outbox.stats()["backlog"] == 0 and len(smtp_server.inbox.messages) == 3
+
+
 def test_stopping_releases_what_was_not_tried(outbox, answers, smtp_server):
     for i in range(3):
         store(outbox, answers(), submission_id=f"s{i}")
     asked = []
-    counts = deliver_due(outbox, transport_to(smtp_server), mail_from=MAIL_FROM, hub_inbox=HUB,
+    counts = deliver_due(outbox, transport_to(smtp_server), SETTINGS,
                          should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
     assert counts["delivered"] == 1 and counts["released"] == 2
     assert len(outbox.claim()) == 2  # given back at once, not after the lease
+
+
+def test_delivery_settings_come_from_the_apps_config(tmp_path):
+    from formsvc import create_app
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB,
+                      "OUTBOX_LEASE_SECONDS": 120, "DELIVER_BACKOFF_FIRST_SECONDS": 0.5,
+                      "DELIVER_INTERVAL_SECONDS": 2, "QUARANTINE_RETENTION_SECONDS": 86400})
+    assert DeliverySettings.from_config(app.config) == DeliverySettings(
+        mail_from=MAIL_FROM, hub_inbox=HUB, lease_seconds=120, backoff_first=0.5, interval=2.0,
+        quarantine_retention=86400.0)
+    # Unset, each is config.py's default, as the dataclass's own defaults are.
+    defaults = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "MAIL_FROM": MAIL_FROM, "HUB_INBOX": HUB})
+    assert DeliverySettings.from_config(defaults.config) == SETTINGS
 
 
 def test_with_no_smtp_host_mail_waits_in_a_maildir(tmp_path, answers):

@@ -32,7 +32,7 @@ def numbered_answers(n: int = 0) -> dict[str, str]:
 
 def sample_answers(**changes) -> dict[str, str]:
     """Answers as the web half stores them (every key, all strings), with names in several
-    scripts and both ways of contact filled in: for the outbox, mailer and worker tests."""
+    scripts and both ways of contact filled in: for the outbox, message and worker tests."""
     return valid_answers(**{
         "name": "Siân Łukasz محمد",
         "contact_method": "email",

@@ -132,7 +132,7 @@ def _no_control_socket() -> list[str]:
 
 
 class Gunicorn(Process):
-    """``gunicorn --workers N --bind 127.0.0.1:PORT 'formsvc:create_app()'`` as in the README."""
+    """``gunicorn --workers N --bind 127.0.0.1:PORT 'formsvc:create_app()'`` as in docs/deploying.md."""
 
     def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2, port: int | None = None,
                  extra: tuple[str, ...] = (), preexec_fn=None):

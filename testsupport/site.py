@@ -91,10 +91,10 @@ def axe_violations(page) -> str:
 
 
 def site_extra() -> dict:
-    """mkdocs.yml's `extra` as the build reads it: the facts and the force's settings that the
-    pages show, and that the form's pages get from a built site's manifest (SITE_EXTRA)."""
-    from sitebuild import manifest
-    from sitebuild.settings import read_config
+    """The site's settings as the build fills them in (mkdocs.yml, else contract/site_settings.py):
+    the facts and the force's settings that the form's pages get from a built site's manifest (SITE_EXTRA)."""
+    from contract import manifest
+    from sitebuild.settings import read_config, site_values
 
-    extra = read_config(ROOT / "mkdocs.yml").get("extra") or {}
-    return {key: extra[key] for key in manifest.PASSED_THROUGH if key in extra}
+    extra = site_values(read_config(ROOT / "mkdocs.yml").get("extra"), environ={})
+    return {key: extra[key] for key in manifest.PASSED_THROUGH if extra.get(key) is not None}

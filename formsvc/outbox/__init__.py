@@ -1,4 +1,4 @@
-"""The outbox: the durable queue between the web form and the mail worker (PLAN.md decision 3).
+"""The outbox: the durable queue between the web form and the mail worker.
 
 The web half builds (and seals) the hub's whole message before storing it; an
 outbox stores only those bytes and the delivery facts. The reference and the
@@ -13,7 +13,8 @@ tests/test_outbox_contract.py:
 - ``postgresql.PostgreSQLOutbox`` (``FORMSVC_DATABASE_URL=postgresql://...``): one
   queue shared by several web instances and workers on different machines.
 
-This module is the interface both code to; it imports neither backend until
+The statements that read the same on both live once in ``sql.SQLOutbox``, which
+both backends extend. This module is the interface both code to; it imports neither backend until
 ``init_app`` chooses one (psycopg is only loaded when PostgreSQL is used).
 """
 from __future__ import annotations
@@ -56,7 +57,9 @@ class ReferenceTaken(Exception):
 
 
 @dataclass
-class Enquiry:
+class StoredMessage:
+    """An enquiry as the outbox keeps it: its sealed message and its delivery state (never the answers)."""
+
     id: int
     reference: str
     message_id: str
@@ -110,7 +113,7 @@ class Outbox(Protocol):
         ``submission_id`` is known (then nothing is stored). Raises ReferenceTaken."""
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first; no one else gets them meanwhile."""
 
     def release(self, ids: list[int]) -> None: ...

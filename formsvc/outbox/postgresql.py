@@ -1,8 +1,9 @@
 """The outbox on PostgreSQL: one queue shared by several web instances and workers.
 
 Same meaning as the SQLite outbox (``formsvc/outbox/sqlite.py``), method for method, with
-the storage of PLAN.md decision 3: the sealed message bytes (``bytea``), the
-reference and Message-ID given by the caller, and the delivery facts.
+the same storage (formsvc/outbox/__init__.py): the sealed message bytes (``bytea``), the
+reference and Message-ID given by the caller, and the delivery facts. What both say in the
+same SQL is in ``formsvc/outbox/sql.py``; here are the pool, the schema, ``add`` and ``claim``.
 
 Why psycopg 3 and its pool rather than SQLAlchemy Core: what makes each backend
 correct is engine-specific (here ``FOR UPDATE SKIP LOCKED``, ``ON CONFLICT``,
@@ -68,7 +69,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ..config import default
-from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError, normalise_reference, short_error
+from . import OutboxUnavailable, ReferenceTaken, SchemaError, StoredMessage
+from .sql import CLAIMED_COLUMNS, SQLOutbox, enquiry
 
 #: Seconds to wait for a connection from the pool (and so, when the server is down,
 #: before a submission gets the "could not take your enquiry" page).
@@ -127,8 +129,6 @@ ALTER TABLE enquiries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
-_COLUMNS = "id, reference, message_id, created_at, attempts, message, queued_at"
-
 
 def _unavailable(exc: BaseException) -> OutboxUnavailable:
     # The class name only ("OperationalError", "PoolTimeout", "QueryCanceled"): a
@@ -136,7 +136,12 @@ def _unavailable(exc: BaseException) -> OutboxUnavailable:
     return OutboxUnavailable(type(exc).__name__)
 
 
-class PostgreSQLOutbox:
+class PostgreSQLOutbox(SQLOutbox):
+    """Connections, schema, ``add`` and ``claim`` here; the rest is ``SQLOutbox``'s."""
+
+    PARAM = "%s"
+    WAITING = WAITING  # as in the index enquiries_waiting (MIGRATIONS)
+
     def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT, connect_timeout: int = CONNECT_TIMEOUT,
                  statement_timeout: float = STATEMENT_TIMEOUT, pool_max_size: int = POOL_MAX_SIZE,
                  migrate_timeout: float = MIGRATE_TIMEOUT, application_name: str = "formsvc"):
@@ -223,6 +228,14 @@ class PostgreSQLOutbox:
         except psycopg.Error as exc:  # PoolTimeout is one too
             raise _unavailable(exc) from exc
 
+    # How SQLOutbox reads and writes. A write that is one statement needs no transaction
+    # of its own (autocommit, durable); the worker's unsynced bookkeeping gets one.
+    def _read(self):
+        return self._connection()
+
+    def _write(self, synced: bool = True):
+        return self._connection(synced=synced)
+
     def close(self) -> None:
         """Close this process's pool (another is opened when needed)."""
         with self._lock:
@@ -271,12 +284,6 @@ class PostgreSQLOutbox:
 
     # -- the web half ------------------------------------------------------------------
 
-    def reference_for(self, submission_id: str) -> str | None:
-        with self._connection() as conn:
-            row = conn.execute("SELECT reference FROM enquiries WHERE submission_id = %s",
-                               (submission_id,)).fetchone()
-        return row["reference"] if row else None
-
     def add(self, message: bytes, *, reference: str, message_id: str, submission_id: str,
             quarantined: bool = False, reason: str | None = None) -> str:
         """Store a sealed message durably; return its reference.
@@ -289,27 +296,20 @@ class PostgreSQLOutbox:
             raise ValueError("submission_id is required")
         if not isinstance(message, (bytes, bytearray, memoryview)):
             raise TypeError("message must be bytes")
-        now = time.time()
         try:
             with self._connection() as conn:  # autocommit: the INSERT is committed when it returns
                 # ON CONFLICT on submission_id only: a taken reference still raises
                 # (UniqueViolation on enquiries_reference_key), below.
-                row = conn.execute(
-                    "INSERT INTO enquiries (reference, submission_id, message_id, created_at, queued_at,"
-                    " message, quarantined, quarantine_reason, next_attempt_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (submission_id) DO NOTHING RETURNING reference",
-                    (reference, submission_id, message_id, now, now, bytes(message), quarantined,
-                     short_error(reason) if reason else None, now),
-                ).fetchone()
-                if row is None:
-                    # Known submission (perhaps committed a moment ago by another instance:
-                    # this statement sees it, READ COMMITTED).
-                    row = conn.execute("SELECT reference FROM enquiries WHERE submission_id = %s",
-                                       (submission_id,)).fetchone()
-                    if row is None:  # rows are never deleted; this would be a bug
-                        raise OutboxUnavailable("submission vanished")
-                return row["reference"]
+                row = self._insert(conn, message, reference=reference, message_id=message_id,
+                                   submission_id=submission_id, quarantined=quarantined, reason=reason,
+                                   suffix=" ON CONFLICT (submission_id) DO NOTHING RETURNING reference").fetchone()
+                if row is not None:
+                    return row["reference"]
+                # Known submission (perhaps committed a moment ago by another instance:
+                # this statement sees it, READ COMMITTED).
+                if earlier := self._stored_reference(conn, submission_id):
+                    return earlier
+                raise OutboxUnavailable("submission vanished")  # rows are never deleted; this would be a bug
         except OutboxUnavailable as exc:
             cause = exc.__cause__
             if isinstance(cause, errors.UniqueViolation) and cause.diag.constraint_name == "enquiries_reference_key":
@@ -319,7 +319,7 @@ class PostgreSQLOutbox:
     # -- the worker ----------------------------------------------------------------------
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         Rows another claimer is leasing at this moment are skipped, not waited for
@@ -329,127 +329,12 @@ class PostgreSQLOutbox:
         now = time.time() if now is None else now
         with self._connection(synced=False) as conn:
             rows = conn.execute(
-                f"WITH due AS (SELECT id FROM enquiries WHERE {WAITING} AND message IS NOT NULL"
+                f"WITH due AS (SELECT id FROM enquiries WHERE {self.WAITING} AND message IS NOT NULL"
                 "   AND next_attempt_at <= %(now)s AND (lease_until IS NULL OR lease_until <= %(now)s)"
                 "   ORDER BY created_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
                 " UPDATE enquiries e SET lease_until = %(until)s FROM due WHERE e.id = due.id"
-                f" RETURNING {', '.join('e.' + c for c in _COLUMNS.split(', '))}",
+                f" RETURNING {', '.join('e.' + c for c in CLAIMED_COLUMNS)}",
                 {"now": now, "limit": limit, "until": now + lease_seconds},
             ).fetchall()
         rows.sort(key=lambda r: (r["created_at"], r["id"]))  # RETURNING keeps no order
-        return [Enquiry(id=r["id"], reference=r["reference"], message_id=r["message_id"],
-                        created_at=r["created_at"], attempts=r["attempts"], message=bytes(r["message"]),
-                        queued_at=r["queued_at"]) for r in rows]
-
-    def release(self, ids: list[int]) -> None:
-        """Give back claimed enquiries that were not tried (the worker is stopping)."""
-        if not ids:
-            return
-        with self._connection(synced=False) as conn:
-            conn.execute("UPDATE enquiries SET lease_until = NULL WHERE id = ANY(%s) AND delivered_at IS NULL",
-                         (list(ids),))
-
-    def mark_delivered(self, id: int) -> None:
-        """Record delivery and delete the message: the hub's inbox has it now."""
-        with self._connection(synced=False) as conn:
-            conn.execute(
-                "UPDATE enquiries SET delivered_at = %s, message = NULL, lease_until = NULL, failed_at = NULL,"
-                " attempts = attempts + 1 WHERE id = %s AND delivered_at IS NULL",
-                (time.time(), id),
-            )
-
-    def mark_transient_failure(self, id: int, error: str, next_attempt_at: float) -> None:
-        """Try again at ``next_attempt_at``. ``error`` is a short description, never content."""
-        with self._connection(synced=False) as conn:
-            # "delivered_at IS NULL": a slower twin of this attempt may have delivered
-            # it meanwhile; delivered wins.
-            conn.execute(
-                "UPDATE enquiries SET attempts = attempts + 1, last_error = %s, next_attempt_at = %s,"
-                " lease_until = NULL WHERE id = %s AND delivered_at IS NULL",
-                (short_error(error), next_attempt_at, id),
-            )
-
-    def mark_permanent_failure(self, id: int, error: str) -> None:
-        """Stop trying; keep it (message included) for an operator to look at and retry."""
-        with self._connection(synced=False) as conn:
-            conn.execute(
-                "UPDATE enquiries SET attempts = attempts + 1, last_error = %s, failed_at = %s,"
-                " lease_until = NULL WHERE id = %s AND delivered_at IS NULL",
-                (short_error(error), time.time(), id),
-            )
-
-    # -- operators -------------------------------------------------------------------------
-
-    def failed(self) -> list[dict]:
-        """Enquiries the worker gave up on: nothing personal, for ``flask outbox list``."""
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT reference, created_at, attempts, last_error FROM enquiries"
-                " WHERE failed_at IS NOT NULL AND delivered_at IS NULL ORDER BY created_at, id"
-            ).fetchall()
-        return [dict(row) for row in rows]
-
-    def quarantined(self) -> list[dict]:
-        """Suspected spam held back: nothing personal. ``purged`` means the message is gone."""
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT reference, created_at, attempts, last_error, quarantine_reason AS reason,"
-                " message IS NULL AS purged FROM enquiries"
-                " WHERE quarantined AND delivered_at IS NULL ORDER BY created_at, id"
-            ).fetchall()
-        return [dict(row) for row in rows]
-
-    def retry(self, reference: str) -> bool:
-        """Queue a failed enquiry again, or release a quarantined one, for delivery now.
-
-        False when there is no such failed or quarantined enquiry, or its message was
-        already purged (there is nothing left to send).
-        """
-        reference = normalise_reference(reference)
-        now = time.time()
-        with self._connection() as conn:
-            cur = conn.execute(
-                "UPDATE enquiries SET failed_at = NULL, quarantined = false, attempts = 0,"
-                " queued_at = %s, next_attempt_at = %s, lease_until = NULL"
-                " WHERE reference = %s AND delivered_at IS NULL AND message IS NOT NULL"
-                " AND (failed_at IS NOT NULL OR quarantined)",
-                (now, now, reference),
-            )
-            return cur.rowcount == 1
-
-    def purge_quarantine(self, older_than_seconds: float = default("QUARANTINE_RETENTION_SECONDS"),
-                         now: float | None = None) -> int:
-        """Delete the message of quarantined enquiries older than the given age.
-
-        Suspected spam may still hold a real person's details: kept long enough for
-        someone to look, then the message goes. The row stays, so the reference can
-        still be traced. Returns how many were purged.
-        """
-        now = time.time() if now is None else now
-        with self._connection() as conn:
-            cur = conn.execute(
-                "UPDATE enquiries SET message = NULL, purged_at = %s"
-                " WHERE quarantined AND message IS NOT NULL AND created_at < %s",
-                (now, now - older_than_seconds),
-            )
-            return cur.rowcount
-
-    def stats(self, now: float | None = None) -> dict:
-        now = time.time() if now is None else now
-        with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT count(*) FILTER (WHERE {WAITING}) AS backlog,"
-                f" min(created_at) FILTER (WHERE {WAITING}) AS oldest,"
-                " count(*) FILTER (WHERE failed_at IS NOT NULL AND delivered_at IS NULL) AS failed,"
-                " count(*) FILTER (WHERE quarantined AND delivered_at IS NULL) AS quarantined,"
-                " count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered"
-                " FROM enquiries"
-            ).fetchone()
-        oldest = row["oldest"]
-        return {
-            "backlog": row["backlog"],
-            "oldest_undelivered_age_seconds": None if oldest is None else max(0.0, now - oldest),
-            "failed": row["failed"],
-            "quarantined": row["quarantined"],
-            "delivered": row["delivered"],
-        }
+        return [enquiry(row) for row in rows]

@@ -5,7 +5,9 @@ web half may tell the person it has been sent. The worker ``claim``s due enquiri
 under a lease, sends them and records the result. Nothing here knows about email:
 the web half stores the hub's finished message (sealed to the hub's key when
 sealing is on) as bytes, with the reference and Message-ID it was built with, so a
-resend after a crash is byte for byte the same message.
+resend after a crash is byte for byte the same message. The statements it shares with
+the PostgreSQL outbox are in ``sql.py``; here are the file, its connections, the schema,
+``add`` and ``claim``.
 
 Personal data (the ``message``) lives in one column only and is removed as soon as
 it is no longer needed: on delivery (``mark_delivered``) and, for quarantined
@@ -36,7 +38,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import default
-from . import Enquiry, OutboxUnavailable, ReferenceTaken, SchemaError, Upgrade, normalise_reference, short_error
+from . import OutboxUnavailable, ReferenceTaken, SchemaError, StoredMessage, Upgrade
+from .sql import SQLOutbox, enquiry
 
 #: Connections a forked child inherited: kept referenced so they are never closed
 #: (or garbage-collected, which closes them) in the child.
@@ -73,11 +76,15 @@ CREATE INDEX IF NOT EXISTS enquiries_due ON enquiries (next_attempt_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0;
 """
 
-# Rows that still wait for delivery (the backlog).
-WAITING = "delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0"
 
+class SQLiteOutbox(SQLOutbox):
+    """Connections, schema, ``add`` and ``claim`` here; the rest is ``SQLOutbox``'s."""
 
-class SQLiteOutbox:
+    PARAM = "?"
+    #: Rows that still wait for delivery (the backlog): word for word the ``enquiries_due``
+    #: index's condition, or SQLite's planner does not use that index.
+    WAITING = "delivered_at IS NULL AND failed_at IS NULL AND quarantined = 0"
+
     def __init__(self, path: str | os.PathLike, *, busy_timeout: float = 5.0, upgrade: Upgrade | None = None):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
@@ -211,6 +218,9 @@ class SQLiteOutbox:
             self._drop()
             raise OutboxUnavailable(type(exc).__name__) from exc
 
+    #: How SQLOutbox reads: this thread's connection, failures as OutboxUnavailable.
+    _read = _connect
+
     def close(self) -> None:
         """Close this thread's connection (it is opened again when needed)."""
         self._drop()
@@ -246,14 +256,6 @@ class SQLiteOutbox:
 
     # -- the web half --------------------------------------------------------------
 
-    def reference_for(self, submission_id: str) -> str | None:
-        """The reference already stored for this submission, if any (a double click)."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT reference FROM enquiries WHERE submission_id = ?", (submission_id,)
-            ).fetchone()
-        return row["reference"] if row else None
-
     def add(
         self,
         message: bytes,
@@ -275,28 +277,20 @@ class SQLiteOutbox:
             raise ValueError("submission_id is required")
         if not isinstance(message, bytes) or not message:
             raise ValueError("message must be the non-empty bytes to send")
-        now = time.time()
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT reference FROM enquiries WHERE submission_id = ?", (submission_id,)
-            ).fetchone()
-            if row:
-                return row["reference"]
+            # Under BEGIN IMMEDIATE's lock: no one adds between these looks and the insert.
+            if earlier := self._stored_reference(conn, submission_id):
+                return earlier
             if conn.execute("SELECT 1 FROM enquiries WHERE reference = ?", (reference,)).fetchone():
                 raise ReferenceTaken(reference)
-            conn.execute(
-                "INSERT INTO enquiries (reference, submission_id, message_id, created_at,"
-                " queued_at, message, quarantined, quarantine_reason, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (reference, submission_id, message_id, now, now, message,
-                 int(quarantined), short_error(reason) if reason else None, now),
-            )
+            self._insert(conn, message, reference=reference, message_id=message_id, submission_id=submission_id,
+                         quarantined=quarantined, reason=reason)
             return reference
 
     # -- the worker ------------------------------------------------------------------
 
     def claim(self, now: float | None = None, limit: int = 50,
-              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[Enquiry]:
+              lease_seconds: int = default("OUTBOX_LEASE_SECONDS")) -> list[StoredMessage]:
         """Lease up to ``limit`` due enquiries, oldest first.
 
         A leased enquiry is not handed to anyone else until the lease runs out; if
@@ -305,7 +299,7 @@ class SQLiteOutbox:
         now = time.time() if now is None else now
         with self._write(synced=False) as conn:
             rows = conn.execute(
-                f"SELECT * FROM enquiries WHERE {WAITING} AND next_attempt_at <= ?"
+                f"SELECT * FROM enquiries WHERE {self.WAITING} AND next_attempt_at <= ?"
                 " AND (lease_until IS NULL OR lease_until <= ?) AND message IS NOT NULL"
                 " ORDER BY created_at, id LIMIT ?",
                 (now, now, limit),
@@ -314,55 +308,7 @@ class SQLiteOutbox:
                 "UPDATE enquiries SET lease_until = ? WHERE id = ?",
                 [(now + lease_seconds, row["id"]) for row in rows],
             )
-        return [
-            Enquiry(
-                id=row["id"],
-                reference=row["reference"],
-                message_id=row["message_id"],
-                created_at=row["created_at"],
-                attempts=row["attempts"],
-                message=bytes(row["message"]),
-                queued_at=row["queued_at"],
-            )
-            for row in rows
-        ]
-
-    def release(self, ids: list[int]) -> None:
-        """Give back claimed enquiries that were not tried (the worker is stopping)."""
-        with self._write(synced=False) as conn:
-            conn.executemany(
-                "UPDATE enquiries SET lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
-                [(i,) for i in ids],
-            )
-
-    def mark_delivered(self, id: int) -> None:
-        """Record delivery and delete the message: the hub's inbox has it now."""
-        with self._write(synced=False) as conn:
-            conn.execute(
-                "UPDATE enquiries SET delivered_at = ?, message = NULL, lease_until = NULL,"
-                " failed_at = NULL, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL",
-                (time.time(), id),
-            )
-
-    def mark_transient_failure(self, id: int, error: str, next_attempt_at: float) -> None:
-        """Try again at ``next_attempt_at``. ``error`` is a short description, never content."""
-        with self._write(synced=False) as conn:
-            # "delivered_at IS NULL": a slower twin of this attempt may have
-            # delivered it meanwhile; delivered wins.
-            conn.execute(
-                "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                " lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
-                (short_error(error), next_attempt_at, id),
-            )
-
-    def mark_permanent_failure(self, id: int, error: str) -> None:
-        """Stop trying; keep it (message included) for an operator to look at and retry."""
-        with self._write(synced=False) as conn:
-            conn.execute(
-                "UPDATE enquiries SET attempts = attempts + 1, last_error = ?, failed_at = ?,"
-                " lease_until = NULL WHERE id = ? AND delivered_at IS NULL",
-                (short_error(error), time.time(), id),
-            )
+        return [enquiry(row) for row in rows]
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the database and empty it.
@@ -373,81 +319,3 @@ class SQLiteOutbox:
         """
         with self._connect() as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    # -- operators ---------------------------------------------------------------------
-
-    def failed(self) -> list[dict]:
-        """Enquiries the worker gave up on: nothing personal, for ``flask outbox list``."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT reference, created_at, attempts, last_error FROM enquiries"
-                " WHERE failed_at IS NOT NULL AND delivered_at IS NULL ORDER BY created_at"
-            ).fetchall()
-        return [dict(row) for row in rows]
-
-    def quarantined(self) -> list[dict]:
-        """Suspected spam held back: nothing personal. ``purged`` means the message is gone."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT reference, created_at, attempts, last_error, quarantine_reason AS reason,"
-                " message IS NULL AS purged FROM enquiries"
-                " WHERE quarantined = 1 AND delivered_at IS NULL ORDER BY created_at"
-            ).fetchall()
-        return [{**dict(row), "purged": bool(row["purged"])} for row in rows]
-
-    def retry(self, reference: str) -> bool:
-        """Queue a failed enquiry again, or release a quarantined one, for delivery now.
-
-        Returns False when there is no such failed or quarantined enquiry, or when
-        its message was already purged (there is nothing left to send).
-        """
-        reference = normalise_reference(reference)
-        now = time.time()
-        with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE enquiries SET failed_at = NULL, quarantined = 0, attempts = 0,"
-                " queued_at = ?, next_attempt_at = ?, lease_until = NULL"
-                " WHERE reference = ? AND delivered_at IS NULL AND message IS NOT NULL"
-                " AND (failed_at IS NOT NULL OR quarantined = 1)",
-                (now, now, reference),
-            )
-            return cur.rowcount == 1
-
-    def purge_quarantine(self, older_than_seconds: float = default("QUARANTINE_RETENTION_SECONDS"),
-                         now: float | None = None) -> int:
-        """Delete the message of quarantined enquiries older than the given age.
-
-        Data minimisation: suspected spam may still hold a real person's details, so
-        it is kept (and counted, and listed) long enough for someone to look, then
-        its message goes. The row stays, so the reference can still be traced.
-        Returns how many were purged.
-        """
-        now = time.time() if now is None else now
-        with self._write() as conn:
-            cur = conn.execute(
-                "UPDATE enquiries SET message = NULL, purged_at = ?"
-                " WHERE quarantined = 1 AND message IS NOT NULL AND created_at < ?",
-                (now, now - older_than_seconds),
-            )
-            return cur.rowcount
-
-    def stats(self, now: float | None = None) -> dict:
-        now = time.time() if now is None else now
-        with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT"
-                f" SUM({WAITING}) AS backlog,"
-                f" MIN(CASE WHEN {WAITING} THEN created_at END) AS oldest,"
-                f" SUM(failed_at IS NOT NULL AND delivered_at IS NULL) AS failed,"
-                f" SUM(quarantined = 1 AND delivered_at IS NULL) AS quarantined,"
-                f" SUM(delivered_at IS NOT NULL) AS delivered"
-                f" FROM enquiries"
-            ).fetchone()
-        oldest = row["oldest"]
-        return {
-            "backlog": row["backlog"] or 0,
-            "oldest_undelivered_age_seconds": None if oldest is None else max(0.0, now - oldest),
-            "failed": row["failed"] or 0,
-            "quarantined": row["quarantined"] or 0,
-            "delivered": row["delivered"] or 0,
-        }

@@ -2,13 +2,14 @@
  * Videos kept by a provider (YouTube, Vimeo): nothing is asked of the provider
  * until the reader presses the button.
  *
- * The Videos page (made by hooks/videos.py) shows our own still picture inside
+ * The Videos page (made by sitebuild/videos/) shows our own still picture inside
  * a link to the video on the provider's site, so without this script the link
  * simply opens the provider's page. This script turns each such link into a
  * button which, when pressed, puts the provider's player in its place, loaded
  * from the address in data-embed-src (the provider's privacy-enhanced address).
  * The page's Content-Security-Policy allows frames from that address on this
- * page only (hooks/netlify_files.py reads data-embed-src from the built page).
+ * page only (sitebuild/page_facts.py reads data-embed-src from the built page,
+ * sitebuild/netlify.py writes the page's policy).
  */
 (function () {
   "use strict";

@@ -1,6 +1,7 @@
 """Reading a page: front matter, body lines, headings, links and text, with source line numbers."""
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -17,6 +18,28 @@ ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")
 TABLE_ROW = re.compile(r"^\s*\|")
 THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[(?P<ref>[^\]]+)\]:\s*(?P<target><[^>]*>|\S+)")
+
+
+def strip_inline(text: str) -> str:
+    """Markdown and HTML inside a line, down to the words a reader sees."""
+    text = INLINE_CODE.sub("", text)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)  # images
+    text = re.sub(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\([^)]*\)", r"\1", text)  # [text](url)
+    text = re.sub(r"\[([^\[\]]*)\]\[[^\[\]]*\]", r"\1", text)  # [text][ref]
+    text = re.sub(r"\[\^[^\]]*\]", "", text)  # footnote markers
+    text = re.sub(r"<(?:https?|ftp|mailto):[^>\s]+>", "", text, flags=re.IGNORECASE)  # autolinks
+    text = re.sub(r"\{\s*:?\s*[.#][^}]*\}", "", text)  # { .md-button } attribute lists
+    text = re.sub(r"<[^>]+>", "", text)  # HTML tags
+    text = re.sub(r"\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)", "", text)  # bold and italics
+    return html.unescape(text)
+
+
+def plain(text: str) -> str:
+    """A line's words as a reader sees them, on one line."""
+    return re.sub(r"\s+", " ", strip_inline(text)).strip()
 
 
 # CommonMark with tables, as a reader: its tokens carry the lines they came from.

@@ -2,15 +2,13 @@
 
 The site's finishing step (sitebuild/netlify.py) writes it into Netlify's _headers,
 and into each page as a <meta> policy, with the hashes of the finished pages' inline
-scripts and styles; the service (security.py) sends it with the hashes of the form's
-shell, read from the site's manifest. Keeping it here means the two cannot drift.
-Standard library only, importable without Flask (`from formsvc import csp`): the site
-is built where Flask is not installed.
+scripts and styles; the service (formsvc/security.py) sends it with the hashes of the
+form's shell, read from the site's manifest. Keeping it here means the two cannot drift.
 """
 from __future__ import annotations
 
 # Everything but script-src and style-src (which carry the hashes) and frame-src (only
-# on a page that embeds a provider's player, see hooks/videos.py).
+# on a page that embeds a provider's player, see sitebuild/videos/).
 DIRECTIVES = (
     "default-src 'self'",
     "{script_src}",

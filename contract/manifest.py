@@ -1,16 +1,16 @@
 """The contract between the site and the enquiry service: one small JSON file in the
-finished site, written by the finishing step and read by formsvc/shell.py.
+finished site, written by the finishing step (sitebuild/finish.py) and read by formsvc/shell.py.
 
     site-manifest.json
     {
       "version": 1,
       "builder": "mkdocs" | "zensical",
-      "exit_url": "https://www.bbc.co.uk/weather",       # mkdocs.yml extra.exit_url
+      "exit_url": "https://...",                         # extra.exit_url (contract/site_settings.py)
       "shell": {"path": "formsvc-shell.html",            # the form's frame, in the site
                 "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
                 "style_hashes": []},                     # its inline <style> elements
       "script_hashes": [...], "style_hashes": [...],     # the same for the whole site
-      "extra": {"reply_within": ..., "emergency": ..., ...}   # only those set in mkdocs.yml
+      "extra": {"reply_within": ..., "emergency": ..., ...}   # the settings the form shows
     }
 """
 from __future__ import annotations
@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .site_settings import SITE_SETTINGS
+
 MANIFEST_FILE = "site-manifest.json"
 SHELL_FILE = "formsvc-shell.html"
 VERSION = 1
-# mkdocs.yml `extra` settings the service shows too (issue 12 adds them): the force's own
-# words and the facts written once (issue 19), so the form says what the pages say.
-PASSED_THROUGH = ("reply_within", "complaints_url", "contact_promise", "who_reads",
-                  "emergency", "non_emergency", "victim_support", "domestic_abuse_lines")
+# The site's settings that the form's pages show too.
+PASSED_THROUGH = tuple(name for name, setting in SITE_SETTINGS.items() if setting.form_shows)
 
 
 def write(site_dir: Path, *, builder: str, exit_url: str, shell_scripts, shell_styles, scripts, styles,

@@ -1,45 +1,30 @@
-"""Turn the video catalogue in videos/ into the Videos page (/videos/).
+"""The video catalogue in videos/: read and checked, for the Videos page (/videos/).
 
 Comms staff keep one Markdown file per video in videos/ (videos/README.md says
 how): settings between two --- lines at the top, the transcript below them.
 videos/index.md holds the page's own title, description and introduction.
-This hook reads them, checks them, and adds to the build:
+read_catalogue() reads them and checks them; page.py writes the page; the build
+adds the page as videos.md, and each video's files (video, captions, still
+picture) to /videos/ (sitebuild/prepare.py for any builder, mkdocs_adapter/ for MkDocs).
 
-- videos.md, a generated page (File.generated, MkDocs 1.6): the introduction,
-  then for each video its title, summary, length, player and transcript;
-- each video's files (video, captions, still picture), copied to /videos/.
-
-No Jinja: staff text goes through Markdown only, like any other page.
-
-Players:
-- a video kept here plays in the browser's own <video> element, captions on by
-  default (<track kind="captions" default>), preload="metadata" (a few KB);
-- a video kept by a provider (YouTube, Vimeo) shows our own still picture and a
-  button. Nothing is asked of the provider until the reader presses it; then
-  javascripts/videos.js puts the provider's player (privacy-enhanced address)
-  in its place. Without JavaScript the button is a plain link to the video on
-  the provider's site. The button carries data-embed-src; hooks/netlify_files.py
-  adds that address's origin to frame-src in the CSP of this page only.
+A video kept by a provider (YouTube, Vimeo) shows our own still picture and a
+button: nothing is asked of the provider until the reader presses it (page.py).
 
 A problem with an entry (no title, transcript or captions, a missing file, ...)
 stops the build with a message that names the file and says how to fix it.
-The catalogue is videos/ at the top of the repository, or the folder in $VIDEOS_DIR (tests).
+The catalogue is videos/ at the top of the repository, or the folder in $VIDEOS_DIR
+(tests; sitebuild/settings.py reads it).
 """
 from __future__ import annotations
 
 import difflib
-import html
-import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
 
-log = logging.getLogger("mkdocs.hooks.videos")
+from .. import BuildError
 
 PAGE = "videos.md"  # built as /videos/
 MEDIA = "videos"  # the files are copied to /videos/<name>
@@ -97,8 +82,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)"
 _DURATION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
 
 
-class CatalogueError(Exception):
-    pass
+class CatalogueError(BuildError):
+    """One file's problems; read_catalogue() reports every file's together."""
 
 
 @dataclass
@@ -119,15 +104,6 @@ class Video:
 
 
 # ---------------------------------------------------------------- Reading the catalogue
-
-def catalogue_dir(config) -> Path:
-    configured = os.environ.get("VIDEOS_DIR")
-    if configured:
-        return Path(configured).resolve()
-    # videos/ at the top of the repository, next to hooks/ (and mkdocs.yml); found from
-    # this file, so a copy of mkdocs.yml elsewhere (as some tests make) still finds it.
-    return Path(__file__).resolve().parent.parent / "videos"
-
 
 def read_markdown(path: Path, shown: str) -> tuple[dict, str]:
     """Front matter and body of one file; a CatalogueError says what is wrong in plain words."""
@@ -293,7 +269,7 @@ def read_video(path: Path, folder: Path) -> Video:
 
 def read_catalogue(folder: Path) -> tuple[dict, str, list[Video]]:
     if not folder.is_dir():
-        raise PluginError(f"The videos folder {folder} is missing. It holds the Videos page (see videos/README.md).")
+        raise BuildError(f"The videos folder {folder} is missing. It holds the Videos page (see videos/README.md).")
     index = folder / INDEX
     problems: list[str] = []
     meta, intro = {}, ""
@@ -317,97 +293,7 @@ def read_catalogue(folder: Path) -> tuple[dict, str, list[Video]]:
             problems.append(f"videos/{path.name}: the file is not plain text (UTF-8). Save it as plain text.")
     if problems:
         lines = [line for problem in problems for line in problem.splitlines()]
-        raise PluginError("The video catalogue has problems, so the website was not built:\n  - "
+        raise BuildError("The video catalogue has problems, so the website was not built:\n  - "
                           + "\n  - ".join(lines))
     videos.sort(key=lambda v: (v.order, v.title.lower()))
     return meta, intro, videos
-
-
-# ---------------------------------------------------------------- Writing the page
-
-def spoken_length(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(hours, "hour"), (minutes, "minute"), (secs, "second")]
-    return " ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in parts if n)
-
-
-def _attr(value: str) -> str:
-    return html.escape(value, quote=True)
-
-
-def player_html(video: Video) -> str:
-    title = _attr(video.title)
-    if video.video is not None:
-        poster = f' poster="{_attr(video.poster.name)}"' if video.poster else ""
-        kind = VIDEO_TYPES[video.video.suffix.lower()]
-        return (
-            f'<div class="video-player">\n'
-            f'<video controls preload="metadata" aria-labelledby="{video.slug}"{poster}>\n'
-            f'<source src="{_attr(video.video.name)}" type="{kind}">\n'
-            f'<track kind="captions" src="{_attr(video.captions.name)}" srclang="en" label="English" default>\n'
-            f'<p>Your browser cannot play this video. The transcript below has every word of it.</p>\n'
-            f'</video>\n'
-            f'</div>\n'
-        )
-    provider = video.provider
-    embed = provider.embed.format(id=video.provider_id)
-    watch = provider.watch.format(id=video.provider_id)
-    return (
-        f'<div class="video-embed" data-video-embed>\n'
-        f'<p class="video-embed__notice" id="{video.slug}-notice">This video is on {provider.name}. '
-        f'Nothing is sent to {provider.name} until you press the button. {_attr(provider.what_happens)} '
-        f'You can read the transcript below instead. If your browser does not run our scripts, the button '
-        f'takes you to the video on the {provider.name} website.</p>\n'
-        f'<a class="video-embed__start" href="{_attr(watch)}" rel="noreferrer" '
-        f'data-embed-src="{_attr(embed)}" data-embed-title="{title} (video on {provider.name})" '
-        f'data-embed-referrerpolicy="{provider.referrer_policy}" aria-describedby="{video.slug}-notice">'
-        f'<img src="{_attr(video.poster.name)}" alt="">'
-        f'<span class="video-embed__label">Play on {provider.name}: {title}</span></a>\n'
-        f'</div>\n'
-    )
-
-
-def page_markdown(meta: dict, intro: str, videos: list[Video]) -> str:
-    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) if meta else ""
-    parts = [f"---\n{front}---\n" if front else "", intro, ""]
-    if len(videos) > 1:
-        parts += [f"- [{v.title}](#{v.slug})" for v in videos] + [""]
-    for video in videos:
-        parts += [
-            f"## {video.title} {{#{video.slug}}}",
-            "",
-            video.summary,
-            "",
-            f"Length: {spoken_length(video.seconds)}."
-            + (" Captions are on. You can turn them off in the player." if video.video else ""),
-            "",
-            player_html(video),
-            f"### Transcript of {video.title} {{#{video.slug}-transcript}}",
-            "",
-            video.transcript,
-            "",
-        ]
-    return "\n".join(parts)
-
-
-# ---------------------------------------------------------------- MkDocs events
-
-def on_files(files: Files, config) -> Files:
-    folder = catalogue_dir(config)
-    meta, intro, videos = read_catalogue(folder)
-    if files.get_file_from_path(PAGE) is not None:
-        raise PluginError(f"{config.docs_dir}/{PAGE} would hide the Videos page made from the videos folder. "
-                          "Remove it: the Videos page is written in videos/index.md.")
-    page = File.generated(config, PAGE, content=page_markdown(meta, intro, videos))
-    if not os.environ.get("VIDEOS_DIR"):
-        # "Edit this page" opens videos/index.md (edit_uri points into docs_dir; urljoin resolves the ..).
-        page.edit_uri = os.path.relpath(folder / INDEX, Path(config.docs_dir).resolve()).replace(os.sep, "/")
-    files.append(page)
-    for video in videos:
-        for path in video.files:
-            uri = f"{MEDIA}/{path.name}"
-            if files.get_file_from_path(uri) is None:
-                files.append(File.generated(config, uri, abs_src_path=str(path)))
-    log.debug("Videos page: %d videos from %s", len(videos), folder)
-    return files

@@ -1,0 +1,46 @@
+"""Settings that pages show, still at their placeholder (EDITING.md, "Settings still at their placeholder").
+
+Which settings, their placeholders and what to set them to: contract/site_settings.py.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from contract.site_settings import SITE_SETTINGS
+
+from .problem import Problem
+
+
+def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: str = "mkdocs.yml") -> list[Problem]:
+    """A warning naming mkdocs.yml (file and line) for each such setting that is unset, empty or
+    still its placeholder. extra: mkdocs.yml's own `extra`, before the defaults are filled in."""
+    extra = extra or {}
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    shown = Path(name).name
+    problems = []
+    for key, setting in SITE_SETTINGS.items():
+        if not setting.placeholder:
+            continue
+        value = extra.get(key)
+        text = "" if value is None else str(value).strip()
+        if text and text != setting.default:
+            continue
+        line = next((n for n, line in enumerate(lines, 1) if re.match(rf"\s*{key}\s*:", line)), None)
+        what = f"{setting.meaning[0].lower()}{setting.meaning[1:]}, like: {key}: {setting.example}"
+        advice = f"Set it to {what}"
+        if value is None:
+            line = next((n for n, line in enumerate(lines, 1) if re.match(r"extra\s*:", line)), 1)
+            state = (f'is not set, so pages show the placeholder "{setting.default}"' if setting.default
+                     else "is not set, so pages show no value (contract/site_settings.py)")
+            advice = f"Add a line under extra: with {what}"
+        elif text:
+            state = f'is still the placeholder "{setting.default}"'
+        else:
+            state = "is empty"
+        problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}."))
+    return problems
