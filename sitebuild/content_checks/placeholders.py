@@ -36,11 +36,13 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
         if value is None:
             line = next((n for n, line in enumerate(lines, 1) if re.match(r"extra\s*:", line)), 1)
             state = (f'is not set, so pages show the placeholder "{setting.default}"' if setting.default
-                     else "is not set, so pages show no value (contract/site_settings.py)")
+                     else "is not set, so pages ask readers to ask us instead" if setting.when_empty
+                     else "is not set")
             advice = f"Add a line under extra: with {what}"
         elif text:
             state = f'is still the placeholder "{setting.default}"'
         else:
             state = "is empty"
-        problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}."))
+        end = "" if advice.endswith(".") else "."  # an example that is a sentence has its own full stop
+        problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}{end}"))
     return problems
