@@ -10,7 +10,7 @@ finished site, written by the finishing step (sitebuild/finish.py) and read by f
                 "script_hashes": ["'sha256-...'"],       # its inline scripts, as CSP sources
                 "style_hashes": []},                     # its inline <style> elements
       "script_hashes": [...], "style_hashes": [...],     # the same for the whole site
-      "extra": {"reply_within": ..., "complaints_url": ...},  # the settings the form shows
+      "extra": {"reply_within": ..., "emergency": ..., ...},   # the settings the form shows
       "languages": [{"code": "en", "name": "English", "english_name": "", "prefix": "",
                      "shell": "formsvc-shell.html"},             # the default language, at /
                     {"code": "cy", "name": "Cymraeg", "english_name": "Welsh", "prefix": "cy/",

@@ -12,22 +12,71 @@ unset, it has the default below. Read from this table, and from nowhere else:
 from __future__ import annotations
 
 import html
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 
 class SiteSetting(NamedTuple):
-    default: str
+    default: Any  # text; a fact may be a mapping (one phone line) or a list of them
     meaning: str  # for comms staff: EDITING.md's table is made from it
     example: str  # a real value, for the checks' advice and the docs
     shown: str  # where readers see it
     # The default only reads well: the content checks warn until someone sets a real value.
     placeholder: bool = False
     env: str | None = None  # an environment variable that wins over mkdocs.yml (deploys, tests)
-    # What a page's marker line becomes, {value} escaped; None: not shown on pages by a marker.
-    on_pages: str | None = None
+    # What a page's marker line becomes: a template, {value} escaped, or for a mapping or a list a
+    # function making the HTML from the value (escaping inside); None: not shown on pages by a marker.
+    on_pages: str | Callable[[Any], str] | None = None
     form_shows: bool = False  # passed to the enquiry service in site-manifest.json "extra"
     # Only warned about while the site has pages in more than one language (extra.languages).
     translations: bool = False
+    # What the marker becomes while the setting is empty (None: nothing).
+    when_empty: str | None = None
+
+
+def _e(value) -> str:
+    return html.escape(str(value or ""), quote=True)
+
+
+def phone_line(line: dict) -> str:
+    """ "Call <name> on <number>, or text <number>. <when>" then <about> and <website>: the number
+    written as readers dial it, its link without spaces."""
+    tel = str(line.get("phone", "")).replace(" ", "")
+    out = f'<p><strong>Call {_e(line.get("name"))} on <a href="tel:{_e(tel)}">{_e(line.get("phone"))}</a>'
+    if line.get("text"):
+        sms = str(line["text"]).replace(" ", "")
+        out += f', or text <a href="sms:{_e(sms)}">{_e(line["text"])}</a>'
+    out += ".</strong>"
+    if line.get("when"):
+        out += f" {_e(line['when'])}"
+    out += "</p>"
+    if line.get("about"):
+        out += f"<p>{_e(line['about'])}</p>"
+    if line.get("web"):
+        shown = str(line["web"]).replace("https://", "").replace("www.", "").replace("/", "")
+        out += f'<p>Website: <a href="{_e(line["web"])}">{_e(shown)}</a></p>'
+    return out
+
+
+def _emergency(value) -> str:
+    return ('<div class="admonition warning">\n<p class="admonition-title">If you are in danger now</p>\n'
+            f"<p>{_e(value)}</p>\n</div>")
+
+
+def _victim_support(value) -> str:
+    line = {key: value.get(key) for key in ("name", "phone", "when", "web")}
+    return f'<div class="site-support"><p>{_e(value.get("about"))}</p>{phone_line(line)}</div>'
+
+
+def _lines(value) -> str:
+    return '<ul class="site-lines">' + "".join(f"<li>{phone_line(line)}</li>" for line in value) + "</ul>"
+
+
+def _force_words(meaning: str, default: str, example: str, shown: str, form_shows: bool = False) -> SiteSetting:
+    """What only our police force can promise or say, one paragraph: a placeholder that promises
+    nothing until the force sets the words it has confirmed (the content checks warn)."""
+    return SiteSetting(default, meaning, example, shown, placeholder=True,
+                       on_pages='<p class="site-setting">{value}</p>', form_shows=form_shows)
 
 
 SITE_SETTINGS: dict[str, SiteSetting] = {
@@ -38,6 +87,14 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "https://www.bbc.co.uk/weather",
         "Every page, and the enquiry form",
         env="EXIT_URL"),
+    "exit_name": SiteSetting(
+        "BBC Weather",
+        "That website's name, as the Leave this site quickly page says it. Change it whenever you change "
+        "exit_url (EXIT_NAME goes with EXIT_URL)",
+        "BBC Weather",
+        "The Leave this site quickly page",
+        env="EXIT_NAME",
+        on_pages='<p class="site-setting">It takes you to a neutral website: <strong>{value}</strong>.</p>'),
     "reply_within": SiteSetting(
         "a few working days",
         "How soon the hub replies, as the words after \"We aim to reply within\"",
@@ -46,14 +103,103 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         placeholder=True,
         on_pages='<p class="site-setting">We aim to reply within <strong>{value}</strong>.</p>',
         form_shows=True),
+    # Empty: a link to a page we guessed would not go where it says; until it is set, the page asks
+    # readers to ask us.
     "complaints_url": SiteSetting(
-        "https://www.police.uk/",
+        "",
         "The web address of our police force's page on how to make a complaint, starting with https://",
         "https://www.our-force.police.uk/complaints",
-        "The How to complain page, as the link \"Make a complaint to our police force\"",
+        "The How to complain page, as the link \"Make a complaint to our police force\" (until it is set: "
+        "\"Ask us how to make a complaint\")",
         placeholder=True,
         on_pages='<p class="site-setting"><a href="{value}">Make a complaint to our police force</a></p>',
-        form_shows=True),
+        form_shows=True,
+        when_empty='<p class="site-setting">Ask us how to make a complaint to our police force. You can '
+                   '<a href="/enquiry/">send us a message using our enquiry form</a>.</p>'),
+    # ---- What only our force can promise or say, once the hub's manager or our data protection
+    # officer confirms it (issue 19).
+    "contact_promise": _force_words(
+        "What our force promises about how the hub contacts people, once the hub's manager confirms it",
+        "Your answers about how to contact you safely are at the top of the message the hub gets.",
+        "We will only contact you in the way you tell us is safe.",
+        "Email us, What happens next, and the form's \"Message sent\" page", form_shows=True),
+    "who_reads": _force_words(
+        "Who reads the messages people send, once the hub's manager confirms it",
+        "Your message goes to the victims and witness hub.",
+        "Only trained staff in the victims and witness hub read your message.",
+        "Email us, Privacy, and the form's \"Message sent\" page", form_shows=True),
+    "offender_contact": _force_words(
+        "When the hub contacts an offender, once the hub's manager confirms it",
+        "Ask us if we would ever contact the offender, and what we would tell them.",
+        "We will not contact the offender unless you agree.",
+        "Email us, What happens next"),
+    "lawful_basis": _force_words(
+        "The law that lets our force use the information people send, as our data protection officer words it",
+        "Ask us which law lets our police force use your information.",
+        "Our police force uses your information to do its public task. Supporting victims of crime is part "
+        "of that task.",
+        "The Privacy notice"),
+    "privacy_rights": _force_words(
+        "People's rights over their information and how to complain, as our data protection officer words them",
+        "Ask us what rights you have over your information, and how to complain about how we used it.",
+        "You can ask to see the information we hold about you, and ask us to correct it. You can also "
+        "complain to the Information Commissioner's Office.",
+        "The Privacy notice"),
+    "data_protection_officer": _force_words(
+        "How to contact our force's data protection officer",
+        "Ask us how to contact our police force's data protection officer.",
+        "Email our data protection officer at dpo@our-force.police.uk.",
+        "The Privacy notice"),
+    "accessibility_tested": _force_words(
+        "When and by whom the website was last tested for accessibility",
+        "This website has not yet been tested by an accessibility expert.",
+        "This website was last tested on 1 March 2027. The test was done by Example Audits Ltd.",
+        "The Accessibility statement"),
+    # ---- Facts written once: the pages show them by marker line, the form's pages through the
+    # manifest. Check every change against ../shared/source/ (our sources of facts).
+    "emergency": SiteSetting(
+        "Call 999. If you cannot speak, call 999 and press 55 when you are asked. "
+        "This is called the Silent Solution.",
+        "What to do in an emergency, shown under the heading \"If you are in danger now\"",
+        "Call 999.",
+        "Most pages, the 404 page and the enquiry form",
+        on_pages=_emergency, form_shows=True),
+    "non_emergency": SiteSetting(
+        "If you need the police but it is not an emergency, call 101.",
+        "How to call the police when it is not an emergency",
+        "If you need the police but it is not an emergency, call 101.",
+        "Support, and the enquiry form",
+        on_pages='<p class="site-setting">{value}</p>', form_shows=True),
+    "victim_support": SiteSetting(
+        {"about": "Victim Support is an independent charity. It gives free, confidential support to anyone "
+                  "affected by crime in England and Wales, whether or not the crime was reported to the police.",
+         "name": "the Victim Support Supportline",
+         "phone": "08 08 16 89 111",
+         "when": "It is free and open 24 hours a day.",
+         "web": "https://www.victimsupport.org.uk/"},
+        "Support while you decide: about, name, phone (as readers dial it), when and web",
+        "phone: 08 08 16 89 111",
+        "Support and other pages, and the enquiry form",
+        on_pages=_victim_support, form_shows=True),
+    "domestic_abuse_lines": SiteSetting(
+        [{"name": "the National Domestic Abuse Helpline",
+          "phone": "0808 2000 247",
+          "about": "The charity Refuge runs it. It is free and open 24 hours a day. On its website you can "
+                   "ask for a safe time for them to call you back.",
+          "web": "https://www.nationaldahelpline.org.uk/"},
+         {"name": "the Men's Advice Line",
+          "phone": "0808 801 0327",
+          "about": "It is for men experiencing domestic abuse."},
+         {"name": "the Live Fear Free helpline in Wales",
+          "phone": "0808 80 10 800",
+          "text": "07860 077333",
+          "about": "It is free, confidential and open 24 hours a day, 7 days a week. It is for anyone "
+                   "experiencing domestic abuse or sexual violence, or worried about someone."}],
+        "Helplines for anyone who lives with, or is afraid of, the person who harmed them: each has a "
+        "name, phone and about, and may have text (a number to text) and web",
+        "- name: the Men's Advice Line",
+        "Support and other pages, and the enquiry form",
+        on_pages=_lines, form_shows=True),
     "translations_checked_by": SiteSetting(
         "nobody yet",
         "Who checked the pages in languages other than English, and when: a qualified translator (for Welsh, "
@@ -73,18 +219,31 @@ def marker(name: str) -> str:
 
 def page_html(name: str, value) -> str:
     """What the marker of ``name`` becomes on a page: nothing when the setting is empty."""
-    template = SITE_SETTINGS[name].on_pages
-    if not template or value in (None, ""):
+    setting = SITE_SETTINGS[name]
+    if value in (None, "", [], {}):
+        return setting.when_empty or ""
+    if not setting.on_pages:
         return ""
-    return template.format(value=html.escape(str(value), quote=True))
+    if callable(setting.on_pages):
+        return setting.on_pages(value)
+    return setting.on_pages.format(value=html.escape(str(value), quote=True))
+
+
+def _shown_default(default) -> str:
+    if isinstance(default, dict):
+        return f"{default.get('name')}, {default.get('phone')}"
+    if isinstance(default, list):
+        return "; ".join(f"{line.get('name')}, {line.get('phone')}" for line in default)
+    return default
 
 
 def docs_table() -> str:
     """EDITING.md's table of these settings, in Markdown."""
     rows = ["| Setting | What it is | Until it is set | Where it shows |", "|---|---|---|---|"]
     for name, setting in SITE_SETTINGS.items():
-        until = (f"`{setting.default}`, a placeholder: the checks warn" if setting.placeholder
-                 else f"`{setting.default}`")
+        shown = _shown_default(setting.default)
+        until = ("empty" if shown == "" else f"`{shown}`") + (", a placeholder: the checks warn"
+                                                              if setting.placeholder else "")
         rows.append(f"| `{name}` | {setting.meaning} | {until} | {setting.shown} |")
     return "\n".join(rows) + "\n"
 

@@ -47,8 +47,9 @@ DEFAULTS: dict[str, Setting] = {
                                        "built site's site-manifest.json, not set by hand", "from the site"),
     "SHELL_STYLE_HASHES": Setting((), "Hashes of the styles the shell's scripts add, for the CSP; from "
                                       "site-manifest.json", "from the site"),
-    "SITE_EXTRA": Setting({}, "The site's settings the form's pages show (`reply_within`, `complaints_url`); "
-                              "from site-manifest.json", "from the site"),
+    "SITE_EXTRA": Setting({}, "What the form's pages say in the site's words (`emergency`, `victim_support`, "
+                              "`domestic_abuse_lines`, `who_reads`, `reply_within`, ...); from site-manifest.json",
+                          "from the site"),
     # -- mail
     "HUB_INBOX": Setting("hub@localhost", "Where enquiries are sent"),
     "MAIL_FROM": Setting("enquiries@localhost", "Our own sender address"),

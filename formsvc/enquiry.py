@@ -86,7 +86,9 @@ NOTICE_UNAVAILABLE = {
     "title": "Sorry, we could not take your enquiry",
     "body": [
         "Nothing has been sent. Please try again in a few minutes.",
-        "If you need to speak to the police now, call 101, or 999 in an emergency.",
+        # The numbers themselves are in the warning and the support section below, in the
+        # site's words (mkdocs.yml extra), not copied here.
+        "If you need the police now, read the warning further down this page.",
         "Your answers are below.",
     ],
 }
@@ -162,6 +164,15 @@ def refresh_form_token(form: EnquiryForm) -> tuple[str | None, str | None]:
 
 
 # ---------------------------------------------------------------- pages
+
+
+@bp.app_context_processor
+def site_words() -> dict:
+    """``site``: what every page of the service says in the site's own words, written once in
+    mkdocs.yml ``extra`` (999 and the Silent Solution, 101, Victim Support, the domestic abuse
+    helplines, what the force has confirmed) and read from site-manifest.json. Empty without a
+    built site: the pages then keep only "call 999" and links to the site (templates/_macros.html)."""
+    return {"site": current_app.config["SITE_EXTRA"]}
 
 
 def render_form(form: EnquiryForm, *, notice: dict | None = None, status: int = 200, headers=None):

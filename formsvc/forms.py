@@ -35,6 +35,7 @@ RELATIONSHIPS = BY_KEY["relationship"].choice_map
 NAME_MAX = 100
 PHONE_MAX = 30
 CALL_TIMES_MAX = 200
+EMAIL_NOTES_MAX = 200
 CRIME_REFERENCE_MAX = 50
 
 PHONE_RE = re.compile(r"^[0-9 +()\-]+$")
@@ -47,6 +48,8 @@ MSG_MESSAGE = "Enter what you would like to talk about"
 MSG_YES_NO = {
     "leave_message": "Select yes if it is safe for us to leave a message",
     "say_who_we_are": "Select yes if we can say who we are when we call",
+    "email_say_who_we_are": "Select yes if we can say who we are in the sender name and subject line",
+    "email_private": "Select yes if you are the only person who can read your emails",
 }
 MSG_EMAIL_HIDDEN = ("Your email address has a hidden character in it, such as a tab or a line break. "
                     "Type it again, like name@example.com")
@@ -163,6 +166,9 @@ CHECKS = {
     "name": [max_length(NAME_MAX, "Your name")],
     "contact_method": [one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
     "email": [required_for("email", MSG_EMAIL), no_hidden_characters(MSG_EMAIL_HIDDEN), valid_email],
+    "email_say_who_we_are": [one_of(BY_KEY["email_say_who_we_are"].choice_map, MSG_YES_NO["email_say_who_we_are"])],
+    "email_private": [one_of(BY_KEY["email_private"].choice_map, MSG_YES_NO["email_private"])],
+    "email_notes": [max_length(EMAIL_NOTES_MAX, "What we should know before we write")],
     "phone": [required_for("phone", MSG_PHONE), no_hidden_characters(MSG_PHONE_HIDDEN), valid_phone],
     "leave_message": [one_of(BY_KEY["leave_message"].choice_map, MSG_YES_NO["leave_message"])],
     "say_who_we_are": [one_of(BY_KEY["say_who_we_are"].choice_map, MSG_YES_NO["say_who_we_are"])],

@@ -55,7 +55,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "contact_method", "How is it safe for us to contact you?", kind="radios",
-        hint="We will only contact you in the way you choose.",
+        hint="Think about who else might read your emails or answer your phone.",
         choices=(
             Choice("email", "Email", "Only contact this person by EMAIL. Do not phone them."),
             Choice("phone", "Phone", "Only contact this person by PHONE. Do not email them."),
@@ -69,6 +69,34 @@ QUESTIONS: tuple[Question, ...] = (
         hint="Fill this in if you chose email.",
         attrs={"autocomplete": "email", "spellcheck": False},
     ),
+    # The email's questions mirror the phone's: may we say who we are, is it private,
+    # anything else. A yes/no left blank is read as the safe answer, NO.
+    Question(
+        "email_say_who_we_are", "Can we say who we are in the email's sender name and subject line?",
+        kind="radios", optional=True, only_for="email",
+        hint="For example, \"Victims and witness hub\". If you do not answer, your message will tell us to treat it "
+             "as a no.",
+        choices=(Choice("yes", "Yes"),
+                 Choice("no", "No", "do NOT say who we are or that we are the police in the sender name or subject")),
+        not_answered="Not answered - treat as NO: do not say who we are or that we are the police in the sender name "
+                     "or subject",
+        attrs={"inline": True},
+    ),
+    Question(
+        "email_private", "Are you the only person who can read emails sent to this address?",
+        kind="radios", optional=True, only_for="email",
+        hint="If you do not answer, your message will tell us to treat it as a no.",
+        choices=(Choice("yes", "Yes"),
+                 Choice("no", "No", "someone else may read this inbox: write nothing they should not see")),
+        not_answered="Not answered - treat as NO: someone else may read this inbox, write nothing they should not see",
+        attrs={"inline": True},
+    ),
+    Question(
+        "email_notes", "Is there anything else we should know before we write to you?", optional=True,
+        only_for="email",
+        hint="For example, a time when it is safer for you to read emails, or words we should not use.",
+        attrs={"autocomplete": "off"},
+    ),
     Question(
         "phone", "Phone number", kind="tel", only_for="phone",
         hint="Fill this in if you chose phone.",
@@ -77,14 +105,15 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "leave_message", "Is it safe for us to leave a message on this phone?", kind="radios",
         optional=True, only_for="phone",
-        hint="For example, a voicemail or a text. If you do not answer, we will not leave a message.",
+        hint="For example, a voicemail or a text. If you do not answer, your message will tell us to treat it as a no.",
         choices=(Choice("yes", "Yes"), Choice("no", "No", "do NOT leave a message")),
         not_answered="Not answered - treat as NO: do not leave a message",
         attrs={"inline": True},
     ),
     Question(
         "say_who_we_are", "Can we say who we are when we call?", kind="radios", optional=True, only_for="phone",
-        hint="For example, if someone else answers. If you do not answer, we will not say who we are.",
+        hint="For example, if someone else answers. If you do not answer, your message will tell us to treat it as "
+             "a no.",
         choices=(Choice("yes", "Yes"), Choice("no", "No", "do NOT say who we are or where we are calling from")),
         not_answered="Not answered - treat as NO: do not say who we are or where we are calling from",
         attrs={"inline": True},
@@ -96,7 +125,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "crime_reference", "Crime reference number", optional=True,
-        hint="If you have one. It is on letters from the police.",
+        hint="If you have one.",
         attrs={"autocomplete": "off", "spellcheck": False, "width": "20"},
     ),
     Question(
@@ -118,5 +147,6 @@ ANSWER_KEYS: tuple[str, ...] = tuple(BY_KEY)
 
 # The email's sections, in order: how to reach them safely first, so nobody phones a
 # person who said "email only" or leaves a message they said was unsafe.
-CONTACT_KEYS = ("contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times")
+CONTACT_KEYS = ("contact_method", "email", "email_say_who_we_are", "email_private", "email_notes",
+                "phone", "leave_message", "say_who_we_are", "call_times")
 ABOUT_KEYS = ("name", "relationship", "crime_reference")

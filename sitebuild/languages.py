@@ -120,7 +120,7 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
     """The page markers of the site's settings (contract/site_settings.py) in another language: its
     words around the value (components/site-words/messages.json, "setting_<name>"), and the value
     given in its row of extra.languages, else its own placeholder while the setting is unset."""
-    from contract.site_settings import SITE_SETTINGS, marker
+    from contract.site_settings import SITE_SETTINGS, marker, page_html
 
     ours, shown = words(language.code), []
     for name, setting in SITE_SETTINGS.items():
@@ -129,7 +129,12 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
         value = row.get(name) or extra.get(name)
         if not row.get(name) and extra.get(name) == setting.default:
             value = ours.get(f"placeholder_{name}", value)
-        template = ours.get(f"setting_{name}", setting.on_pages)
+        template = ours.get(f"setting_{name}")
+        if template is None:
+            # No words of this language around it yet: the table's own (a fact's lines, in English),
+            # which a page of this language shows only once its translation has the marker.
+            shown.append({"marker": marker(name), "html": page_html(name, value)})
+            continue
         shown.append({"marker": marker(name),
                       "html": template.format(value=html_lib.escape(str(value), quote=True)) if value else ""})
     return shown

@@ -60,9 +60,10 @@ def screenshots_folder():
 def fill_in(page: Page, answers: dict[str, str]) -> None:
     """Answer the enquiry form's questions as given (a pointer is fine here: these
     tests are about the pages that come back; the keyboard has its own test)."""
-    for name in ("name", "email", "phone", "call_times", "crime_reference", "message"):
+    for name in ("name", "email", "email_notes", "phone", "call_times", "crime_reference", "message"):
         page.locator(f"#{name}").fill(answers.get(name, ""))
-    for name in ("contact_method", "leave_message", "say_who_we_are", "relationship"):
+    for name in ("contact_method", "email_say_who_we_are", "email_private", "leave_message", "say_who_we_are",
+                 "relationship"):
         value = answers.get(name)
         if value:
             page.locator(f"input[name={name}][value={value}]").check()

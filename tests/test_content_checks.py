@@ -22,6 +22,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from contract.site_settings import SITE_SETTINGS
 from testsupport.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,7 +262,14 @@ def test_the_real_site_passes_every_check(run_checks):
 # The file as the reader ran the checks: mkdocs.yml from the repository's folder, a full path from elsewhere.
 SETTING_WARNING = re.compile(r"^(?:\S*/)?mkdocs\.yml:(?P<line>\d+): warning: The setting extra\.(?P<key>\w+) in mkdocs\.yml "
                              r"(?P<state>is still the placeholder|is empty|is not set)", re.M)
-PLACEHOLDERS = {"reply_within": "a few working days", "complaints_url": "https://www.police.uk/"}
+# Every setting that only our force can word, at the placeholder it ships with (an empty one: "is empty").
+# translations_checked_by only warns on a site in several languages: tests/test_languages.py.
+PLACEHOLDERS = {key: setting.default for key, setting in SITE_SETTINGS.items()
+                if setting.placeholder and not setting.translations}
+
+
+def expected_state(placeholder: str) -> str:
+    return "is still the placeholder" if placeholder else "is empty"
 
 
 def setting_warnings(output: str) -> dict[str, tuple[int, str]]:
@@ -283,30 +291,49 @@ def _site_with_extra(tmp_path: Path, extra: dict | None) -> Path:
     return config
 
 
+def test_the_force_s_own_words_are_placeholders_that_promise_nothing():
+    """What only the force can promise (issue 19) ships as a placeholder the checks warn about,
+    worded so that it promises nothing: it reports what the service does, or says "ask us"."""
+    assert {"reply_within", "complaints_url", "contact_promise", "who_reads", "offender_contact", "lawful_basis",
+            "privacy_rights", "data_protection_officer", "accessibility_tested"} <= set(PLACEHOLDERS)
+    for key, placeholder in PLACEHOLDERS.items():
+        for promise in ("we will", "we never", "only ", "public task", "trained"):
+            assert promise not in placeholder.lower(), (key, promise)
+        # The advice names the setting and an example of the words the force might confirm.
+        assert SITE_SETTINGS[key].example and SITE_SETTINGS[key].example != placeholder, key
+
+
 def test_settings_at_their_placeholders_are_warnings_naming_mkdocs_yml(tmp_path, run_checks, run_python):
     config = _site_with_extra(tmp_path, dict(PLACEHOLDERS))
     result = run_checks("-f", str(config), "--today", TODAY)
     assert result.returncode == 0, result.stdout + result.stderr  # a warning never stops the build
     assert setting_warnings(result.stdout) == {
-        key: (_line_of(config, key), "is still the placeholder") for key in PLACEHOLDERS}, result.stdout
+        key: (_line_of(config, key), expected_state(placeholder)) for key, placeholder in PLACEHOLDERS.items()
+    }, result.stdout
     assert 'Set it to how soon the hub replies' in result.stdout
     assert "Set it to the web address of our police force's page on how to make a complaint" in result.stdout
+    assert "Set it to who reads the messages people send, once the hub's manager confirms it" in result.stdout
+    assert "..\n" not in result.stdout  # an example ending in a full stop gets no second one
 
     # In the build too, as information, so --strict still builds.
     build = run_python("-m", "mkdocs", "build", "--strict", "-f", str(config), "--site-dir", str(tmp_path / "out"), cwd=tmp_path, env=ENV, timeout=120)
     assert build.returncode == 0, build.stdout + build.stderr
     assert re.search(r"^INFO +- +(?:\S*/)?mkdocs\.yml:\d+: warning: The setting extra\.reply_within", build.stderr, re.M)
+    assert re.search(r"^INFO +- +(?:\S*/)?mkdocs\.yml:\d+: warning: The setting extra\.offender_contact", build.stderr, re.M)
 
 
 def test_set_settings_give_no_warning_and_empty_or_unset_ones_do(tmp_path, run_checks):
-    config = _site_with_extra(tmp_path / "set", {"reply_within": "5 working days",
-                                                 "complaints_url": "https://www.force.example/complaints"})
+    confirmed = {key: f"Words the force confirmed for {key}." for key in PLACEHOLDERS}
+    confirmed["complaints_url"] = "https://www.force.example/complaints"
+    config = _site_with_extra(tmp_path / "set", confirmed)
     assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {}
-    config = _site_with_extra(tmp_path / "empty", {"reply_within": "", "complaints_url": "https://www.force.example/c"})
+    config = _site_with_extra(tmp_path / "empty", {**confirmed, "reply_within": "", "who_reads": ""})
     assert setting_warnings(run_checks("-f", str(config), "--today", TODAY).stdout) == {
-        "reply_within": (_line_of(config, "reply_within"), "is empty")}
+        "reply_within": (_line_of(config, "reply_within"), "is empty"),
+        "who_reads": (_line_of(config, "who_reads"), "is empty")}
     # Unset, a page shows the placeholder (contract/site_settings.py): the warning names extra: or line 1.
-    config = _site_with_extra(tmp_path / "unset", {"complaints_url": "https://www.force.example/c"})
+    config = _site_with_extra(tmp_path / "unset", {**confirmed, "reply_within": None})
+    config.write_text(re.sub(r"(?m)^\s*reply_within:.*\n", "", config.read_text(encoding="utf-8")), encoding="utf-8")
     result = run_checks("-f", str(config), "--today", TODAY)
     assert setting_warnings(result.stdout) == {"reply_within": (_line_of(config, "extra"), "is not set")}
     assert 'so pages show the placeholder "a few working days". Add a line under extra:' in result.stdout
@@ -318,20 +345,14 @@ def test_set_settings_give_no_warning_and_empty_or_unset_ones_do(tmp_path, run_c
 def test_the_real_settings_warn_exactly_while_they_are_placeholders(run_checks):
     extra = yaml.safe_load(re.sub(r"!ENV \[[^\]]*\]", "x", (ROOT / "mkdocs.yml").read_text(encoding="utf-8")))["extra"]
     result = run_checks()
-    expected = {key: ((_line_of(ROOT / "mkdocs.yml", key), "is still the placeholder") if key in extra
+    expected = {key: ((_line_of(ROOT / "mkdocs.yml", key), expected_state(extra[key] or "")) if key in extra
                       else (_line_of(ROOT / "mkdocs.yml", "extra"), "is not set"))
-                for key, placeholder in PLACEHOLDERS.items() if extra.get(key, placeholder) == placeholder}
+                for key, placeholder in PLACEHOLDERS.items()
+                if key not in extra or (extra[key] or "") in ("", placeholder)}
     assert {k: v for k, v in setting_warnings(result.stdout).items() if k in PLACEHOLDERS} == expected, result.stdout
     # The translator's check, on this site in two languages: tests/test_languages.py.
     assert ("extra.translations_checked_by" in result.stdout) == (
         extra.get("translations_checked_by", "nobody yet") == "nobody yet"), result.stdout
-
-
-def test_the_placeholders_are_the_site_settings_table():
-    from contract.site_settings import SITE_SETTINGS
-
-    # translations_checked_by only warns on a site in several languages: tests/test_languages.py.
-    assert {k: s.default for k, s in SITE_SETTINGS.items() if s.placeholder and not s.translations} == PLACEHOLDERS
 
 
 def test_the_checks_run_in_every_build():
@@ -357,7 +378,7 @@ def test_every_page_shows_when_it_was_last_reviewed(built_site):
         assert stamp.get_text(" ", strip=True) == f"Last reviewed: {reviewed.day} {reviewed.strftime('%B %Y')}"
         assert stamp.time["datetime"] == reviewed.isoformat()
     example = _built(built_site, ROOT / "site_content" / "index.md").select_one("p.page-reviewed")
-    assert example.get_text(" ", strip=True) == "Last reviewed: 25 November 2026"
+    assert example.get_text(" ", strip=True) == "Last reviewed: 3 December 2026"
 
 
 # ---------------------------------------------------------------- The editor's guide

@@ -26,7 +26,7 @@ from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
 from testsupport.hubmail import hub_text, text_for, their_message
 from testsupport.net import ServerThread
-from testsupport.site import axe_violations
+from testsupport.site import axe_violations, site_extra
 
 TITLE = "Ask about restorative justice - Meet your offender"
 
@@ -52,7 +52,8 @@ def test_form_page(form_browser):
     main = page.find("main")
     assert main.find("h1").get_text(strip=True) == "Ask about restorative justice"
     text = main.get_text(" ", strip=True)
-    assert "If you are in danger now, call 999" in text
+    # Without a built site, the warning keeps "Call 999." (the site's words come with the site).
+    assert "If you are in danger now: Call 999." in text
     assert main.find("a", href="/privacy/")
     assert not main.find("input", type="checkbox")  # no consent box: the privacy notice covers it
 
@@ -60,20 +61,22 @@ def test_form_page(form_browser):
     assert form["method"] == "post" and form["action"] == "/enquiry/" and form.has_attr("novalidate")
     names = {field["name"] for field in form.find_all(["input", "textarea"])}
     assert names == {
-        "csrf_token", "form_token", "website", "name", "contact_method", "email", "phone",
-        "leave_message", "say_who_we_are", "call_times", "crime_reference", "relationship", "message",
+        "csrf_token", "form_token", "website", "name", "contact_method", "email", "email_say_who_we_are",
+        "email_private", "email_notes", "phone", "leave_message", "say_who_we_are", "call_times", "crime_reference",
+        "relationship", "message",
     }
     email, phone = form.find(id="email"), form.find(id="phone")
     assert (email["type"], email["autocomplete"], email["spellcheck"]) == ("email", "email", "false")
     assert (phone["type"], phone["autocomplete"]) == ("tel", "tel")
     assert form.find(id="name")["autocomplete"] == "given-name"
     # Radios sit in fieldsets with legends; optional questions say so.
-    for name in ("contact_method", "leave_message", "say_who_we_are", "relationship"):
+    for name in ("contact_method", "email_say_who_we_are", "email_private", "leave_message", "say_who_we_are",
+                 "relationship"):
         fieldset = form.find("input", attrs={"name": name}).find_parent("fieldset")
         assert fieldset and fieldset.find("legend").get_text(strip=True)
     assert form.find("label", attrs={"for": "name"}).get_text(strip=True).endswith("(optional)")
     assert "(optional)" not in form.find("label", attrs={"for": "message"}).get_text()
-    assert "If you have one. It is on letters from the police." in form.get_text()
+    assert "If you have one." in form.find(id="crime_reference-hint").get_text()
     assert "5,000 characters" in form.find(id="message-hint").get_text()
     # Both ways of contact are on the page without JavaScript, each labelled for its option.
     assert "if you chose email" in form.find(id="email-hint").get_text()
@@ -121,7 +124,7 @@ def test_valid_enquiry_is_stored_once_and_confirmed(form_browser, stored):
     reference = form_browser.reference()
     assert REFERENCE_RE.match(reference)
     text = form_browser.page.find("main").get_text(" ", strip=True)
-    assert "What happens next" in text and "call 999" in text
+    assert "What happens next" in text and "call 999" in text.lower()
     assert form_browser.page.find("a", string=re.compile("what happens next"))["href"] == "/what-happens-next/"
     assert form_browser.response.headers["Cache-Control"] == "no-store"
 
@@ -663,23 +666,72 @@ def sentence_text(element) -> str:
     return re.sub(r"\s+([.,])", r"\1", element.get_text(" ", strip=True).replace("\xa0", " "))
 
 
-def test_the_form_and_the_confirmation_say_where_to_get_support(form_browser):
+def test_the_form_and_the_confirmation_say_where_to_get_support(make_form_app):
+    """The support facts are written once, in mkdocs.yml (extra), and reach the form's pages
+    through the built site's manifest (SITE_EXTRA): the same words, numbers and links."""
+    extra = site_extra()
+    form_browser = FormBrowser(make_form_app(SITE_EXTRA=extra).test_client())
     form_browser.get()
     pages = [form_browser.page]
     form_browser.submit(**valid_answers())
     form_browser.follow()
     pages.append(form_browser.page)
     assert form_browser.title == "Message sent - Meet your offender"
+    support, lines = extra["victim_support"], extra["domestic_abuse_lines"]
     for page in pages:
         text = support_text(page)
-        assert "Victim Support is an independent charity" in text
-        assert "whether or not you reported it to the police" in text
-        assert re.search(r"Supportline free on 08 08 16 89 111\. It is open 24 hours a day", text)
-        assert page.select_one('section.fs-support a[href="tel:08081689111"]')
-        assert "not an emergency, call 101" in text
+        assert support["about"] in text
+        assert f"Call {support['name']} on {support['phone']}. {support['when']}" in text
+        assert page.select_one(f'section.fs-support a[href="tel:{support["phone"].replace(" ", "")}"]')
+        assert extra["non_emergency"] in text
+        for line in lines:
+            assert f"Call {line['name']} on {line['phone']}" in text
+            assert line["about"] in text
+            assert page.select_one(f'section.fs-support a[href="tel:{line["phone"].replace(" ", "")}"]')
         assert page.select_one('section.fs-support a[href="/support/"]')
-        # 999 and the Silent Solution are in the warning on the same page.
-        assert "press 55" in page.select_one(".fs-warning-text").get_text()
+        # 999 and the Silent Solution are in the warning on the same page, in the site's words.
+        warning = sentence_text(page.select_one(".fs-warning-text"))
+        assert f"If you are in danger now: {extra['emergency']}" in warning
+        assert "press 55" in warning
+
+
+def test_without_a_built_site_the_form_still_says_call_999_and_links_to_support(form_browser):
+    form_browser.get()
+    page = form_browser.page
+    assert "If you are in danger now: Call 999." in sentence_text(page.select_one(".fs-warning-text"))
+    assert page.select_one('section.fs-support a[href="/support/"]')
+    # No number is guessed or copied here: the helplines come with the site.
+    assert not page.select('section.fs-support a[href^="tel:"]')
+
+
+def test_the_form_has_an_early_calm_word_for_someone_who_lives_with_the_person(make_form_app):
+    form_browser = FormBrowser(make_form_app(SITE_EXTRA=site_extra()).test_client())
+    form_browser.get()
+    main = form_browser.page.find("main")
+    word = main.select_one(".fs-inset-text")
+    text = sentence_text(word)
+    assert "If you live with the person who harmed you, or you are afraid of them:" in text
+    assert "Exit this page" in text and "deletes this form's cookie" in text
+    assert word.find("a", href="/leave-quickly/")
+    assert word.find("a", href="#fs-helplines") and form_browser.page.find(id="fs-helplines")
+    # Before the questions: the first thing after the page's introduction.
+    assert str(main).index("fs-inset-text") < str(main).index("<form")
+
+
+def test_the_confirmation_shows_only_what_the_force_has_set(make_form_app, form_app):
+    """Who reads the message and how the hub makes contact are the force's to promise
+    (mkdocs.yml extra.who_reads, extra.contact_promise): shown as the site sets them,
+    never written into the page itself."""
+    extra = site_extra()
+    for app, shown in ((make_form_app(SITE_EXTRA=extra), True), (form_app, False)):
+        browser = FormBrowser(app.test_client())
+        browser.get()
+        browser.submit(**valid_answers())
+        browser.follow()
+        text = sentence_text(browser.page.find("main"))
+        for key in ("who_reads", "contact_promise"):
+            assert (extra[key] in text) is shown, key
+        assert "trained member" not in text and "only in the way" not in text
 
 
 def test_the_confirmation_says_how_soon_we_reply_only_when_the_site_says(form_app):
@@ -801,3 +853,9 @@ def test_the_sites_reply_time_reaches_the_confirmation_page(make_form_app, built
     browser.follow()
     text = browser.page.find("main").get_text(" ", strip=True)
     assert f"We aim to reply within {reply_within} ." in text or f"We aim to reply within {reply_within}." in text
+    # The facts written once in mkdocs.yml reach the form's pages the same way (issue 19).
+    extra = json.loads((built_site / "site-manifest.json").read_text())["extra"]
+    main = sentence_text(browser.page.find("main"))
+    assert extra["emergency"] in main and "press 55" in extra["emergency"]
+    assert extra["victim_support"]["about"] in main and extra["who_reads"] in main
+    assert all(line["name"] in main for line in extra["domestic_abuse_lines"])

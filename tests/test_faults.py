@@ -516,7 +516,8 @@ def test_a_full_disk_shows_the_could_not_take_it_page_and_leaves_nothing_half_wr
     browser, hidden, text, status, page = refused
     assert status == 503 and len(confirmed) >= 1
     assert "Sorry, we could not take your enquiry" in page and "Nothing has been sent" in page
-    assert "Please try again" in page and "call 101" in page
+    assert "Please try again" in page and "read the warning further down this page" in page
+    assert "If you are in danger now:" in page and "999" in page
     assert f"Disk test {len(confirmed)}" in page  # what they wrote is still on the page
 
     # Nothing half-written: the database is sound and holds exactly the confirmed enquiries.

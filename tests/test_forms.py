@@ -38,8 +38,8 @@ def test_valid_answers_pass_and_are_all_strings(check):
     assert errors == {}
     answers = form.answers()
     assert set(answers) == {
-        "name", "contact_method", "email", "phone", "leave_message", "say_who_we_are",
-        "call_times", "crime_reference", "relationship", "message",
+        "name", "contact_method", "email", "email_say_who_we_are", "email_private", "email_notes", "phone",
+        "leave_message", "say_who_we_are", "call_times", "crime_reference", "relationship", "message",
     }
     assert all(isinstance(v, str) for v in answers.values())
     assert answers["message"] == "I would like to know more about meeting him.\nNot sure yet."
@@ -79,6 +79,10 @@ def test_only_contact_method_email_and_message_are_needed(check):
         ({"crime_reference": "x" * 51}, "crime_reference", "Crime reference number must be 50 characters or fewer"),
         ({"leave_message": "maybe"}, "leave_message", "Select yes if it is safe for us to leave a message"),
         ({"say_who_we_are": "1"}, "say_who_we_are", "Select yes if we can say who we are when we call"),
+        ({"email_say_who_we_are": "maybe"}, "email_say_who_we_are",
+         "Select yes if we can say who we are in the sender name and subject line"),
+        ({"email_private": "1"}, "email_private", "Select yes if you are the only person who can read your emails"),
+        ({"email_notes": "x" * 201}, "email_notes", "What we should know before we write must be 200 characters or fewer"),
         ({"relationship": "other"}, "relationship",
          "Select yes if it happened to you, or no if you are writing for someone else"),
     ],

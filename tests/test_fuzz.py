@@ -52,7 +52,8 @@ settings.register_profile("fast", max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
-ANSWER_FIELDS = ["name", "contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times",
+ANSWER_FIELDS = ["name", "contact_method", "email", "email_say_who_we_are", "email_private", "email_notes", "phone",
+                 "leave_message", "say_who_we_are", "call_times",
                  "crime_reference", "relationship", "message"]
 ALL_FIELDS = ANSWER_FIELDS + ["csrf_token", "form_token", "website"]
 OUR_HEADERS = {"subject", "from", "to", "reply-to", "date", "message-id", "auto-submitted",

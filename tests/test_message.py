@@ -20,7 +20,8 @@ from formsvc.transport import (
 )
 from testsupport.hubmail import HUB, MAIL_FROM, check_where_replies_go, enquiry, reply_links, their_message, wire
 
-KEYS = ["name", "contact_method", "email", "phone", "leave_message", "say_who_we_are", "call_times",
+KEYS = ["name", "contact_method", "email", "email_say_who_we_are", "email_private", "email_notes", "phone",
+        "leave_message", "say_who_we_are", "call_times",
         "crime_reference", "relationship", "message"]
 # Exactly these headers, whatever the person typed.
 OUR_HEADERS = {"subject", "from", "to", "reply-to", "date", "message-id", "auto-submitted",
@@ -86,6 +87,34 @@ def test_the_hub_reads_when_it_was_received_in_uk_time(answers, utc, received):
     assert "UTC" not in body
 
 
+def test_email_contact_asks_what_phone_contact_asks_and_blank_is_read_as_no(answers):
+    """Email has its own safe-contact questions (may we say who we are, is the inbox theirs,
+    anything else), sent only when they chose email, and a yes/no left blank reads as NO."""
+    blank = build_body(enquiry(answers(contact_method="email", email_say_who_we_are="", email_private="",
+                                       email_notes="")))
+    assert ("Can we say who we are in the email's sender name and subject line? Not answered - treat as NO: "
+            "do not say who we are") in blank
+    assert ("Are you the only person who can read emails sent to this address? Not answered - treat as NO: "
+            "someone else may read this inbox") in blank
+    assert "Is there anything else we should know before we write to you? Not answered" in blank
+
+    said_no = build_body(enquiry(answers(contact_method="email", email_say_who_we_are="no", email_private="no",
+                                         email_notes="Only after 8pm. Do not use the word police.")))
+    assert "sender name and subject line? No - do NOT say who we are or that we are the police" in said_no
+    assert "emails sent to this address? No - someone else may read this inbox" in said_no
+    assert "before we write to you? Only after 8pm. Do not use the word police." in said_no
+    # Right under the email address, before anything about them.
+    order = [said_no.index(text) for text in ["Only contact this person by EMAIL", "Email address:",
+                                               "sender name and subject line?", "emails sent to this address?",
+                                               "before we write to you?", "What should we call you?"]]
+    assert order == sorted(order)
+
+    # They chose phone: the email questions are not sent, as the email address is not.
+    by_phone = build_body(enquiry(answers(contact_method="phone", email_say_who_we_are="yes", email_private="yes",
+                                          email_notes="Only after 8pm.")))
+    assert "sender name and subject line?" not in by_phone and "Only after 8pm." not in by_phone
+
+
 def test_empty_optional_answers_say_not_answered(answers):
     # The safe-contact questions' exact wording: test_unanswered_safe_contact_questions_read_exactly.
     body = build_body(enquiry(answers(contact_method="phone", leave_message="", say_who_we_are="",
@@ -102,6 +131,12 @@ UNANSWERED_CONTACT_LINES = {
     "contact_method": "How is it safe for us to contact you? Not answered. "
                       "Take care before using the email address or phone number below.",
     "email": "Email address: Not answered",
+    "email_say_who_we_are": "Can we say who we are in the email's sender name and subject line? "
+                            "Not answered - treat as NO: do not say who we are or that we are the police "
+                            "in the sender name or subject",
+    "email_private": "Are you the only person who can read emails sent to this address? "
+                     "Not answered - treat as NO: someone else may read this inbox, write nothing they should not see",
+    "email_notes": "Is there anything else we should know before we write to you? Not answered",
     "phone": "Phone number: Not answered",
     "leave_message": "Is it safe for us to leave a message on this phone? "
                      "Not answered - treat as NO: do not leave a message",

@@ -16,6 +16,7 @@ from testsupport.hubmail import their_message
 TYPED = {
     "name": "Siân",
     "email": "sian@example.org",
+    "email_notes": "Only after 8pm, please.",
     "phone": "07700 900 982",
     "call_times": "Weekday mornings before 10am",
     "crime_reference": "CR/0042/25",
@@ -79,6 +80,25 @@ def test_the_page_asks_every_question_and_the_form_checks_every_one(form_browser
         label, choices = page_wording(form_browser.page, question)
         assert label == question.label
         assert choices == question.choice_map
+
+
+def test_each_way_of_contact_asks_its_own_safety_questions_in_its_own_block(form_browser):
+    """Email asks what phone asks (may we say who we are, is it private, anything else):
+    each question sits in the block for its way of contact, and a yes/no left blank is read as no."""
+    form_browser.get()
+    page = form_browser.page
+    for method in ("email", "phone"):
+        block = page.find(id=f"contact-by-{method}")
+        asked = [q.key for q in QUESTIONS if q.only_for == method]
+        assert len(asked) >= 3, method  # the address or number and at least two questions of safety
+        for key in asked:
+            assert block.find(id=key) is not None, (method, key)
+        yes_no = [q for q in QUESTIONS if q.only_for == method and q.choices]
+        assert len(yes_no) == 2, method
+        for question in yes_no:
+            assert question.not_answered.startswith("Not answered - treat as NO"), question.key
+            assert question.choice("no").for_the_hub, question.key
+            assert "treat it as a no" in question.hint, question.key
 
 
 def test_an_unknown_choice_is_not_read_as_an_answer(form_browser, stored):

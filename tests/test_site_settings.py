@@ -40,7 +40,16 @@ def test_a_pages_marker_becomes_its_html_with_the_value_escaped():
     assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages}
     assert shown[marker("reply_within")] == \
         '<p class="site-setting">We aim to reply within <strong>5 &lt;b&gt;days&lt;/b&gt;</strong>.</p>'
-    assert page_html("complaints_url", "") == ""
+    assert page_html("reply_within", "") == ""  # set empty: shown nowhere
+    # Empty, the complaints link would go nowhere we know: the page asks readers to ask us instead.
+    unset = BeautifulSoup(page_html("complaints_url", ""), "html.parser")
+    assert "Ask us how to make a complaint" in unset.get_text()
+    assert [a["href"] for a in unset.select("a")] == ["/enquiry/"]
+    # A mapping or a list becomes its HTML, every value escaped.
+    lines = BeautifulSoup(page_html("domestic_abuse_lines", [{"name": "<i>x</i>", "phone": "0808 1", "text": "07 2"}]),
+                          "html.parser")
+    assert lines.select_one("ul.site-lines li strong").get_text() == "Call <i>x</i> on 0808 1, or text 07 2."
+    assert [a["href"] for a in lines.select("a")] == ["tel:08081", "sms:072"]
 
 
 def test_the_template_names_no_setting():
@@ -59,8 +68,9 @@ def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_sit
             stem = page.relative_to(ROOT / "site_content").with_suffix("").as_posix()
             built = (built_site / stem / "index.html").read_text(encoding="utf-8")
             assert marker(name) not in built
-            expected = BeautifulSoup(page_html(name, values()[name]), "html.parser").p
-            assert expected in BeautifulSoup(built, "html.parser").select("article p.site-setting"), page.name
+            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box).
+            expected = BeautifulSoup(page_html(name, values()[name]), "html.parser").find()
+            assert expected in BeautifulSoup(built, "html.parser").select(f"article {expected.name}"), (page.name, name)
 
 
 def test_the_manifest_passes_on_what_the_form_shows(built_site):

@@ -92,3 +92,13 @@ def axe_violations(page) -> str:
     except TypeError:  # its report cannot print a target inside a shadow root (Zensical's search)
         return "\n".join(f"{v['id']}: {v['help']}: {n['target']} {n['html'][:120]} {n.get('failureSummary', '')}"
                          for v in results.response["violations"] for n in v["nodes"])
+
+
+def site_extra() -> dict:
+    """The site's settings as the build fills them in (mkdocs.yml, else contract/site_settings.py):
+    the facts and the force's settings that the form's pages get from a built site's manifest (SITE_EXTRA)."""
+    from contract import manifest
+    from sitebuild.settings import read_config, site_values
+
+    extra = site_values(read_config(ROOT / "mkdocs.yml").get("extra"), environ={})
+    return {key: extra[key] for key in manifest.PASSED_THROUGH if extra.get(key) is not None}

@@ -36,7 +36,9 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
         advice = f"Set it to {what}"
         if value is None:
             line = next((n for n, line in enumerate(lines, 1) if re.match(r"extra\s*:", line)), 1)
-            state = f'is not set, so pages show the placeholder "{setting.default}"'
+            state = (f'is not set, so pages show the placeholder "{setting.default}"' if setting.default
+                     else "is not set, so pages ask readers to ask us instead" if setting.when_empty
+                     else "is not set")
             advice = f"Add a line under extra: with {what}"
         elif text:
             state = f'is still the placeholder "{setting.default}"'
@@ -46,5 +48,6 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
             # Not shown on pages: say what it stands for instead.
             state = ("is not set: no qualified translator's check of the pages in other languages is recorded"
                      if value is None or not text else "still says nobody has checked the translations")
-        problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}."))
+        end = "" if advice.endswith(".") else "."  # an example that is a sentence has its own full stop
+        problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}{end}"))
     return problems
