@@ -93,9 +93,11 @@ _SECTION_ROW = _unlabel(r'<label class="(md-nav__link[^"]*)" for="__nav_[0-9_]+"
 # label. It becomes a drawing; on a phone the search's checkbox, marked data-back-arrow, lies over it.
 _SEARCH_ICON = re.compile(r'<label class="md-search__icon md-icon" for="__search"\s*>(.*?)</label>', re.DOTALL)
 _SEARCH_CHECKBOX = re.compile(r'(<input class="md-toggle" data-md-toggle="search"[^>]*?)\s*>')
-# The header's menu and search buttons, the labels that stay, are an icon alone in Material.
+# The header's menu and search buttons, the labels that stay: an icon alone in Material; in Zensical
+# with hidden words, "Navigation" for the checkbox named "Menu".
 _HEADER_BUTTON = re.compile(r'(<label class="md-header__button md-icon" for="__(drawer|search)"\s*>)(.*?)(</label>)',
                             re.DOTALL)
+_HIDDEN_WORDS = re.compile(r'<span class="md-visually-hidden">[^<]*</span>')
 _HEADER_WORDS = {"drawer": "Menu", "search": "Search"}
 
 
@@ -109,10 +111,9 @@ def _search_icon(html: str) -> str:
 
 def _header_words(html: str) -> str:
     def words(match: re.Match) -> str:
-        if re.sub(r"<svg\b.*?</svg>|<[^>]+>", "", match.group(3), flags=re.DOTALL).strip():
-            return match.group(0)
-        return (match.group(1) + match.group(3) + f'<span class="md-visually-hidden">{_HEADER_WORDS[match.group(2)]}'
-                "</span>" + match.group(4))
+        hidden = f'<span class="md-visually-hidden">{_HEADER_WORDS[match.group(2)]}</span>'
+        content = _HIDDEN_WORDS.sub("", match.group(3))
+        return match.group(1) + content.rstrip() + hidden + match.group(4)
     return _HEADER_BUTTON.sub(words, html)
 
 
@@ -184,8 +185,9 @@ FIXES = (
         lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
     Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',
         lambda html: _EMPTY_TABINDEX.sub(r"\1", html)),
-    Fix("toggle-button-words", "Equal Access (label_content_exists): the header's Menu and Search buttons, the one "
-        "label each toggle keeps, had an icon and no words.", _header_words),
+    Fix("toggle-button-words", "Equal Access (label_content_exists, label_name_visible): the header's Menu and Search "
+        "buttons, the one label each toggle keeps, had an icon and no words (Material), or words other than the "
+        "checkbox's name (Zensical: \"Navigation\" for \"Menu\").", _header_words),
     Fix("menu-backdrop", "Equal Access (form_label_unique, label_ref_valid): the backdrop was a second, empty label of "
         "the menu's checkbox; the open menu's checkbox is the backdrop now (site.css).", _MENU_BACKDROP),
     Fix("menu-title", "Equal Access (label_ref_valid): the menu's title labelled the menu's checkbox where it is not "

@@ -210,11 +210,13 @@ def test_each_toggle_keeps_one_label_with_words_and_the_checkbox_lies_where_the_
     assert markup.fix_page(fixed, "privacy/index.html") == fixed
 
 
-def test_buttons_that_have_words_keep_them():
+def test_the_header_buttons_say_their_checkboxes_names():
     zensical = TOGGLES.replace('<svg><path d="M3"/></svg>\n</label>',
                                '<svg><path d="M3"/></svg><span class="md-visually-hidden">Navigation</span></label>')
-    labels = {control: words for _, control, words in toggle_labels(markup.fix_page(zensical, "page.html"))}
-    assert labels["__drawer"] == "Navigation"
+    fixed = markup.fix_page(zensical, "page.html")
+    labels = {control: words for _, control, words in toggle_labels(fixed)}
+    assert labels["__drawer"] == "Menu" and 'id="__drawer" aria-label="Menu"' in fixed
+    assert fixed.count("md-visually-hidden") == 2
 
 
 def test_every_finished_page_has_one_label_for_each_toggle_with_words(built_site):
