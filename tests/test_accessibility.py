@@ -207,7 +207,7 @@ def test_html_codesniffer_is_really_checking(browser):
 # violations and recommendations are for a person to review). IBM's own wider policy (IBM_Accessibility)
 # adds two things that are not WCAG failures: content outside landmarks (the exit, first after <body> by
 # design, the theme's skip link and menu checkbox) and aria-expanded on a menu section's <nav> (Material's
-# script): docs/accessibility.md.
+# script): README, "Not met with Zensical" and after.
 ACE = Path(__file__).resolve().parent / "node" / "node_modules" / "accessibility-checker-engine" / "ace.js"
 ACE_POLICY = "WCAG_2_2"
 ACE_ERRORS = """async (policy) => {
