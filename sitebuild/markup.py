@@ -1,7 +1,7 @@
 """Small, named fixes to the theme's markup in every finished page, each with its reason.
 
 Material and Zensical (classic) share most of their markup, and both leave a few things
-that the Nu HTML Checker, HTML_CodeSniffer, axe or a screen reader object to, or that
+that the Nu HTML Checker, HTML_CodeSniffer, axe, IBM Equal Access or a screen reader object to, or that
 break a promise of ours (nothing in browser storage). Each fix says what it is for;
 a fix that must apply and finds nothing stops the build (the theme changed: look again).
 """
@@ -74,7 +74,8 @@ def _unlabel(start: str, opening: str, keep_content: bool = True) -> Callable[[s
 
 
 # The menu's backdrop and the search's (an empty label each, "Close the ..."): the open menu's
-# checkbox is its backdrop now; the search closes on a click outside it (Material's script).
+# checkbox is its backdrop now, and the open search's on a wider screen (on a phone the search
+# fills the screen, and its back arrow closes it).
 _MENU_BACKDROP = _unlabel(r'<label class="md-overlay" for="__drawer"[^>]*>', '<div class="md-overlay">',
                           keep_content=False)
 _SEARCH_BACKDROP = _unlabel(r'<label class="md-search__overlay" for="__search"[^>]*>',
@@ -200,7 +201,7 @@ FIXES = (
         "the row with the page's name is its one label, and the open contents' checkbox lies over the title.",
         _CONTENTS_TITLE),
     Fix("search-backdrop", "Equal Access (form_label_unique): the search's backdrop was a second label of its checkbox; "
-        "a click outside the search closes it (Material's script; the search needs it anyway).", _SEARCH_BACKDROP),
+        "the open search's checkbox is the backdrop now (site.css).", _SEARCH_BACKDROP),
     Fix("search-back-arrow", "Equal Access (form_label_unique, label_content_exists, label_ref_valid): the magnifier "
         "(a back arrow on a phone) was a second, empty label of the search's checkbox, labelling it on a wide screen "
         "where it is not shown; the checkbox lies over the back arrow instead (site.css).", _search_icon),
