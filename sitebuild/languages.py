@@ -146,10 +146,9 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
 _MARKUP_WORDS = (
     ('aria-label="Menu"', "aria-label=\"{}\"", "menu"),
     ('aria-label="Search"', "aria-label=\"{}\"", "search"),
-    ('<span class="md-visually-hidden">Close the menu</span>', '<span class="md-visually-hidden">{}</span>',
-     "close_menu"),
-    ('<span class="md-visually-hidden">Close the search</span>', '<span class="md-visually-hidden">{}</span>',
-     "close_search"),
+    # The header buttons' hidden words, which must match their checkboxes' names (markup.py, toggle-button-words).
+    ('<span class="md-visually-hidden">Menu</span>', '<span class="md-visually-hidden">{}</span>', "menu"),
+    ('<span class="md-visually-hidden">Search</span>', '<span class="md-visually-hidden">{}</span>', "search"),
     ('<button type="submit" hidden>Search</button>', '<button type="submit" hidden>{}</button>', "search"),
 )
 

@@ -1,7 +1,7 @@
 """Small, named fixes to the theme's markup in every finished page, each with its reason.
 
 Material and Zensical (classic) share most of their markup, and both leave a few things
-that the Nu HTML Checker, HTML_CodeSniffer, axe or a screen reader object to, or that
+that the Nu HTML Checker, HTML_CodeSniffer, axe, IBM Equal Access or a screen reader object to, or that
 break a promise of ours (nothing in browser storage). Each fix says what it is for;
 a fix that must apply and finds nothing stops the build (the theme changed: look again).
 """
@@ -43,34 +43,79 @@ _DRAWER = r'<input class="md-toggle" data-md-toggle="drawer"[^>]*>'
 _SEARCH = r'<input class="md-toggle" data-md-toggle="search"[^>]*>'
 _DIALOG = r'<div class="md-search" data-md-component="search" role="dialog"[^>]*>'
 
-# A section of the menu ("About this site") opens as a panel on small screens, with a
-# checkbox that has two labels (the row and the panel's title): name it once, by the row.
-_NAV_TOGGLE = re.compile(r'<input class="md-nav__toggle md-toggle ?" type="checkbox" id="(__nav_[0-9_]+)"\s*>')
+# A section of the menu ("About this site") opens as a panel on small screens, with a checkbox
+# named by its row (the row's words, whether the section starts open or closed).
+_NAV_TOGGLE = re.compile(r'<input class="md-nav__toggle md-toggle ?" type="checkbox" id="(__nav_[0-9_]+)"[^>]*>')
 
 
 def _name_nav_toggles(html: str) -> str:
     def named(match: re.Match) -> str:
-        if f'id="{match.group(1)}_label"' not in html:
+        if f'id="{match.group(1)}_label"' not in html or "aria-labelledby" in match.group(0):
             return match.group(0)
         return match.group(0)[:-1].rstrip() + f' aria-labelledby="{match.group(1)}_label">'
     return _NAV_TOGGLE.sub(named, html)
 
 
-# The dimmed backdrops behind the open menu and search: empty labels of their checkboxes
-# (a click on them closes the menu or search, with or without JavaScript).
-_OVERLAYS = {
-    re.compile(r'<label class="md-overlay" for="__drawer"[^>]*></label>'):
-        '<label class="md-overlay" for="__drawer"><span class="md-visually-hidden">Close the menu</span></label>',
-    re.compile(r'<label class="md-search__overlay" for="__search"[^>]*></label>'):
-        '<label class="md-search__overlay" for="__search"><span class="md-visually-hidden">Close the search'
-        '</span></label>',
-}
+# The theme's CSS-only toggles (the menu, the search, a menu section, the page's contents) are
+# each a hidden checkbox worked by <label for> elements. A stricter engine (IBM Equal Access,
+# tests/test_accessibility.py) wants each checkbox to have one label, with text, shown only where
+# the checkbox is: one label stays for each; the others become plain elements, and where they
+# were places to click, the checkbox itself lies there, invisible (site.css, "One label each").
+# Each pattern keeps the theme's own look: its CSS selects these by class.
+def _unlabel(start: str, opening: str, keep_content: bool = True) -> Callable[[str], str]:
+    """<label ...> (matching start) ... </label> becomes opening ... </div>; opening may use start's
+    groups as {0}, {1}."""
+    compiled = re.compile(f"{start}(.*?)</label>", re.DOTALL)
+
+    def unlabel(match: re.Match) -> str:
+        *groups, content = match.groups()
+        return opening.format(*groups) + (content if keep_content else "") + "</div>"
+    return lambda html: compiled.sub(unlabel, html)
 
 
-def _label_overlays(html: str) -> str:
-    for pattern, replacement in _OVERLAYS.items():
-        html = pattern.sub(replacement, html)
-    return html
+# The menu's backdrop and the search's (an empty label each, "Close the ..."): the open menu's
+# checkbox is its backdrop now, and the open search's on a wider screen (on a phone the search
+# fills the screen, and its back arrow closes it).
+_MENU_BACKDROP = _unlabel(r'<label class="md-overlay" for="__drawer"[^>]*>', '<div class="md-overlay">',
+                          keep_content=False)
+_SEARCH_BACKDROP = _unlabel(r'<label class="md-search__overlay" for="__search"[^>]*>',
+                            '<div class="md-search__overlay">', keep_content=False)
+# The menu's title ("Meet your offender"): the heading of the menu beside the page on a wide screen,
+# where the menu's checkbox is not shown.
+_MENU_TITLE = _unlabel(r'<label class="md-nav__title" for="__drawer"\s*>', '<div class="md-nav__title">')
+# The contents' title ("Table of contents"): the heading of the contents beside the page on a wide
+# screen; in the menu on a phone, the checkbox lies over it while the contents are open.
+_CONTENTS_TITLE = _unlabel(r'<label class="md-nav__title" for="__toc"\s*>', '<div class="md-nav__title">')
+# A section's row ("About this site"): its heading on a wide screen; on a phone the checkbox lies over
+# the row. The row keeps its id, which names the checkbox (menu-section-name).
+_SECTION_ROW = _unlabel(r'<label class="(md-nav__link[^"]*)" for="__nav_[0-9_]+" (id="__nav_[0-9_]+_label")[^>]*>',
+                        '<div class="{0}" {1}>')
+# The magnifier in the search box (a back arrow on a phone, while the search is open): an empty second
+# label. It becomes a drawing; on a phone the search's checkbox, marked data-back-arrow, lies over it.
+_SEARCH_ICON = re.compile(r'<label class="md-search__icon md-icon" for="__search"\s*>(.*?)</label>', re.DOTALL)
+_SEARCH_CHECKBOX = re.compile(r'(<input class="md-toggle" data-md-toggle="search"[^>]*?)\s*>')
+# The header's menu and search buttons, the labels that stay: an icon alone in Material; in Zensical
+# with hidden words, "Navigation" for the checkbox named "Menu".
+_HEADER_BUTTON = re.compile(r'(<label class="md-header__button md-icon" for="__(drawer|search)"\s*>)(.*?)(</label>)',
+                            re.DOTALL)
+_HIDDEN_WORDS = re.compile(r'<span class="md-visually-hidden">[^<]*</span>')
+_HEADER_WORDS = {"drawer": "Menu", "search": "Search"}
+
+
+def _search_icon(html: str) -> str:
+    if not _SEARCH_ICON.search(html):
+        return html
+    html = _SEARCH_ICON.sub(r'<div class="md-search__icon md-icon">\1</div>', html)
+    return _SEARCH_CHECKBOX.sub(lambda m: m.group(0) if "data-back-arrow" in m.group(0)
+                                else m.group(1) + " data-back-arrow>", html, count=1)
+
+
+def _header_words(html: str) -> str:
+    def words(match: re.Match) -> str:
+        hidden = f'<span class="md-visually-hidden">{_HEADER_WORDS[match.group(2)]}</span>'
+        content = _HIDDEN_WORDS.sub("", match.group(3))
+        return match.group(1) + content.rstrip() + hidden + match.group(4)
+    return _HEADER_BUTTON.sub(words, html)
 
 
 # Zensical writes a colour palette switch even for a single palette: one hidden radio button,
@@ -131,10 +176,8 @@ FIXES = (
         required=True, finds=re.compile(_SEARCH)),
     Fix("search-dialog-name", "axe (aria-dialog-name): Material's search dialog has no name.",
         _name(_DIALOG, 'aria-label="Search"'), required=True, finds=re.compile(_DIALOG)),
-    Fix("menu-section-name", "A menu section's checkbox has two labels; name it once, by its row.",
+    Fix("menu-section-name", "A menu section's checkbox is named by its row, which is not its label (section-row).",
         _name_nav_toggles),
-    Fix("overlay-labels", "Nu HTML Checker: aria-hidden is not allowed on a label of a control (Zensical); "
-        "and an empty label is an error for other checkers: say what the backdrop does.", _label_overlays),
     Fix("single-palette", "Zensical's palette switch with nothing to switch: an invisible Tab stop (axe "
         "aria-hidden-focus).", lambda html: _SINGLE_PALETTE.sub("", html)),
     Fix("empty-href", 'HTML_CodeSniffer (H91): Zensical links the home page to itself as href="", read as a link '
@@ -143,6 +186,25 @@ FIXES = (
         lambda html: _CHECKBOX_AUTOCOMPLETE.sub(r"\1\2", html)),
     Fix("empty-tabindex", 'Nu HTML Checker: tabindex="" is not a number (and means nothing).',
         lambda html: _EMPTY_TABINDEX.sub(r"\1", html)),
+    Fix("toggle-button-words", "Equal Access (label_content_exists, label_name_visible): the header's Menu and Search "
+        "buttons, the one label each toggle keeps, had an icon and no words (Material), or words other than the "
+        "checkbox's name (Zensical: \"Navigation\" for \"Menu\").", _header_words),
+    Fix("menu-backdrop", "Equal Access (form_label_unique, label_ref_valid): the backdrop was a second, empty label of "
+        "the menu's checkbox; the open menu's checkbox is the backdrop now (site.css).", _MENU_BACKDROP),
+    Fix("menu-title", "Equal Access (label_ref_valid): the menu's title labelled the menu's checkbox where it is not "
+        "shown (a wide screen), and was a third label on a phone.", _MENU_TITLE),
+    Fix("section-row", "Equal Access (label_ref_valid, form_label_unique): a menu section's row labelled its checkbox "
+        "where it is not shown (a wide screen); the panel's title is its one label, and on a phone the checkbox lies "
+        "over the row (site.css).", _SECTION_ROW),
+    Fix("contents-title", "Equal Access (label_ref_valid, form_label_unique): \"Table of contents\" labelled the "
+        "contents' checkbox beside the page, where the checkbox is not shown, and in the menu as a second label; "
+        "the row with the page's name is its one label, and the open contents' checkbox lies over the title.",
+        _CONTENTS_TITLE),
+    Fix("search-backdrop", "Equal Access (form_label_unique): the search's backdrop was a second label of its checkbox; "
+        "the open search's checkbox is the backdrop now (site.css).", _SEARCH_BACKDROP),
+    Fix("search-back-arrow", "Equal Access (form_label_unique, label_content_exists, label_ref_valid): the magnifier "
+        "(a back arrow on a phone) was a second, empty label of the search's checkbox, labelling it on a wide screen "
+        "where it is not shown; the checkbox lies over the back arrow instead (site.css).", _search_icon),
     Fix("search-submit", "HTML_CodeSniffer (H32): a form needs a submit button; Enter in the search box "
         "already searches, so the button is hidden.", _search_submit),
     Fix("decorative-svg", "The theme's icons sit next to their text: hide them from assistive technology.",

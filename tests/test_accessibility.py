@@ -32,7 +32,7 @@ from testsupport.answers import valid_answers
 from testsupport.browser import script
 from testsupport.hubmail import hub_text, their_message
 from testsupport.site import axe_violations, site_pages
-from testsupport.site_search import is_zensical, search
+from testsupport.site_search import is_zensical, open_search, results, search
 
 pytestmark = pytest.mark.browser
 
@@ -199,6 +199,106 @@ def test_html_codesniffer_is_really_checking(browser):
         context.close()
 
 
+# IBM's Equal Access checker (npm accessibility-checker-engine, tests/node/), a third opinion and the
+# strictest on labels: it found what the other two did not, all in the theme's CSS-only toggles (labels of
+# the hidden checkboxes of the menu, search, contents and menu sections shown where the checkbox is not;
+# two or three labels of one checkbox; the header's buttons and the search's magnifier labels with no words):
+# sitebuild/markup.py "toggle-button-words" to "search-back-arrow". Its policy for WCAG 2.2 A and AA, the
+# standard the site meets (as axe's tags); its "violation" results that fail are errors (its potential
+# violations and recommendations are for a person to review). IBM's own wider policy (IBM_Accessibility)
+# adds two things that are not WCAG failures: content outside landmarks (the exit, first after <body> by
+# design, the theme's skip link and menu checkbox) and aria-expanded on a menu section's <nav> (Material's
+# script): README, "Not met with Zensical" and after.
+ACE = Path(__file__).resolve().parent / "node" / "node_modules" / "accessibility-checker-engine" / "ace.js"
+ACE_POLICY = "WCAG_2_2"
+ACE_ERRORS = """async (policy) => {
+    const report = await new ace.Checker().check(document, [policy]);
+    return report.results.filter(r => r.value[0] === "VIOLATION" && r.value[1] === "FAIL").map(r =>
+        `${r.ruleId}: ${r.message} [${r.path.dom}] ${r.snippet.slice(0, 120)}`);
+}"""
+# Errors it reports that are not ours to fix, as {pattern: why}: none today. Keep it that way.
+ACE_EXCEPTIONS: dict[str, str] = {}
+
+
+def ace_errors(page: Page) -> list[str]:
+    if not ACE.exists():
+        pytest.fail(f"{ACE} is missing: run `make test`, which installs the checkers.")
+    if not page.evaluate("typeof ace !== 'undefined'"):
+        page.add_script_tag(path=str(ACE))
+    return [error for error in page.evaluate(ACE_ERRORS, ACE_POLICY)
+            if not any(re.search(pattern, error) for pattern in ACE_EXCEPTIONS)]
+
+
+def test_equal_access_finds_no_errors_on_any_page_or_state(browser, journey):
+    # Its script is put into the page, which our policy forbids: this page alone bypasses it. Both widths:
+    # what it checks is what is shown, and the toggles are shown on a phone, their headings on a desktop.
+    context = browser.new_context(bypass_csp=True, viewport=DESKTOP, reduced_motion="reduce")
+    page = context.new_page()
+    problems, seen = [], 0
+    try:
+        for state in journey.states(page):
+            seen += 1
+            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                page.set_viewport_size(viewport)
+                page.wait_for_timeout(50)  # the layout settles after a resize
+                problems += [f"{state} at {name} width: {error}" for error in ace_errors(page)]
+            page.set_viewport_size(DESKTOP)
+    finally:
+        context.close()
+    assert seen == len(journey.pages) + 7
+    assert not problems, f"{len(problems)} errors:\n" + "\n".join(problems)
+
+
+def test_equal_access_finds_nothing_with_the_menu_its_panels_or_the_search_open(browser, journey):
+    context = browser.new_context(bypass_csp=True, viewport=PHONE, reduced_motion="reduce", has_touch=True)
+    page = context.new_page()
+    site = journey.site.url
+    problems = []
+    try:
+        page.goto(site + "/privacy/")  # in the section "About this site", which starts open
+        page.locator("label.md-header__button[for='__drawer']").tap()
+        expect(page.locator(".md-sidebar--primary")).to_be_visible()
+        problems += [f"menu and section open: {error}" for error in ace_errors(page)]
+        page.locator("label[for='__toc']").tap()
+        expect(page.locator(".md-sidebar--primary").get_by_role("link", name="Our enquiry form")).to_be_in_viewport()
+        problems += [f"contents open: {error}" for error in ace_errors(page)]
+
+        page.goto(site + "/how-it-works/")
+        page.locator("label.md-header__button[for='__drawer']").tap()
+        tap_on(page, page.locator("#__nav_13_label"))
+        expect(page.locator("#__nav_13")).to_be_checked()
+        problems += [f"a section open: {error}" for error in ace_errors(page)]
+
+        page.goto(site + "/")
+        open_search(page, tap=True).press_sequentially("letters", delay=50)
+        expect(results(page).first).to_be_visible()
+        errors = ace_errors(page)
+        if is_zensical(page):
+            # Known, not ours to fix from outside (README, "not met"; the axe test above too): Zensical 0.0.73
+            # draws its search dialog's page paths and headings at 2.4-3.4:1 and its results list has no Tab
+            # stop of its own, inside a shadow root whose own styles set them. Not in the toggles.
+            errors = [e for e in errors if not (re.match(r"(text_contrast_sufficient|aria_child_tabbable): ", e)
+                                                and "#document-fragment[1]/dialog[1]" in e)]
+        problems += [f"search open: {error}" for error in errors]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_equal_access_is_really_checking(browser):
+    """Its three rules the theme's toggles broke, on the toggles as the theme wrote them."""
+    context = browser.new_context(bypass_csp=True, viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        page.set_content('<html lang="en"><title>t</title><main><input type="checkbox" id="t" hidden>'
+                         '<label for="t">Menu</label><input type="checkbox" id="s" aria-label="Search">'
+                         '<label for="s">Search</label><label for="s"><svg aria-hidden="true"></svg></label></main>')
+        rules = {error.split(":")[0] for error in ace_errors(page)}
+        assert {"label_ref_valid", "form_label_unique", "label_content_exists"} <= rules, rules
+    finally:
+        context.close()
+
+
 def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey):
     site = journey.site.url
     page.set_viewport_size(PHONE)
@@ -359,6 +459,123 @@ def test_the_menu_and_its_sections_work_by_keyboard_on_a_phone(browser, journey,
         expect(privacy).to_be_in_viewport()
         page.keyboard.press("Enter")
         page.wait_for_url(site + "/privacy/")
+    finally:
+        context.close()
+
+
+def tap_on(page: Page, target) -> None:
+    """A tap where ``target`` is drawn, on whatever lies there (a toggle's checkbox lies over its row)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def click_on(page: Page, target) -> None:
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_menu_and_its_panels_open_and_close_by_click_and_touch(browser, journey, javascript):
+    """Where the theme's extra labels were (the backdrop, a section's row, the contents' title), the
+    toggle's own checkbox now lies: a click or a tap there still opens and closes, without JavaScript too."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, reduced_motion="reduce",
+                                  has_touch=True)
+    page = context.new_page()
+    site = journey.site.url
+    menu, drawer = page.locator("#__drawer"), page.locator(".md-sidebar--primary")
+    section, contents = page.locator("#__nav_13"), page.locator("#__toc")
+    backdrop = (PHONE["width"] - 30, PHONE["height"] // 2)  # beside the open menu (and its scroll bar)
+    try:
+        page.goto(site + "/how-it-works/")
+        page.locator("label.md-header__button[for='__drawer']").click()
+        expect(drawer).to_be_visible()
+        page.mouse.click(*backdrop)
+        expect(menu).not_to_be_checked()
+        expect(drawer).to_be_hidden()
+
+        page.locator("label.md-header__button[for='__drawer']").tap()
+        expect(menu).to_be_checked()
+        tap_on(page, drawer.locator("#__nav_13_label"))  # "About this site"
+        expect(section).to_be_checked()
+        privacy = drawer.get_by_role("link", name="Privacy notice")
+        expect(privacy).to_be_in_viewport()
+        tap_on(page, drawer.locator("label.md-nav__title[for='__nav_13']"))  # its title, with the back arrow
+        expect(section).not_to_be_checked()
+        expect(privacy).not_to_be_in_viewport()
+        page.touchscreen.tap(*backdrop)
+        expect(menu).not_to_be_checked()
+
+        page.goto(site + "/privacy/")
+        page.locator("label.md-header__button[for='__drawer']").click()
+        click_on(page, drawer.locator("label[for='__toc']"))  # the page's own row opens its contents
+        expect(contents).to_be_checked()
+        heading = drawer.get_by_role("link", name="Our enquiry form")
+        expect(heading).to_be_in_viewport()
+        click_on(page, drawer.locator(".md-nav--secondary > .md-nav__title"))  # "Table of contents" closes them
+        expect(contents).not_to_be_checked()
+        expect(section).to_be_checked()  # still in "About this site"
+        expect(menu).to_be_checked()
+        page.mouse.click(*backdrop)
+        expect(menu).not_to_be_checked()
+
+        # With text at 200% the menu is nearly as wide as the screen; a strip of backdrop stays to tap.
+        page.evaluate(TEXT_200)
+        page.locator("label.md-header__button[for='__drawer']").tap()
+        expect(menu).to_be_checked()
+        page.touchscreen.tap(*backdrop)
+        expect(menu).not_to_be_checked()
+    finally:
+        context.close()
+
+
+def test_the_search_opens_and_closes_by_click_touch_and_keyboard(browser, journey):
+    context = browser.new_context(viewport=PHONE, reduced_motion="reduce", has_touch=True)
+    page = context.new_page()
+    site = journey.site.url
+    toggle = page.locator("#__search")
+    try:
+        page.goto(site + "/")
+        if is_zensical(page):
+            # Zensical's search is a dialog of its own, opened by its header button (no toggles inside).
+            box = open_search(page, tap=True)
+            expect(box).to_be_focused()
+            page.keyboard.press("Escape")
+            expect(box).to_be_hidden()
+            return
+        # A phone: the header's button opens it, the back arrow (the checkbox lies over it) closes it.
+        box = open_search(page, tap=True)
+        expect(toggle).to_be_checked()
+        expect(box).to_be_in_viewport()
+        expect(page.locator(".md-search__form")).to_be_in_viewport()  # below the exit bar, not under it
+        assert page.evaluate("document.elementFromPoint(20, 20).closest('.qe') !== null")  # the exit stays on top
+        tap_on(page, page.locator(".md-search__form > .md-search__icon"))
+        expect(toggle).not_to_be_checked()
+        # By keyboard: Tab to the Search checkbox, Space opens; Escape closes (Material's script).
+        page.goto(site + "/")
+        tab_to(page, toggle, limit=6)
+        expect(toggle).to_have_accessible_name("Search")
+        page.keyboard.press("Space")
+        expect(toggle).to_be_checked()
+        page.keyboard.press("Escape")
+        expect(toggle).not_to_be_checked()
+
+        # A desktop: the box opens it, a click beside it (on its checkbox, the backdrop) closes it.
+        page.set_viewport_size(DESKTOP)
+        page.goto(site + "/")
+        expect(search(page, "letters").first).to_be_visible()
+        expect(toggle).to_be_checked()
+        page.mouse.click(200, DESKTOP["height"] - 100)
+        expect(toggle).not_to_be_checked()
+        expect(page.locator(".md-search-result__item").first).to_be_hidden()
+        # ...and the exit is never under that backdrop.
+        search(page, "letters")
+        expect(toggle).to_be_checked()
+        exit_button = page.locator(".qe-button")
+        exit_box = exit_button.bounding_box()
+        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.qe') !== null",
+                             [exit_box["x"] + 5, exit_box["y"] + 5])
     finally:
         context.close()
 

@@ -130,8 +130,7 @@ def test_each_fix_does_what_it_says():
     assert 'id="__drawer" aria-label="Menu">' in fixed and 'id="__search" aria-label="Search">' in fixed
     assert 'role="dialog" aria-label="Search">' in fixed
     assert 'autocomplete' not in fixed and 'tabindex=""' not in fixed
-    assert '<span class="md-visually-hidden">Close the menu</span></label>' in fixed
-    assert 'aria-hidden="true"></label>' not in fixed
+    assert '<div class="md-overlay"></div>' in fixed  # no longer a label (toggle tests below)
     assert '<button type="submit" hidden>Search</button></form>' in fixed
     assert "__palette" not in fixed
     assert '<a href="./" class="md-logo"' in fixed
@@ -140,6 +139,103 @@ def test_each_fix_does_what_it_says():
     assert ">25 November 2026</time>" in fixed
     assert '<script src="a.js" defer>' in fixed
     assert markup.fix_page(fixed, "page.html") == fixed  # twice is once
+
+
+# The theme's CSS-only toggles as Material 9.7 writes them (Zensical: the same, less the search's
+# backdrop and magnifier, and with words in the header's buttons), icons shortened.
+TOGGLES = ('<body><input class="md-toggle" data-md-toggle="drawer" type="checkbox" id="__drawer">'
+           '<input class="md-toggle" data-md-toggle="search" type="checkbox" id="__search">'
+           '<label class="md-overlay" for="__drawer"></label>'
+           '<header><label class="md-header__button md-icon" for="__drawer">\n<svg><path d="M3"/></svg>\n</label>'
+           '<label class="md-header__button md-icon" for="__search"><svg><path d="M9"/></svg></label>'
+           '<div class="md-search" data-md-component="search" role="dialog">'
+           '<label class="md-search__overlay" for="__search"></label><div class="md-search__inner" role="search">'
+           '<form class="md-search__form" name="search"><input type="text" name="query" aria-label="Search">'
+           '<label class="md-search__icon md-icon" for="__search"><svg><path d="M9"/></svg><svg><path d="M20"/></svg>'
+           '</label><button type="reset" class="md-search__icon md-icon" aria-label="Clear">x</button></form>'
+           '</div></div></header>'
+           '<nav class="md-nav md-nav--primary" aria-label="Navigation"><label class="md-nav__title" for="__drawer">\n'
+           '<a href=".." class="md-nav__button md-logo" aria-label="Home"><svg><path d="M1"/></svg></a>\n'
+           'Meet your offender\n</label><ul class="md-nav__list">'
+           '<li class="md-nav__item md-nav__item--section md-nav__item--nested">'
+           '<input class="md-nav__toggle md-toggle " type="checkbox" id="__nav_13" checked>'
+           '<label class="md-nav__link" for="__nav_13" id="__nav_13_label" tabindex="0">'
+           '<span class="md-ellipsis">About this site</span><span class="md-nav__icon md-icon"></span></label>'
+           '<nav class="md-nav" data-md-level="1" aria-labelledby="__nav_13_label">'
+           '<label class="md-nav__title" for="__nav_13"><span class="md-nav__icon md-icon"></span>About this site</label>'
+           '<ul class="md-nav__list"><li class="md-nav__item md-nav__item--active">'
+           '<input class="md-nav__toggle md-toggle" type="checkbox" id="__toc">'
+           '<label class="md-nav__link md-nav__link--active" for="__toc"><span class="md-ellipsis">Privacy notice</span>'
+           '<span class="md-nav__icon md-icon"></span></label><a href="./" class="md-nav__link">Privacy notice</a>'
+           '<nav class="md-nav md-nav--secondary" aria-label="Table of contents"><label class="md-nav__title" '
+           'for="__toc"><span class="md-nav__icon md-icon"></span>Table of contents</label></nav></li></ul></nav>'
+           '</li></ul></nav><div class="md-sidebar md-sidebar--secondary"><nav class="md-nav md-nav--secondary" '
+           'aria-label="Table of contents"><label class="md-nav__title" for="__toc">'
+           '<span class="md-nav__icon md-icon"></span>Table of contents</label></nav></div></body>')
+
+#: The one label each toggle keeps: the theme shows each only where it shows the checkbox (site.css
+#: hides the contents' checkbox where its row is hidden, between phone and desktop widths).
+KEPT_LABELS = {("md-header__button md-icon", "__drawer"), ("md-header__button md-icon", "__search"),
+               ("md-nav__title", "__nav_13"), ("md-nav__link md-nav__link--active", "__toc")}
+
+
+def toggle_labels(html: str) -> list[tuple[str, str, str]]:
+    """(class, for, words) of each <label for> of a toggle's checkbox; words: what a screen reader reads."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(html, "html.parser")
+    return [(" ".join(label.get("class", [])), label["for"], label.get_text(" ", strip=True))
+            for label in page.find_all("label", attrs={"for": re.compile(r"^__(drawer|search|toc|nav_[0-9_]+)$")})]
+
+
+def test_each_toggle_keeps_one_label_with_words_and_the_checkbox_lies_where_the_others_were():
+    before = toggle_labels(TOGGLES)
+    assert len(before) == 11 and sum(1 for _, control, _ in before if control == "__search") == 3  # as the engine saw
+    fixed = markup.fix_page(TOGGLES, "privacy/index.html")
+    labels = toggle_labels(fixed)
+    assert {(cls, control) for cls, control, _ in labels} == KEPT_LABELS and len(labels) == len(KEPT_LABELS)
+    assert {control: words for _, control, words in labels} == {
+        "__drawer": "Menu", "__search": "Search", "__nav_13": "About this site", "__toc": "Privacy notice"}
+    # What the other labels were, kept as plain elements with the theme's classes (its CSS selects them so).
+    assert '<div class="md-overlay"></div>' in fixed and '<div class="md-search__overlay"></div>' in fixed
+    assert re.search(r'<div class="md-nav__title">\s*<a href="\.\." class="md-nav__button md-logo"', fixed)
+    assert fixed.count('<div class="md-nav__title"><span class="md-nav__icon md-icon"></span>Table of contents</div>') == 2
+    assert '<div class="md-nav__link" id="__nav_13_label"><span class="md-ellipsis">About this site</span>' in fixed
+    assert 'tabindex' not in fixed  # a plain row is no Tab stop
+    assert re.search(r'<div class="md-search__icon md-icon"><svg[^>]*><path d="M9"/></svg><svg', fixed)
+    # The checkboxes lie where those were (site.css); the search's is marked for its back arrow,
+    # the section's is named by its row.
+    assert 'id="__search" aria-label="Search" data-back-arrow>' in fixed
+    assert 'id="__nav_13" checked aria-labelledby="__nav_13_label">' in fixed
+    assert markup.fix_page(fixed, "privacy/index.html") == fixed
+
+
+def test_the_header_buttons_say_their_checkboxes_names():
+    zensical = TOGGLES.replace('<svg><path d="M3"/></svg>\n</label>',
+                               '<svg><path d="M3"/></svg><span class="md-visually-hidden">Navigation</span></label>')
+    fixed = markup.fix_page(zensical, "page.html")
+    labels = {control: words for _, control, words in toggle_labels(fixed)}
+    assert labels["__drawer"] == "Menu" and 'id="__drawer" aria-label="Menu"' in fixed
+    assert fixed.count("md-visually-hidden") == 2
+
+
+def test_every_finished_page_has_one_label_for_each_toggle_with_words(built_site):
+    """The three rules of the stricter engine, over each builder's finished pages: no label of a
+    checkbox the theme hides where it shows the label (only the kept kinds remain), none with two,
+    none empty."""
+    problems = []
+    for path in sorted(built_site.rglob("*.html")):
+        rel = path.relative_to(built_site).as_posix()
+        labels = toggle_labels(path.read_text(encoding="utf-8"))
+        controls = [control for _, control, _ in labels]
+        problems += [f"{rel}: {control} has {controls.count(control)} labels" for control in set(controls)
+                     if controls.count(control) > 1]
+        problems += [f"{rel}: an empty label of {control}" for _, control, words in labels if not words]
+        problems += [f"{rel}: label {cls!r} of {control}" for cls, control, _ in labels
+                     if (cls, re.sub(r"^__nav_[0-9_]+$", "__nav_13", control)) not in KEPT_LABELS]
+        if rel == "privacy/index.html":
+            assert {control for control in controls} == {"__drawer", "__search", "__nav_13", "__toc"}
+    assert not problems, "\n".join(problems)
 
 
 def test_a_fix_that_no_longer_finds_its_markup_stops_the_build():

@@ -27,7 +27,7 @@ def open_search(page: Page, *, tap: bool = False) -> Locator:
         if tap:
             page.locator("label.md-header__button[for='__search']").tap()
         else:
-            page.locator("label.md-search__icon, .md-search__input").first.click()
+            page.locator(".md-search__input").first.click()
         box = page.locator(".md-search__input").first
     box.focus()
     return box
