@@ -43,11 +43,11 @@ from formsvc.mailer import Enquiry, build_message, message_bytes
 from formsvc.seal import load_sealer
 from testsupport.keys import (
     export_public,
-    export_secret,
     fingerprint,
     gpg,
     gpg_status,
     openpgp_key,
+    openpgp_signing_key,
     pgp_mime_data,
     pgp_mime_decrypt,
     smime_certificate,
@@ -114,15 +114,9 @@ def make_keys(folder: Path, recipients: int) -> dict:
         signing[kind] = smime_certificate(folder / "service", kind, key=key, key_usage="digitalSignature",
                                           email="enquiries@rj.example")
     for kind, algo in (("openpgp-rsa-signed", "rsa3072"), ("openpgp-ecc-signed", "ed25519")):
-        home = folder / f"service-{kind}"
-        openpgp_key(home, "Enquiry service <enquiries@rj.example>", algo=algo, usage="sign")
         signing[kind] = folder / f"service-{kind}.asc"
-        signing[kind].write_bytes(export_secret(home))
-        signing[kind].chmod(0o600)
-        signing[kind + "-fingerprint"] = fingerprint(home)
-        for hub_home in homes[:2]:
-            gpg(hub_home, "--import", stdin=export_public(home))
-        homes.append(home)
+        signing[kind + "-fingerprint"] = openpgp_signing_key(folder / f"service-{kind}", signing[kind], algo=algo,
+                                                             known_to=tuple(homes[:2]))
     for home in homes:
         stop_agent(home)
     assert fingerprint(public_home)

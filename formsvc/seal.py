@@ -434,7 +434,6 @@ def _load_smime_signer(cert_path: str, key_path: str, hub_certificates: tuple, n
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
-    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     def public(thing) -> bytes:
         return thing.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
@@ -470,33 +469,12 @@ def _load_smime_signer(cert_path: str, key_path: str, hub_certificates: tuple, n
                                  "Outlook and Thunderbird verify).")
     if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 2048:
         raise SealingConfigError(f"{where} has an RSA key of {key.key_size} bits; use 2048 or more.")
-    if certificate.not_valid_after_utc <= now:
-        raise SealingConfigError(f"{where} expired on {certificate.not_valid_after_utc:%Y-%m-%d}.")
-    if certificate.not_valid_before_utc > now:
-        raise SealingConfigError(f"{where} is not valid until {certificate.not_valid_before_utc:%Y-%m-%d}.")
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        usage = None
-    if usage is not None and not (usage.digital_signature or usage.content_commitment):
-        raise SealingConfigError(f"{where} is not for signing: its key usage lacks digitalSignature.")
-    try:
-        purposes = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        purposes = None
-    if purposes is not None and not {ExtendedKeyUsageOID.EMAIL_PROTECTION,
-                                     ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} & set(purposes):
-        raise SealingConfigError(f"{where} is not for email: its extended key usage lacks emailProtection.")
+    _check_x509(where, certificate, now, "signing")
     try:  # whatever else signing refuses, refuse it now rather than at the first enquiry
         _smime_signed(b"probe", certificate, key, chain)
     except Exception as exc:  # noqa: BLE001
         raise SealingConfigError(f"{where} cannot sign ({type(exc).__name__}).") from None
-    addresses = {a.value.lower() for a in certificate.subject.get_attributes_for_oid(x509.oid.NameOID.EMAIL_ADDRESS)}
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        addresses |= {a.lower() for a in names.get_values_for_type(x509.RFC822Name)}
-    except x509.ExtensionNotFound:
-        pass
+    addresses = {mailbox.lower() for mailbox in _x509_mailboxes(certificate)}
     facts = SigningKey(cert_path, "signing certificate", _x509_name(certificate),
                        f"serial {certificate.serial_number:x}", certificate.not_valid_after_utc)
     return facts, (certificate, key, chain), addresses
@@ -577,27 +555,62 @@ def _read(path: str) -> bytes:
     return data
 
 
-def _x509_name(certificate) -> str:
-    """"hub <hub@hub.example>": the certificate's common name and mailbox, as staff know it."""
+def _x509_extension(certificate, kind):
+    """The value of the certificate's extension of that class, or None without one."""
+    from cryptography import x509
+
+    try:
+        return certificate.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _x509_mailboxes(certificate) -> list[str]:
+    """The certificate's email addresses: in its subject, then its subject alternative names."""
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
+    names = _x509_extension(certificate, x509.SubjectAlternativeName)
+    return [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)] + \
+        (names.get_values_for_type(x509.RFC822Name) if names else [])
+
+
+def _x509_name(certificate) -> str:
+    """"hub <hub@hub.example>": the certificate's common name and mailbox, as staff know it."""
+    from cryptography.x509.oid import NameOID
+
     common = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    mailboxes = [a.value for a in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        mailboxes += names.get_values_for_type(x509.RFC822Name)
-    except x509.ExtensionNotFound:
-        pass
-    name = " ".join([*common[:1], *(f"<{m}>" for m in mailboxes[:1])])
+    name = " ".join([*common[:1], *(f"<{m}>" for m in _x509_mailboxes(certificate)[:1])])
     return name or certificate.subject.rfc4514_string() or f"serial {certificate.serial_number:x}"
+
+
+def _check_x509(where: str, certificate, now: datetime, purpose: str) -> None:
+    """Refuse a certificate that has ended or not begun, or whose key usage or extended key usage
+    (when it has them: none means no limit) rule out email ``purpose`` ("encryption" or "signing")."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    if certificate.not_valid_after_utc <= now:
+        raise SealingConfigError(f"{where} expired on {certificate.not_valid_after_utc:%Y-%m-%d}.")
+    if certificate.not_valid_before_utc > now:
+        raise SealingConfigError(f"{where} is not valid until {certificate.not_valid_before_utc:%Y-%m-%d}.")
+    usage = _x509_extension(certificate, x509.KeyUsage)
+    if usage is not None:
+        # For signing, RFC 8550 4.4.2 allows either bit (nonRepudiation is now contentCommitment).
+        allowed, bit = ((usage.digital_signature or usage.content_commitment, "digitalSignature")
+                        if purpose == "signing" else (usage.key_encipherment, "keyEncipherment"))
+        if not allowed:
+            raise SealingConfigError(f"{where} is not for {purpose}: its key usage lacks {bit}.")
+    purposes = _x509_extension(certificate, x509.ExtendedKeyUsage)
+    if purposes is not None and not {ExtendedKeyUsageOID.EMAIL_PROTECTION,
+                                     ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} & set(purposes):
+        raise SealingConfigError(f"{where} is not for email: its extended key usage lacks emailProtection.")
 
 
 def _load_certificates(path: str, data: bytes, now: datetime):
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     try:
         certificates = x509.load_pem_x509_certificates(data)
@@ -612,23 +625,7 @@ def _load_certificates(path: str, data: bytes, now: datetime):
             kind = type(certificate.public_key()).__name__.removesuffix("PublicKey")
             raise SealingConfigError(f"{where} has a key of type {kind}; S/MIME sealing needs an RSA certificate "
                                      "(the only kind cryptography's envelope can seal to).")
-        if certificate.not_valid_after_utc <= now:
-            raise SealingConfigError(f"{where} expired on {certificate.not_valid_after_utc:%Y-%m-%d}.")
-        if certificate.not_valid_before_utc > now:
-            raise SealingConfigError(f"{where} is not valid until {certificate.not_valid_before_utc:%Y-%m-%d}.")
-        try:
-            usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-        except x509.ExtensionNotFound:
-            usage = None
-        if usage is not None and not usage.key_encipherment:
-            raise SealingConfigError(f"{where} is not for encryption: its key usage lacks keyEncipherment.")
-        try:
-            purposes = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            purposes = None
-        if purposes is not None and not {ExtendedKeyUsageOID.EMAIL_PROTECTION,
-                                         ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} & set(purposes):
-            raise SealingConfigError(f"{where} is not for email: its extended key usage lacks emailProtection.")
+        _check_x509(where, certificate, now, "encryption")
         try:  # whatever else the envelope refuses, refuse it now rather than at the first enquiry
             pkcs7.PKCS7EnvelopeBuilder().set_data(b"probe").add_recipient(certificate).encrypt(Encoding.DER, [])
         except Exception as exc:  # noqa: BLE001

@@ -18,10 +18,9 @@ from testsupport.forms import FormBrowser
 from testsupport.hubmail import hub_text
 from testsupport.keys import (
     export_public,
-    export_secret,
-    gpg,
     gpg_status,
     openpgp_key,
+    openpgp_signing_key,
     pgp_mime_data,
     pgp_mime_decrypt,
     smime_certificate,
@@ -148,13 +147,8 @@ def service_keys(tmp_path_factory, hub_keys):
     folder = tmp_path_factory.mktemp("service-keys")
     cert, private = smime_certificate(folder / "smime", "enquiries", key_usage="digitalSignature",
                                       email="enquiries@rj.example")
-    home = folder / "gnupg"
-    fingerprint = openpgp_key(home, "Enquiry service <enquiries@rj.example>", algo="ed25519", usage="sign")
     secret = folder / "service.asc"
-    secret.write_bytes(export_secret(home))
-    secret.chmod(0o600)
-    gpg(hub_keys["openpgp"][1], "--import", stdin=export_public(home))
-    stop_agent(home)
+    fingerprint = openpgp_signing_key(folder / "gnupg", secret, known_to=(hub_keys["openpgp"][1],))
     return {"smime": {"SIGNING_SMIME_CERTIFICATE": str(cert), "SIGNING_SMIME_KEY": str(private)},
             "openpgp": {"SIGNING_OPENPGP_KEY": str(secret)},
             "files": {"smime": private, "openpgp": secret}, "cert": cert, "fingerprint": fingerprint}

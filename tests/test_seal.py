@@ -25,6 +25,8 @@ from testsupport.keys import (
     gpg_status,
     gpgsm_import,
     openpgp_key,
+    openpgp_revoke,
+    openpgp_signing_key,
     pgp_mime_data,
     pgp_mime_decrypt,
     pkcs12,
@@ -115,16 +117,10 @@ def service_keys(tmp_path_factory, pgp_keys):
     rsa = smime_certificate(folder, "enquiries", key_usage="digitalSignature", email="enquiries@rj.example")
     ec = smime_certificate(folder, "enquiries-ec", key="ec:prime256v1", key_usage="digitalSignature",
                            email="enquiries@rj.example")
-    home = folder / "gnupg"
-    fingerprint = openpgp_key(home, "Enquiry service <enquiries@rj.example>", algo="ed25519", usage="sign")
-    secret = folder / "service-secret.asc"
-    secret.write_bytes(export_secret(home))
-    secret.chmod(0o600)
-    for hub_home in pgp_keys["homes"].values():
-        gpg(hub_home, "--import", stdin=export_public(home))
-    yield {"smime": rsa, "smime-ec": ec, "openpgp": secret, "fingerprint": fingerprint, "home": home,
-           "folder": folder}
-    stop_agent(home)
+    home, secret = folder / "gnupg", folder / "service-secret.asc"
+    fingerprint = openpgp_signing_key(home, secret, known_to=tuple(pgp_keys["homes"].values()))
+    return {"smime": rsa, "smime-ec": ec, "openpgp": secret, "fingerprint": fingerprint, "home": home,
+            "folder": folder}
 
 
 def smime(path, signing: tuple | None = None) -> dict:
@@ -458,9 +454,7 @@ def bad_pgp(pgp_keys):
     homes = {name: folder / name for name in ("signing", "expired", "revoked", "subkey-soon", "soon", "subkey-gone")}
     openpgp_key(homes["signing"], "Sign only <s@hub.example>", algo="ed25519", usage="sign")
     openpgp_key(homes["expired"], "Expired <e@hub.example>", expire="1y", faked_time="20200101T000000")
-    revoked = openpgp_key(homes["revoked"], "Revoked <r@hub.example>")
-    certificate = (homes["revoked"] / "openpgp-revocs.d" / f"{revoked}.rev").read_text()
-    gpg(homes["revoked"], "--import", stdin=certificate.replace(":-----BEGIN", "-----BEGIN").encode())
+    openpgp_revoke(homes["revoked"], openpgp_key(homes["revoked"], "Revoked <r@hub.example>"))
     primary = openpgp_key(homes["subkey-soon"], "Subkey soon <k@hub.example>", algo="ed25519", usage="sign")
     gpg(homes["subkey-soon"], "--quick-add-key", primary, "cv25519", "encr", "10d")
     openpgp_key(homes["soon"], "Soon <soon@hub.example>", expire="10d")
@@ -719,9 +713,8 @@ def bad_openpgp_signing(pgp_keys, service_keys):
                           faked_time="20200101T000000")
     gpg(homes["subkey-gone"], "--faked-system-time", "20200101T000000", "--quick-add-key", primary, "ed25519",
         "sign", "1y")
-    revoked = openpgp_key(homes["revoked"], "Revoked <enquiries@rj.example>", algo="ed25519", usage="sign")
-    certificate = (homes["revoked"] / "openpgp-revocs.d" / f"{revoked}.rev").read_text()
-    gpg(homes["revoked"], "--import", stdin=certificate.replace(":-----BEGIN", "-----BEGIN").encode())
+    openpgp_revoke(homes["revoked"], openpgp_key(homes["revoked"], "Revoked <enquiries@rj.example>", algo="ed25519",
+                                                 usage="sign"))
     primary = openpgp_key(homes["subkey-soon"], "Subkey soon <enquiries@rj.example>", algo="ed25519", usage="cert")
     gpg(homes["subkey-soon"], "--quick-add-key", primary, "ed25519", "sign", "10d")
     homes["password"].mkdir(parents=True)

@@ -120,6 +120,27 @@ def openpgp_key(home: Path, uid: str = "Hub <hub@hub.example>", *, algo: str = "
     return fingerprint(home)
 
 
+def openpgp_signing_key(home: Path, file: Path, *, uid: str = "Enquiry service <enquiries@rj.example>",
+                        algo: str = "ed25519", known_to: tuple[Path, ...] = ()) -> str:
+    """The service's own signing key, made in ``home``: its private key written to ``file`` (no
+    password, readable by its owner alone), its public key imported into each GnuPG home in
+    ``known_to`` (as the hub would); its fingerprint. The agent is stopped."""
+    made = openpgp_key(home, uid, algo=algo, usage="sign")
+    file.write_bytes(export_secret(home))
+    file.chmod(0o600)
+    for other in known_to:
+        gpg(other, "--import", stdin=export_public(home))
+    stop_agent(home)
+    return made
+
+
+def openpgp_revoke(home: Path, fingerprint: str) -> None:
+    """Revoke the key in ``home`` with the revocation certificate gpg stored when it made it."""
+    certificate = (home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text()
+    # gpg writes it with the armour line "commented out", so it is not imported by mistake.
+    gpg(home, "--import", stdin=certificate.replace(":-----BEGIN", "-----BEGIN").encode())
+
+
 def stop_agent(home: Path) -> None:
     """Stop the gpg-agent that gpg started for ``home`` (it would outlive the tests)."""
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
