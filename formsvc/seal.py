@@ -340,7 +340,9 @@ def load_sealer(config: Mapping, now: datetime | None = None) -> Sealer:
     Raises ``SealingConfigError`` (naming the setting or file and the problem) when production
     has no ``HUB_ENCRYPTION``, the method is unknown, or a certificate or key is unreadable,
     expired, not yet valid, revoked, not for encryption, of a kind we cannot seal to, or a
-    private key. Log ``sealer.warnings()`` at start.
+    private key; likewise when the service's signing key (``SIGNING_*``, optional) is set for
+    another method or without sealing, is unreadable, expired, revoked, not for signing,
+    protected by a password, or the hub's own. Log ``sealer.warnings()`` at start.
     """
     now = now or datetime.now(timezone.utc)
     method = str(config.get("HUB_ENCRYPTION") or "").strip().lower()
