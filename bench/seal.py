@@ -13,7 +13,11 @@ messages), then times ``Sealer.seal`` on the very same messages for:
 3. openpgp-rsa, openpgp-ecc: pysequoia (Sequoia, in process), PGP/MIME, to the RSA-3072 key
    and to the Curve25519 key (Sequoia's RSA is several times slower than its Curve25519);
 4. gpg-process: one ``gpg --encrypt`` process per message to the RSA key, which is what
-   python-gnupg does (the alternative not chosen; fewer messages, it is slow).
+   python-gnupg does (the alternative not chosen; fewer messages, it is slow);
+5. the same sealed *and signed* with the service's own key (issue 20): smime-signed (an RSA-2048
+   signing certificate, as CAs issue them), smime-signed-ec (ECDSA P-256), openpgp-rsa-signed
+   (an RSA-3072 signing key) and openpgp-ecc-signed (Ed25519). Each is also printed against the
+   same method unsigned: what signing adds.
 
 Rounds alternate the order; medians are printed: messages per second (wall) and its ratio to
 none, CPU milliseconds per message (this process and the gpg processes it ran: on a shared
@@ -41,10 +45,14 @@ from testsupport.keys import (
     export_public,
     fingerprint,
     gpg,
+    gpg_status,
     openpgp_key,
+    openpgp_signing_key,
+    pgp_mime_data,
     pgp_mime_decrypt,
     smime_certificate,
     smime_decrypt,
+    smime_verify,
     stop_agent,
 )
 
@@ -100,12 +108,22 @@ def make_keys(folder: Path, recipients: int) -> dict:
     public_home.mkdir(mode=0o700)
     subprocess.run(["gpg", "--homedir", str(public_home), "--batch", "--import", str(files["rsa"])],
                    check=True, capture_output=True)
+    # The service's own signing keys (for MAIL_FROM); the hub's homes know the OpenPGP ones.
+    signing = {}
+    for kind, key in (("smime-signed", "rsa:2048"), ("smime-signed-ec", "ec:prime256v1")):
+        signing[kind] = smime_certificate(folder / "service", kind, key=key, key_usage="digitalSignature",
+                                          email="enquiries@rj.example")
+    for kind, algo in (("openpgp-rsa-signed", "rsa3072"), ("openpgp-ecc-signed", "ed25519")):
+        signing[kind] = folder / f"service-{kind}.asc"
+        signing[kind + "-fingerprint"] = openpgp_signing_key(folder / f"service-{kind}", signing[kind], algo=algo,
+                                                             known_to=tuple(homes[:2]))
     for home in homes:
         stop_agent(home)
     assert fingerprint(public_home)
     # The first recipient's private halves: the checks open one message of each method with them.
     private = {"smime": smime_pair, "rsa": homes[0], "ecc": homes[1]}
-    return {**files, "public_home": public_home, "fingerprints": fingerprints, "private": private}
+    return {**files, "public_home": public_home, "fingerprints": fingerprints, "private": private,
+            "signing": signing}
 
 
 def gpg_process_sealer(home: Path, fingerprints: list[str]):
@@ -135,17 +153,29 @@ def timed(seal, batch) -> tuple[float, float, list[bytes]]:
     return len(batch) / wall, cpu * 1000 / len(batch), sealed
 
 
-def check(name: str, sealed: list[bytes], batch: list, private: dict) -> str | None:
+def check(name: str, sealed: list[bytes], batch: list, keys: dict) -> str | None:
     """What is wrong with one method's output, if anything: every message sealed, and the first
-    opened with the real tools (openssl, gpg) to the very message that went in."""
+    opened with the real tools (openssl, gpg) to the very message that went in; a signed one's
+    signature checked by them too (openssl cms -verify; gpg's VALIDSIG naming the service key)."""
+    private, signing = keys["private"], keys["signing"]
     if len(sealed) != len(batch) or not all(sealed):
         return f"{name}: {sum(map(bool, sealed))} of {len(batch)} messages sealed"
     if name == "none":
         return None if sealed == [message_bytes(m) for m in batch] else "none: not the message as sent today"
-    if name == "smime":
+    if name.startswith("smime"):
         inner = smime_decrypt(sealed[0], *private["smime"])
+        if name in signing:
+            try:
+                inner = smime_verify(inner, signing[name][0])
+            except RuntimeError as exc:
+                return f"{name}: the signature does not verify ({str(exc).splitlines()[0]})"
     elif name == "gpg-process":
         inner = gpg(private["rsa"], "--decrypt", stdin=sealed[0])
+    elif name in signing:
+        home = private[name.split("-")[1]]
+        code, inner, status = gpg_status(home, "--decrypt", stdin=pgp_mime_data(sealed[0]))
+        if code or [v.split()[-1] for v in status.get("VALIDSIG", [])] != [signing[name + "-fingerprint"]]:
+            return f"{name}: no good signature from the service key (gpg exit {code})"
     else:
         inner = pgp_mime_decrypt(sealed[0], private[name.removeprefix("openpgp-")])
     return None if batch[0]["Message-ID"].encode() in inner else f"{name}: opened, but not the message sealed"
@@ -165,15 +195,21 @@ def main() -> int:
         keys = make_keys(Path(tmp), args.recipients)
         public_home = keys["public_home"]
 
-        def sealer(method: str, setting: str = "", path: Path | None = None):
-            return load_sealer({"ENV": "production", "HUB_ENCRYPTION": method, setting: str(path)}).seal
+        def sealer(method: str, setting: str = "", path: Path | None = None, **signing):
+            return load_sealer({"ENV": "production", "HUB_ENCRYPTION": method, setting: str(path),
+                                "MAIL_FROM": MAIL_FROM, **{k: str(v) for k, v in signing.items()}}).seal
 
+        signing = keys["signing"]
         sealers = {
             "none": sealer("none"),
             "smime": sealer("smime", "HUB_SMIME_CERTIFICATES", keys["smime"]),
             "openpgp-rsa": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["rsa"]),
             "openpgp-ecc": sealer("openpgp", "HUB_OPENPGP_KEYS", keys["ecc"]),
             "gpg-process": gpg_process_sealer(public_home, keys["fingerprints"]),
+            **{name: sealer("smime", "HUB_SMIME_CERTIFICATES", keys["smime"], SIGNING_SMIME_CERTIFICATE=signing[name][0],
+                            SIGNING_SMIME_KEY=signing[name][1]) for name in ("smime-signed", "smime-signed-ec")},
+            **{name: sealer("openpgp", "HUB_OPENPGP_KEYS", keys[name.split("-")[1]], SIGNING_OPENPGP_KEY=signing[name])
+               for name in ("openpgp-rsa-signed", "openpgp-ecc-signed")},
         }
         batch = messages(args.messages)
         for seal in sealers.values():  # warm up (imports, first-use caches)
@@ -187,7 +223,7 @@ def main() -> int:
                 rate, cpu, sealed = timed(sealers[name], some)
                 results[name].append((rate, cpu))
                 if round_ == 0:
-                    problems.append(check(name, sealed, some, keys["private"]))
+                    problems.append(check(name, sealed, some, keys))
         problems = [p for p in problems if p]
         for home in (public_home, keys["private"]["rsa"], keys["private"]["ecc"]):
             stop_agent(home)
@@ -197,19 +233,26 @@ def main() -> int:
           f"{args.rounds} rounds, medians; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     base_rate = statistics.median(r for r, _ in results["none"])
     base_cpu = statistics.median(c for _, c in results["none"])
-    print(f"{'method':<12} {'messages/s':>11} {'vs none':>8} {'CPU ms/msg':>11} {'added CPU ms':>13} "
+    print(f"{'method':<18} {'messages/s':>11} {'vs none':>8} {'CPU ms/msg':>11} {'added CPU ms':>13} "
           f"{'est. submit ratio':>18}")
+    rates, cpus = {}, {}
     for name, values in results.items():
-        per_second = statistics.median(r for r, _ in values)
-        cpu = statistics.median(c for _, c in values)
+        rates[name] = per_second = statistics.median(r for r, _ in values)
+        cpus[name] = cpu = statistics.median(c for _, c in values)
         added = cpu - base_cpu
         estimate = 1 / (1 + added / 1000 * args.submit_rate / args.cores)
-        print(f"{name:<12} {per_second:>11,.0f} {per_second / base_rate:>8.2f} {cpu:>11.3f} {added:>13.3f} "
+        print(f"{name:<18} {per_second:>11,.0f} {per_second / base_rate:>8.2f} {cpu:>11.3f} {added:>13.3f} "
               f"{estimate:>18.2f}")
+    # What signing adds to sealing alone: each signed method against the same method unsigned.
+    unsigned = {"smime-signed": "smime", "smime-signed-ec": "smime", "openpgp-rsa-signed": "openpgp-rsa",
+                "openpgp-ecc-signed": "openpgp-ecc"}
+    print("signed / unsigned (messages/s; CPU ms signing adds): " + ", ".join(
+        f"{name} {rates[name] / rates[plain]:.2f} ({cpus[name] - cpus[plain]:+.3f})" for name, plain in unsigned.items()))
     print(f"est. submit ratio: 1 / (1 + added CPU * {args.submit_rate:g}/s / {args.cores} cores), goal >= 0.8; "
           "measure end to end with bench/submit.py once sealing is in the request path.")
     print("checks: " + ("every message sealed by every method; one of each opened with openssl or gpg to the "
-                        "message sealed" if not problems else "; ".join(problems)))
+                        "message sealed, each signed one's signature verified by them" if not problems
+                        else "; ".join(problems)))
     return 1 if problems else 0
 
 

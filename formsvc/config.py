@@ -102,6 +102,14 @@ DEFAULTS: dict[str, Setting] = {
                                           "(`HUB_ENCRYPTION=smime`)", "empty"),
     "HUB_OPENPGP_KEYS": Setting("", "ASCII-armoured file with the hub's OpenPGP public key(s) "
                                     "(`HUB_ENCRYPTION=openpgp`)", "empty"),
+    # -- signing them with the service's own key, inside the seal (issue 20; empty: not signed, warned)
+    "SIGNING_SMIME_CERTIFICATE": Setting("", "PEM file with the service's own S/MIME signing certificate for "
+                                             "MAIL_FROM (then any intermediates): every enquiry is signed "
+                                             "(`HUB_ENCRYPTION=smime`)", "empty"),
+    "SIGNING_SMIME_KEY": Setting("", "PEM file with that certificate's private key, no password, readable by the "
+                                     "service alone", "empty"),
+    "SIGNING_OPENPGP_KEY": Setting("", "ASCII-armoured file with the service's own OpenPGP secret key, no password: "
+                                       "every enquiry is signed (`HUB_ENCRYPTION=openpgp`)", "empty"),
 }
 
 

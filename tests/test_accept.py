@@ -16,7 +16,18 @@ from formsvc.worker import run
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser
 from testsupport.hubmail import hub_text
-from testsupport.keys import export_public, openpgp_key, pgp_mime_decrypt, smime_certificate, smime_decrypt, stop_agent
+from testsupport.keys import (
+    export_public,
+    gpg_status,
+    openpgp_key,
+    openpgp_signing_key,
+    pgp_mime_data,
+    pgp_mime_decrypt,
+    smime_certificate,
+    smime_decrypt,
+    smime_verify,
+    stop_agent,
+)
 
 # Words a victim might write, in several scripts, each long enough not to turn up by chance.
 ANSWERS = valid_answers(
@@ -128,3 +139,62 @@ def test_a_bad_key_file_stops_the_start_naming_it(tmp_path):
     with pytest.raises(SealingConfigError, match="hub.pem"):
         create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "HUB_ENCRYPTION": "smime",
                     "HUB_SMIME_CERTIFICATES": str(bad)})
+
+
+@pytest.fixture(scope="module")
+def service_keys(tmp_path_factory, hub_keys):
+    """The service's own signing keys for its address; the hub's GnuPG home knows the public one."""
+    folder = tmp_path_factory.mktemp("service-keys")
+    cert, private = smime_certificate(folder / "smime", "enquiries", key_usage="digitalSignature",
+                                      email="enquiries@rj.example")
+    secret = folder / "service.asc"
+    fingerprint = openpgp_signing_key(folder / "gnupg", secret, known_to=(hub_keys["openpgp"][1],))
+    return {"smime": {"SIGNING_SMIME_CERTIFICATE": str(cert), "SIGNING_SMIME_KEY": str(private)},
+            "openpgp": {"SIGNING_OPENPGP_KEY": str(secret)},
+            "files": {"smime": private, "openpgp": secret}, "cert": cert, "fingerprint": fingerprint}
+
+
+@pytest.mark.parametrize("method", ["smime", "openpgp"])
+def test_with_a_signing_key_the_hub_gets_an_enquiry_signed_by_the_service(tmp_path, hub_keys, service_keys, method,
+                                                                         caplog):
+    caplog.set_level(logging.DEBUG)
+    data = tmp_path / "data"
+    setting = {"smime": "HUB_SMIME_CERTIFICATES", "openpgp": "HUB_OPENPGP_KEYS"}[method]
+    app = create_app({"TESTING": True, "SITE_DIR": str(tmp_path / "no-site"), "DATA_DIR": str(data),
+                      "MIN_FILL_SECONDS": 0, "HUB_ENCRYPTION": method, setting: str(hub_keys[method][0]),
+                      "MAIL_FROM": "enquiries@rj.example", "HUB_INBOX": "hub@hub.example", **service_keys[method]})
+    sealing = app.test_client().get("/healthz").get_json()["sealing"]
+    assert (sealing["signed"], sealing["warnings"]) == (True, [])
+    browser = FormBrowser(app.test_client())
+    assert browser.send(**ANSWERS).status_code == 303
+    browser.follow()
+    reference = browser.reference()
+    assert run(app, once=True, interval=0)["delivered"] == 1
+    [delivered] = list((data / "maildir" / "new").iterdir())
+    assert readable_answers(data) == []
+
+    sealed = delivered.read_bytes().replace(b"\n", b"\r\n")
+    if method == "smime":
+        inner = smime_verify(smime_decrypt(sealed, *hub_keys["smime"]), service_keys["cert"])
+    else:
+        code, inner, status = gpg_status(hub_keys["openpgp"][1], "--decrypt", stdin=pgp_mime_data(sealed))
+        assert code == 0 and "GOODSIG" in status, status
+        assert status["VALIDSIG"][0].split()[-1] == service_keys["fingerprint"]
+    assert hub_text(inner).startswith(f"Restorative justice enquiry {reference}\n")
+    # The private key is in no log line and no file the service wrote.
+    material = [line for line in service_keys["files"][method].read_bytes().splitlines()
+                if len(line) >= 16 and not line.startswith(b"-----")]
+    assert material
+    assert not any(line.decode() in record.getMessage() for line in material for record in caplog.records)
+    assert not any(line in path.read_bytes() for line in material for path in data.rglob("*") if path.is_file())
+
+
+def test_a_bad_signing_key_stops_the_start_naming_it(tmp_path, hub_keys):
+    from formsvc.seal import SealingConfigError
+
+    bad = tmp_path / "service-key.pem"
+    bad.write_text("not a key")
+    with pytest.raises(SealingConfigError, match=f"^{bad}: holds no PEM private key"):
+        create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "HUB_ENCRYPTION": "smime",
+                    "HUB_SMIME_CERTIFICATES": str(hub_keys["smime"][0]),
+                    "SIGNING_SMIME_CERTIFICATE": str(hub_keys["smime"][0]), "SIGNING_SMIME_KEY": str(bad)})

@@ -196,3 +196,16 @@ def test_every_setting_in_the_table_can_be_set_from_the_environment(monkeypatch)
     assert app.config["QUARANTINE_RETENTION_SECONDS"] == 60
     for name in DEFAULTS:
         assert name in app.config, name
+
+
+def test_the_signing_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from testsupport.keys import smime_certificate
+
+    hub, _ = smime_certificate(tmp_path / "keys")
+    cert, key = smime_certificate(tmp_path / "keys", "enquiries", key_usage="digitalSignature",
+                                  email="enquiries@localhost")  # MAIL_FROM's default
+    for name, value in {"SECRET_KEY": "x" * 64, "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": hub,
+                        "SIGNING_SMIME_CERTIFICATE": cert, "SIGNING_SMIME_KEY": key}.items():
+        monkeypatch.setenv(f"FORMSVC_{name}", str(value))
+    sealer = create_app().extensions["sealer"]
+    assert sealer.signing.file == str(cert) and sealer.warnings() == []

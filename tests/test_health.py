@@ -65,6 +65,20 @@ def test_healthz_warns_of_a_hub_certificate_ending_within_30_days(tmp_path, capl
                       "HUB_SMIME_CERTIFICATES": str(cert)})
     sealing = app.test_client().get("/healthz").get_json()["sealing"]
     assert (sealing["encryption"], sealing["recipients"]) == ("smime", 1)
-    assert len(sealing["warnings"]) == 1 and "expires" in sealing["warnings"][0]
+    assert len([w for w in sealing["warnings"] if "expires" in w]) == 1
     # ...and it was said at start, in the log an operator reads.
     assert any(r.levelname == "WARNING" and "expires" in r.getMessage() for r in caplog.records)
+
+
+def test_healthz_warns_that_enquiries_are_not_signed_without_a_signing_key(tmp_path, caplog):
+    from testsupport.keys import smime_certificate
+
+    cert, _ = smime_certificate(tmp_path / "keys")
+    # Production settings: it starts without a signing key (signing is optional), and says so.
+    app = create_app({"ENV": "production", "SECRET_KEY": "x" * 64, "DATA_DIR": str(tmp_path / "data"),
+                      "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(cert)})
+    sealing = app.test_client().get("/healthz").get_json()["sealing"]
+    assert (sealing["signed"], sealing["signing_expires"]) == (False, None)
+    [warning] = sealing["warnings"]
+    assert warning.startswith("enquiries are not signed: the hub cannot tell them from a forged message")
+    assert warning in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]  # and in the log

@@ -21,12 +21,21 @@ from formsvc.seal import OUTER_HEADERS, SealingConfigError, SealingFailed, load_
 from testsupport.hubmail import check_where_replies_go, their_message
 from testsupport.keys import (
     export_public,
+    export_secret,
     gpg,
+    gpg_status,
+    gpgsm_import,
     openpgp_key,
+    openpgp_revoke,
+    openpgp_signing_key,
+    pgp_mime_data,
     pgp_mime_decrypt,
+    pkcs12,
+    pkcs12_to_legacy,
     run,
     smime_certificate,
     smime_decrypt,
+    smime_verify,
     stop_agent,
 )
 
@@ -101,12 +110,32 @@ def pgp_keys(tmp_path_factory):
         stop_agent(home)
 
 
-def smime(path) -> dict:
-    return {"ENV": "production", "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(path)}
+@pytest.fixture(scope="session")
+def service_keys(tmp_path_factory, pgp_keys):
+    """The service's own signing keys (for MAIL_FROM's address): S/MIME RSA and EC certificates,
+    an Ed25519 OpenPGP key. The hub's GnuPG homes know its public key, as the hub's would."""
+    folder = tmp_path_factory.mktemp("service")
+    rsa = smime_certificate(folder, "enquiries", key_usage="digitalSignature", email="enquiries@rj.example")
+    ec = smime_certificate(folder, "enquiries-ec", key="ec:prime256v1", key_usage="digitalSignature",
+                           email="enquiries@rj.example")
+    home, secret = folder / "gnupg", folder / "service-secret.asc"
+    fingerprint = openpgp_signing_key(home, secret, known_to=tuple(pgp_keys["homes"].values()))
+    return {"smime": rsa, "smime-ec": ec, "openpgp": secret, "fingerprint": fingerprint, "home": home,
+            "folder": folder}
 
 
-def openpgp(path) -> dict:
-    return {"ENV": "production", "HUB_ENCRYPTION": "openpgp", "HUB_OPENPGP_KEYS": str(path)}
+def smime(path, signing: tuple | None = None) -> dict:
+    config = {"ENV": "production", "HUB_ENCRYPTION": "smime", "HUB_SMIME_CERTIFICATES": str(path)}
+    if signing:
+        config.update(MAIL_FROM=MAIL_FROM, SIGNING_SMIME_CERTIFICATE=str(signing[0]), SIGNING_SMIME_KEY=str(signing[1]))
+    return config
+
+
+def openpgp(path, signing=None) -> dict:
+    config = {"ENV": "production", "HUB_ENCRYPTION": "openpgp", "HUB_OPENPGP_KEYS": str(path)}
+    if signing:
+        config.update(MAIL_FROM=MAIL_FROM, SIGNING_OPENPGP_KEY=str(signing))
+    return config
 
 
 # -- what the hub reads ----------------------------------------------------------------------
@@ -198,11 +227,15 @@ def encodings(value: str) -> list[bytes]:
     return [form for form in forms if len(form) >= 6]
 
 
-@pytest.mark.parametrize("method", ["smime", "openpgp"])
-def test_outside_the_seal_only_the_reference_and_when(method, smime_keys, pgp_keys):
+@pytest.mark.parametrize("method, signed", [("smime", False), ("openpgp", False), ("smime", True), ("openpgp", True)],
+                         ids=["smime", "openpgp", "smime-signed", "openpgp-signed"])
+def test_outside_the_seal_only_the_reference_and_when(method, signed, smime_keys, pgp_keys, service_keys):
     msg = message_for(WELSH)
-    config = smime(smime_keys["hub"][0]) if method == "smime" else openpgp(pgp_keys["files"]["hub"])
+    signing = service_keys[method] if signed else None
+    config = smime(smime_keys["hub"][0], signing) if method == "smime" else openpgp(pgp_keys["files"]["hub"], signing)
     sealed = load_sealer(config).seal(msg)
+    # The signature is inside too: nothing outside says the message is signed, or by whom.
+    assert b"signed" not in sealed.partition(b"\r\n\r\n")[0] and b"Enquiry service" not in sealed
 
     outer = parse(sealed)
     allowed = {name.lower() for name in OUTER_HEADERS} | {"mime-version", "content-type",
@@ -256,9 +289,10 @@ def test_the_start_log_names_each_key_then_the_warnings(smime_keys, caplog):
     sealer = load_sealer(smime(smime_keys["both"]))
     with caplog.at_level(logging.INFO, logger="test-seal"):
         sealer.log_start(logging.getLogger("test-seal"))
-    assert [(r.levelname, r.getMessage().split(" (serial")[0]) for r in caplog.records] == [
+    assert [(r.levelname, r.getMessage().split(" (serial")[0].split(":")[0]) for r in caplog.records] == [
         ("INFO", "sealing enquiries (smime) to certificate hub <hub@hub.example>"),
         ("INFO", "sealing enquiries (smime) to certificate hub-new <hub-new@hub.example>"),
+        ("WARNING", "enquiries are not signed"),
     ]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="test-seal"):
@@ -278,10 +312,14 @@ def test_sealing_leaves_the_callers_message_alone(smime_keys):
 # -- gunicorn: forked workers and threads -------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["smime", "openpgp"])
-def test_a_sealer_loaded_before_fork_works_in_the_child_and_threads(method, smime_keys, pgp_keys):
-    """Loaded once in gunicorn's master, used by forked workers' threads; no shared random state."""
-    config = smime(smime_keys["hub"][0]) if method == "smime" else openpgp(pgp_keys["files"]["hub"])
+@pytest.mark.parametrize("method, signed", [("smime", False), ("openpgp", False), ("smime", True), ("openpgp", True)],
+                         ids=["smime", "openpgp", "smime-signed", "openpgp-signed"])
+def test_a_sealer_loaded_before_fork_works_in_the_child_and_threads(method, signed, smime_keys, pgp_keys,
+                                                                     service_keys):
+    """Loaded once in gunicorn's master, used by forked workers' threads; no shared random state
+    (the signing key too: a signer used from four threads of a forked child)."""
+    signing = service_keys[method] if signed else None
+    config = smime(smime_keys["hub"][0], signing) if method == "smime" else openpgp(pgp_keys["files"]["hub"], signing)
     sealer = load_sealer(config)
     msg = message_for(WELSH)
 
@@ -309,7 +347,10 @@ def test_a_sealer_loaded_before_fork_works_in_the_child_and_threads(method, smim
     assert from_child and from_child != from_parent  # fresh randomness on each side of the fork
     for sealed in (from_child, from_parent):
         if method == "smime":
-            assert smime_decrypt(sealed, *smime_keys["hub"]) == today(msg)
+            inner = smime_decrypt(sealed, *smime_keys["hub"])
+            assert (smime_verify(inner, service_keys["smime"][0]) if signed else inner) == today(msg)
+        elif signed:
+            assert opened_with_good_signature(sealed, pgp_keys["homes"]["hub"], service_keys) == today(msg)
         else:
             assert pgp_mime_decrypt(sealed, pgp_keys["homes"]["hub"]) == today(msg)
 
@@ -332,9 +373,12 @@ def test_development_and_tests_default_to_none(config):
 
 def test_the_settings_are_in_the_table():
     from formsvc.config import default
+    from formsvc.seal import SIGNING_SETTINGS
 
     assert default("HUB_ENCRYPTION") == ""  # so production refuses until someone chooses
     assert default("HUB_SMIME_CERTIFICATES") == "" and default("HUB_OPENPGP_KEYS") == ""
+    # Signing is optional: not set, production starts (and warns).
+    assert [default(name) for names in SIGNING_SETTINGS.values() for name in names] == ["", "", ""]
 
 
 @pytest.mark.parametrize("config, says", [
@@ -403,9 +447,9 @@ def test_a_bad_certificate_file_stops_the_start(bad_smime, case, says):
     assert says in str(error.value)
 
 
-def test_an_expired_certificate_stops_the_start_and_one_ending_soon_warns(smime_keys, tmp_path):
+def test_an_expired_certificate_stops_the_start_and_one_ending_soon_warns(smime_keys, service_keys, tmp_path):
     cert = smime_keys["hub"][0]
-    sealer = load_sealer(smime(cert))
+    sealer = load_sealer(smime(cert, service_keys["smime"]))
     ends = sealer.recipients[0].expires
     assert sealer.warnings() == []
     with pytest.raises(SealingConfigError) as error:
@@ -413,7 +457,7 @@ def test_an_expired_certificate_stops_the_start_and_one_ending_soon_warns(smime_
     assert str(error.value) == f"{cert}: certificate hub <hub@hub.example> expired on {ends:%Y-%m-%d}."
 
     soon, _ = smime_certificate(tmp_path, "soon", days=10)
-    sealer = load_sealer(smime(soon))
+    sealer = load_sealer(smime(soon, service_keys["smime"]))
     [warning] = sealer.warnings()
     assert str(soon) in warning and "expires on" in warning and "in 9 days" in warning
     assert sealer.status()["warnings"] == [warning]
@@ -428,9 +472,7 @@ def bad_pgp(pgp_keys):
     homes = {name: folder / name for name in ("signing", "expired", "revoked", "subkey-soon", "soon", "subkey-gone")}
     openpgp_key(homes["signing"], "Sign only <s@hub.example>", algo="ed25519", usage="sign")
     openpgp_key(homes["expired"], "Expired <e@hub.example>", expire="1y", faked_time="20200101T000000")
-    revoked = openpgp_key(homes["revoked"], "Revoked <r@hub.example>")
-    certificate = (homes["revoked"] / "openpgp-revocs.d" / f"{revoked}.rev").read_text()
-    gpg(homes["revoked"], "--import", stdin=certificate.replace(":-----BEGIN", "-----BEGIN").encode())
+    openpgp_revoke(homes["revoked"], openpgp_key(homes["revoked"], "Revoked <r@hub.example>"))
     primary = openpgp_key(homes["subkey-soon"], "Subkey soon <k@hub.example>", algo="ed25519", usage="sign")
     gpg(homes["subkey-soon"], "--quick-add-key", primary, "cv25519", "encr", "10d")
     openpgp_key(homes["soon"], "Soon <soon@hub.example>", expire="10d")
@@ -472,15 +514,337 @@ def test_a_bad_openpgp_key_file_stops_the_start(bad_pgp, case, says):
 
 
 @pytest.mark.parametrize("case", ["soon", "subkey-soon"])
-def test_an_openpgp_key_ending_soon_warns(bad_pgp, case):
-    sealer = load_sealer(openpgp(bad_pgp[case]))
+def test_an_openpgp_key_ending_soon_warns(bad_pgp, service_keys, case):
+    sealer = load_sealer(openpgp(bad_pgp[case], service_keys["openpgp"]))
     [warning] = sealer.warnings()
     assert str(bad_pgp[case]) in warning and "expires on" in warning
     assert sealer.recipients[0].expires - NOW < timedelta(days=11)
 
 
-def test_a_key_that_never_ends_has_no_warning(pgp_keys):
-    sealer = load_sealer(openpgp(pgp_keys["both"]))
+def test_a_key_that_never_ends_has_no_warning(pgp_keys, service_keys):
+    sealer = load_sealer(openpgp(pgp_keys["both"], service_keys["openpgp"]))
     assert sealer.warnings() == [] and [r.expires for r in sealer.recipients] == [None, None]
-    assert sealer.status() == {"encryption": "openpgp", "recipients": 2, "expires_soonest": None, "warnings": []}
+    assert sealer.status() == {"encryption": "openpgp", "recipients": 2, "expires_soonest": None,
+                               "signed": True, "signing_expires": None, "warnings": []}
 
+
+
+# -- signed inside the seal (issue 20): the hub can tell an enquiry from a forged message ------------
+
+
+def opened_with_good_signature(sealed: bytes, hub_home, service_keys) -> bytes:
+    """What ``gpg --decrypt`` opens, once it has said the service's key made a good signature:
+    GOODSIG, and VALIDSIG naming the service key's primary fingerprint."""
+    code, inner, status = gpg_status(hub_home, "--decrypt", stdin=pgp_mime_data(sealed))
+    assert code == 0 and "DECRYPTION_OKAY" in status, status
+    assert "GOODSIG" in status and "BADSIG" not in status and "ERRSIG" not in status, status
+    [valid] = status["VALIDSIG"]
+    assert valid.split()[-1] == service_keys["fingerprint"], valid
+    return inner
+
+
+@pytest.mark.parametrize("signer", ["smime", "smime-ec"], ids=["RSA", "EC"])
+def test_smime_signed_then_sealed_openssl_decrypts_then_verifies(smime_keys, service_keys, signer):
+    msg = message_for(WELSH)
+    sealer = load_sealer(smime(smime_keys["hub"][0], service_keys[signer]))
+    assert sealer.signing.kind == "signing certificate" and sealer.status()["signed"] is True
+    sealed = sealer.seal(msg)
+    assert parse(sealed).get_param("smime-type") == "enveloped-data"  # signed inside, never outside
+
+    signed = smime_decrypt(sealed, *smime_keys["hub"])
+    entity = parse(signed)
+    assert entity.get_content_type() == "multipart/signed"
+    assert entity.get_param("protocol") == "application/pkcs7-signature" and entity.get_param("micalg") == "sha-256"
+    content, signature = entity.get_payload()
+    assert content["Subject"] == msg["Subject"] and signature.get_content_type() == "application/pkcs7-signature"
+    # The signature checks, and chains to the service's certificate (which the signature carries:
+    # openssl is given no other copy)...
+    assert smime_verify(signed, service_keys[signer][0]) == today(msg)
+    # ...and to nothing else: trusting only the hub's certificate, it does not verify.
+    with pytest.raises(RuntimeError, match="certificate verify error"):
+        smime_verify(signed, smime_keys["hub"][0])
+
+
+@pytest.mark.parametrize("change", ["reference", "reply address", "message", "signature"])
+def test_an_altered_smime_enquiry_fails_verification(smime_keys, service_keys, change):
+    msg = message_for(WELSH)
+    signed = smime_decrypt(load_sealer(smime(smime_keys["hub"][0], service_keys["smime"])).seal(msg),
+                           *smime_keys["hub"])
+    assert smime_verify(signed, None) == today(msg)  # as it was sent: the signature alone checks
+    head, _, rest = signed.partition(b"\r\n\r\n")  # after the multipart/signed header
+    content, _, signature = rest.rpartition(b'Content-Type: application/pkcs7-signature')
+    if change == "signature":
+        # The last byte of the DER is the signature value's (the signer's certificate, the chain and
+        # the attributes come before it): flipped, the structure still reads, the value is wrong.
+        fields, _, der = signature.partition(b"\r\n\r\n")
+        der, _, end = der.partition(b"\r\n--")
+        der = base64.b64decode(der)
+        der = der[:-1] + bytes([der[-1] ^ 1])
+        altered = head + b"\r\n\r\n" + content + b'Content-Type: application/pkcs7-signature' + fields + \
+            b"\r\n\r\n" + base64.encodebytes(der).replace(b"\n", b"\r\n") + b"--" + end
+    else:
+        old, new = {"reference": (b"RJ-7K2M9QDX", b"RJ-7K2M9QDY"),
+                    # Where the hub would reply: in Reply-To and in the body.
+                    "reply address": (WELSH["email"].encode(), b"someone.else@attacker.example"),
+                    "message": (b"Digwyddodd yng Nghaerdydd.", b"Digwyddodd yn Abertawe.")}[change]
+        assert old in content
+        altered = head + b"\r\n\r\n" + content.replace(old, new) + b'Content-Type: application/pkcs7-signature' + \
+            signature
+    with pytest.raises(RuntimeError, match="CMS Verification failure"):
+        smime_verify(altered, None)
+
+
+def test_openpgp_signed_and_sealed_gpg_reports_a_good_signature_from_the_service_key(pgp_keys, service_keys):
+    msg = message_for(WELSH)
+    sealer = load_sealer(openpgp(pgp_keys["both"], service_keys["openpgp"]))
+    assert sealer.signing.ident == service_keys["fingerprint"] and sealer.status()["signed"] is True
+    sealed = sealer.seal(msg)
+    for home in pgp_keys["homes"].values():  # either of the hub's keys opens it, and sees the signature
+        assert opened_with_good_signature(sealed, home, service_keys) == today(msg)
+
+
+def test_an_altered_openpgp_enquiry_gets_a_bad_signature(pgp_keys, service_keys):
+    msg = message_for(WELSH)
+    sealed = load_sealer(openpgp(pgp_keys["files"]["hub"], service_keys["openpgp"])).seal(msg)
+    home = pgp_keys["homes"]["hub"]
+    # Decrypted but not yet verified: the signed OpenPGP message inside the seal.
+    code, signed, _ = gpg_status(home, "--unwrap", "--decrypt", stdin=pgp_mime_data(sealed))
+    assert code == 0
+    code, _, status = gpg_status(home, "--verify", stdin=signed)
+    assert code == 0 and "GOODSIG" in status
+    altered = signed.replace(b"RJ-7K2M9QDX", b"RJ-7K2M9QDY")
+    assert altered != signed
+    code, _, status = gpg_status(home, "--verify", stdin=altered)
+    assert code != 0 and "BADSIG" in status and "GOODSIG" not in status and "VALIDSIG" not in status
+
+
+def test_without_a_signing_key_nothing_is_signed_and_it_says_so(smime_keys, pgp_keys):
+    msg = message_for(WELSH)
+    sealer = load_sealer(smime(smime_keys["hub"][0]))
+    assert smime_decrypt(sealer.seal(msg), *smime_keys["hub"]) == today(msg)  # no multipart/signed
+    [warning] = sealer.warnings()
+    assert warning.startswith("enquiries are not signed") and "FORMSVC_SIGNING_SMIME_CERTIFICATE" in warning
+    assert (sealer.status()["signed"], sealer.status()["warnings"]) == (False, [warning])
+
+    sealer = load_sealer(openpgp(pgp_keys["files"]["hub"]))
+    code, inner, status = gpg_status(pgp_keys["homes"]["hub"], "--decrypt", stdin=pgp_mime_data(sealer.seal(msg)))
+    assert code == 0 and inner == today(msg) and "NEWSIG" not in status and "GOODSIG" not in status
+    [warning] = sealer.warnings()
+    assert warning.startswith("enquiries are not signed") and "FORMSVC_SIGNING_OPENPGP_KEY" in warning
+
+
+def test_the_start_log_names_the_signing_key(pgp_keys, service_keys, caplog):
+    sealer = load_sealer(openpgp(pgp_keys["files"]["hub"], service_keys["openpgp"]))
+    with caplog.at_level(logging.INFO, logger="test-seal"):
+        sealer.log_start(logging.getLogger("test-seal"))
+    assert [(r.levelname, r.getMessage()) for r in caplog.records][1:] == [
+        ("INFO", f"signing enquiries (openpgp) with OpenPGP signing key Enquiry service <enquiries@rj.example> "
+                 f"({service_keys['fingerprint']}) in {service_keys['openpgp']}")]
+    assert "PRIVATE" not in repr(sealer) and "_signer" not in repr(sealer)  # the key is never shown
+
+
+# -- the signing key checked at start ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config, says", [
+    ({"HUB_ENCRYPTION": "none", "SIGNING_SMIME_CERTIFICATE": "x.pem"},
+     "FORMSVC_SIGNING_SMIME_CERTIFICATE is set, but enquiries are not sealed (FORMSVC_HUB_ENCRYPTION=none)"),
+    ({"ENV": "development", "SIGNING_OPENPGP_KEY": "x.asc"}, "FORMSVC_HUB_ENCRYPTION=empty"),
+    ({"HUB_ENCRYPTION": "smime", "SIGNING_OPENPGP_KEY": "x.asc"},
+     "FORMSVC_SIGNING_OPENPGP_KEY is for the other kind of sealing, but FORMSVC_HUB_ENCRYPTION=smime"),
+    ({"HUB_ENCRYPTION": "openpgp", "SIGNING_SMIME_KEY": "x.pem"}, "sign with FORMSVC_SIGNING_OPENPGP_KEY instead"),
+    ({"HUB_ENCRYPTION": "smime", "SIGNING_SMIME_CERTIFICATE": "x.pem"}, "FORMSVC_SIGNING_SMIME_KEY is not set"),
+])
+def test_signing_settings_that_cannot_apply_stop_the_start(config, says, smime_keys, pgp_keys):
+    hub = {"HUB_SMIME_CERTIFICATES": str(smime_keys["hub"][0]), "HUB_OPENPGP_KEYS": str(pgp_keys["files"]["hub"])}
+    with pytest.raises(SealingConfigError) as error:
+        load_sealer({"ENV": "production", **hub, **config})
+    assert says in str(error.value)
+
+
+def key_material(path) -> list[bytes]:
+    """The base64 lines of a key file: none may turn up in a message about it."""
+    return [line for line in path.read_bytes().splitlines() if len(line) >= 16 and not line.startswith(b"-----")]
+
+
+@pytest.fixture(scope="session")
+def bad_smime_signing(smime_keys, service_keys):
+    folder = service_keys["folder"] / "bad-smime"
+    good_cert, good_key = service_keys["smime"]
+    made = {name: smime_certificate(folder, name.replace(" ", "-").replace("'", ""), email="enquiries@rj.example", **kw)
+            for name, kw in {
+                "encryption only": {"key_usage": "keyEncipherment"},
+                "web server": {"key_usage": "digitalSignature", "extended_key_usage": "serverAuth"},
+                "Ed25519": {"key": "ed25519", "key_usage": "digitalSignature"},
+                "RSA-1024": {"key": "rsa:1024", "key_usage": "digitalSignature"},
+            }.items()}
+    password = folder / "password-key.pem"
+    run("openssl", "pkey", "-in", str(good_key), "-aes256", "-passout", "pass:secret", "-out", str(password))
+    garbage = folder / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    # (certificate, key, the file the message must name, what it says)
+    return {
+        **{name: (*pair, pair[0]) for name, pair in made.items()},
+        "key missing": (good_cert, folder / "no-such-key.pem", folder / "no-such-key.pem"),
+        "certificate missing": (folder / "no-such-cert.pem", good_key, folder / "no-such-cert.pem"),
+        "password": (good_cert, password, password),
+        "another key": (good_cert, smime_keys["second"][1], smime_keys["second"][1]),
+        "the hub's own key": (smime_keys["hub"][0], smime_keys["hub"][1], smime_keys["hub"][1]),
+        "garbage certificate": (garbage, good_key, garbage),
+        "a certificate as the key": (good_cert, good_cert, good_cert),
+    }
+
+
+@pytest.mark.parametrize("case, says", [
+    ("encryption only", "is not for signing: its key usage lacks digitalSignature"),
+    ("web server", "is not for email: its extended key usage lacks emailProtection"),
+    ("Ed25519", "has a key of type Ed25519; S/MIME signing needs RSA or EC"),
+    ("RSA-1024", "has an RSA key of 1024 bits; use 2048 or more"),
+    ("key missing", "cannot be read (No such file or directory)"),
+    ("certificate missing", "cannot be read (No such file or directory)"),
+    ("password", "the private key is protected by a password"),
+    ("another key", "the private key does not belong to the certificate in"),
+    ("the hub's own key", "is the hub's own private key. The service must never hold it"),
+    ("garbage certificate", "is not a PEM file of X.509 certificates"),
+    ("a certificate as the key", "holds no PEM private key"),
+])
+def test_a_bad_smime_signing_key_stops_the_start_naming_the_file(bad_smime_signing, smime_keys, case, says):
+    cert, key, named = bad_smime_signing[case]
+    with pytest.raises(SealingConfigError) as error:
+        load_sealer(smime(smime_keys["hub"][0], (cert, key)))
+    message = str(error.value)
+    assert message.startswith(f"{named}: ") and says in message
+    for line in key_material(key) if key.is_file() else []:
+        assert line not in message.encode()
+
+
+@pytest.fixture(scope="session")
+def bad_openpgp_signing(pgp_keys, service_keys):
+    folder = service_keys["folder"] / "bad-openpgp"
+    homes = {name: folder / name for name in ("encrypt", "expired", "subkey-gone", "revoked", "subkey-soon",
+                                              "password")}
+    primary = openpgp_key(homes["encrypt"], "Encrypt only <enquiries@rj.example>", algo="ed25519", usage="cert")
+    gpg(homes["encrypt"], "--quick-add-key", primary, "cv25519", "encr", "never")
+    openpgp_key(homes["expired"], "Expired <enquiries@rj.example>", algo="ed25519", usage="sign", expire="1y",
+                faked_time="20200101T000000")
+    primary = openpgp_key(homes["subkey-gone"], "Subkey gone <enquiries@rj.example>", algo="ed25519", usage="cert",
+                          faked_time="20200101T000000")
+    gpg(homes["subkey-gone"], "--faked-system-time", "20200101T000000", "--quick-add-key", primary, "ed25519",
+        "sign", "1y")
+    openpgp_revoke(homes["revoked"], openpgp_key(homes["revoked"], "Revoked <enquiries@rj.example>", algo="ed25519",
+                                                 usage="sign"))
+    primary = openpgp_key(homes["subkey-soon"], "Subkey soon <enquiries@rj.example>", algo="ed25519", usage="cert")
+    gpg(homes["subkey-soon"], "--quick-add-key", primary, "ed25519", "sign", "10d")
+    homes["password"].mkdir(parents=True)
+    homes["password"].chmod(0o700)
+    (homes["password"] / "gpg-agent.conf").write_text("s2k-count 65536\n")  # a password, quickly (as gpgsm_import)
+    run("gpg", "--homedir", str(homes["password"]), "--batch", "--pinentry-mode", "loopback", "--passphrase",
+        "secret", "--quick-gen-key", "Password <enquiries@rj.example>", "ed25519", "sign", "never")
+    files = {name: folder / f"{name}.asc" for name in homes}
+    for name, home in homes.items():
+        if name == "password":
+            files[name].write_bytes(run("gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback",
+                                        "--passphrase", "secret", "--armor", "--export-secret-keys"))
+        else:
+            files[name].write_bytes(export_secret(home))
+    extra = {"public only": export_public(service_keys["home"]),
+             # One after the other as two armoured blocks, and as one binary stream.
+             "two keys": export_secret(service_keys["home"]) + export_secret(homes["expired"]),
+             "two keys, binary": gpg(service_keys["home"], "--export-secret-keys") + gpg(homes["expired"],
+                                                                                        "--export-secret-keys"),
+             "the hub's own key": export_secret(pgp_keys["homes"]["hub"]),
+             "garbage": b"not a key\n",
+             "certificate": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
+    for name, data in extra.items():
+        files[name] = folder / f"{name.replace(' ', '-')}.asc"
+        files[name].write_bytes(data)
+    files["missing"] = folder / "no-such-file.asc"
+    for path in files.values():
+        if path.exists():
+            path.chmod(0o600)
+    yield files
+    for home in homes.values():
+        stop_agent(home)
+
+
+@pytest.mark.parametrize("case, says", [
+    ("encrypt", "has no key usable for signing"),
+    ("subkey-gone", "has no key usable for signing"),
+    ("expired", "expired on 2020-12-31"),
+    ("revoked", "has been revoked"),
+    ("password", "is protected by a password, which the service cannot type"),
+    ("public only", "holds only a public key"),
+    ("two keys", "is not one OpenPGP key (Malformed Cert: Additional packets found"),
+    ("two keys, binary", "holds 2 keys; give the service exactly one"),
+    ("the hub's own key", "is the hub's own private key. The service must never hold it"),
+    ("garbage", "OpenPGP"),
+    ("certificate", "OpenPGP"),
+    ("missing", "cannot be read (No such file or directory)"),
+])
+def test_a_bad_openpgp_signing_key_stops_the_start_naming_the_file(bad_openpgp_signing, pgp_keys, case, says):
+    path = bad_openpgp_signing[case]
+    with pytest.raises(SealingConfigError) as error:
+        load_sealer(openpgp(pgp_keys["files"]["hub"], path))
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and says in message
+    assert "Stack backtrace" not in message
+    for line in key_material(path) if path.is_file() else []:
+        assert line not in message.encode()
+
+
+def test_a_signing_certificate_ending_soon_warns_and_an_expired_one_stops_the_start(smime_keys, tmp_path):
+    soon = smime_certificate(tmp_path, "soon", days=10, key_usage="digitalSignature", email="enquiries@rj.example")
+    sealer = load_sealer(smime(smime_keys["hub"][0], soon))
+    [warning] = sealer.warnings()
+    assert warning.startswith("signing certificate soon <enquiries@rj.example> (serial ") and str(soon[0]) in warning
+    assert "in 9 days: make a new one and give the hub its public part" in warning
+    ends = sealer.signing.expires
+    assert sealer.status()["signing_expires"] == ends.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Still running when it ends: said, and what it means for the hub.
+    assert "shows them as not validly signed" in sealer.warnings(now=ends + timedelta(hours=1))[0]
+    with pytest.raises(SealingConfigError, match=f"^{soon[0]}: signing certificate .* expired on "):
+        load_sealer(smime(smime_keys["hub"][0], soon), now=ends + timedelta(seconds=1))
+    with pytest.raises(SealingConfigError, match="is not valid until"):
+        load_sealer(smime(smime_keys["hub"][0], soon), now=NOW - timedelta(days=1))
+
+
+def test_an_openpgp_signing_subkey_ending_soon_warns(bad_openpgp_signing, pgp_keys):
+    sealer = load_sealer(openpgp(pgp_keys["files"]["hub"], bad_openpgp_signing["subkey-soon"]))
+    [warning] = sealer.warnings()
+    assert warning.startswith("OpenPGP signing key Subkey soon") and "expires on" in warning
+    assert sealer.signing.expires - NOW < timedelta(days=11)
+
+
+def test_a_signer_not_matching_mail_from_or_a_key_others_can_read_warns(smime_keys, service_keys, tmp_path):
+    config = smime(smime_keys["hub"][0], service_keys["smime"])
+    [warning] = load_sealer({**config, "MAIL_FROM": "Hub <no-reply@force.example>"}).warnings()
+    assert "is for enquiries@rj.example, not FORMSVC_MAIL_FROM (no-reply@force.example)" in warning
+    readable = tmp_path / "key.pem"
+    readable.write_bytes(service_keys["smime"][1].read_bytes())
+    readable.chmod(0o644)
+    [warning] = load_sealer({**config, "SIGNING_SMIME_KEY": str(readable)}).warnings()
+    assert warning == (f"{readable}: the service's private signing key can be read by every user of this machine; "
+                       f"chmod o-r {readable}")
+
+
+# -- .p12 files for GnuPG (gpgsm, Kleopatra): docs/hub-keys.md ----------------------------------------
+
+
+def test_gpgsm_imports_the_legacy_p12_the_guide_makes_not_openssl_3s_default(smime_keys, tmp_path):
+    cert, key = smime_keys["hub"]
+    default = pkcs12(cert, key, tmp_path / "hub.p12", "pw", legacy=False)
+    made = {"made legacy": pkcs12(cert, key, tmp_path / "hub-gnupg.p12", "pw", legacy=True),
+            "remade legacy": pkcs12_to_legacy(default, tmp_path / "hub-remade.p12", "pw")}
+    homes = [tmp_path / name for name in ("gpgsm-default", "gpgsm-made", "gpgsm-remade")]
+    try:
+        # OpenSSL 3's default (AES-256, PBKDF2): gpgsm cannot read it, which is why the guide says -legacy.
+        with pytest.raises(RuntimeError, match="PKCS#12"):
+            gpgsm_import(homes[0], default, "pw")
+        for home, (name, p12) in zip(homes[1:], made.items()):
+            status = gpgsm_import(home, p12, "pw").decode()
+            assert "IMPORT_OK" in status, name
+            listed = run("gpgsm", "--homedir", str(home), "--list-secret-keys").decode()
+            assert "hub@hub.example" in listed, name  # the private key went in, with its certificate
+    finally:
+        for home in homes:
+            stop_agent(home)

@@ -35,9 +35,11 @@ SMOKE: dict[str, Smoke] = {
     "submit": Smoke(("--clients", "2", "--client-processes", "1", "--per-client", "2", "--trivial-per-client", "5",
                      "--rounds", "1", "--workers", "1", "--smtp-timeout", "1", "--fill-seconds", "1"),
                     (rf"^submit / trivial throughput: {RATIO}", rf"^silent SMTP / answering SMTP: p50 {RATIO}")),
-    # The table's "vs none" column.
+    # The table's "vs none" column, unsigned and signed; and what signing adds.
     "seal": Smoke(("--messages", "5", "--gpg-messages", "2", "--rounds", "1"),
-                  tuple(rf"^{name} +[\d,]+ +{RATIO} " for name in ("smime", "openpgp-ecc", "gpg-process"))),
+                  (*(rf"^{name} +[\d,]+ +{RATIO} " for name in ("smime", "openpgp-ecc", "gpg-process", "smime-signed",
+                                                                "openpgp-ecc-signed")),
+                   rf"^signed / unsigned .*smime-signed {RATIO} .*openpgp-ecc-signed {RATIO} ")),
     "sealing": Smoke(("--clients", "1", "--client-processes", "1", "--per-client", "2", "--rounds", "1",
                       "--workers", "1", "--fill-seconds", "1"),
                      (rf"^smime / none throughput: {RATIO}", rf"^openpgp / none throughput: {RATIO}")),
