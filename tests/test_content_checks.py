@@ -30,7 +30,10 @@ FIXTURE = ROOT / "tests" / "fixtures" / "content_checks"
 GUIDE = ROOT / "EDITING.md"
 TODAY = "2026-11-25"  # the fixture's pages were reviewed in October and November 2026
 LINE = re.compile(r"^(?P<file>[\w./-]+\.md):(?P<line>\d+): (?P<level>error|warning): (?P<message>.+)$")
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+# As staff run it, from a terminal: not as a sub-make of `make test` (MAKELEVEL would have make
+# print "Entering/Leaving directory" lines around the output the guide describes).
+ENV = {**{k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")},
+       "NO_MKDOCS_2_WARNING": "1"}
 
 
 def load_checks():
