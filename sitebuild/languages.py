@@ -41,6 +41,12 @@ def components_dir() -> Path:
 THEME_MESSAGES = Path("site-words", "messages.json")
 DEFAULT = {"code": "en", "name": "English"}
 NOT_PAGES = {"404.html", "formsvc-shell.html"}
+# Both themes' script takes every <link rel=alternate> (an exact match) for the root of a
+# language made with their own selector, and fetches sitemap.xml below it: below our twin pages,
+# from the site_url's origin, which the CSP refuses (and a 404 on the site's own). The leading
+# space keeps the one token "alternate" for browsers and search engines (rel is a list of
+# space-separated tokens) while that selector no longer matches.
+ALTERNATE_REL = " alternate"
 SITE_KEYS = ("site_name", "site_description", "copyright")
 
 
@@ -188,7 +194,7 @@ def finish_page(html: str, rel: str, languages: list[Language], site_url: str, r
         up = "../" * rel.count("/")
         targets = {other: up + other.prefix + address(inner) or "./" for other in languages}
         alternates = "".join(
-            f'<link rel="alternate" hreflang="{other.code}" href="{_absolute(site_url, other.prefix + address(inner))}">'
+            f'<link rel="{ALTERNATE_REL}" hreflang="{other.code}" href="{_absolute(site_url, other.prefix + address(inner))}">'
             for other in languages)
         html = _HEAD_CLOSE.sub(lambda m: alternates + m.group(0), html, count=1)
     else:

@@ -216,6 +216,10 @@ def provider_catalogue(tmp_path_factory) -> Path:
         shutil.copy(path, folder)
     for path in FIXTURES.iterdir():
         shutil.copy(path, folder)
+    # The Videos page's introduction in each other language (the build stops without it).
+    for language in CATALOGUE.iterdir():
+        if language.is_dir():
+            shutil.copytree(language, folder / language.name)
     return folder
 
 
