@@ -26,8 +26,9 @@ def check_content(config: dict, config_file: Path) -> list[str]:
 
 
 # Zensical resolves src="..." in a page's HTML from the page's source file (videos.md, at
-# the top of the pages), where MkDocs leaves it as written (so relative to /videos/); the
-# staged page names the players' files from its source file, and both end up at /videos/.
+# the top of the pages), where MkDocs leaves it as written (so relative to /videos/): for
+# Zensical the staged page names the players' files from its source file, so both builders'
+# pages end up naming /videos/<file> (and /cy/videos/<file>, with the same files copied).
 _PLAYER_SRC = re.compile(r'(<(?:source|track)\b[^>]*\bsrc=")([^"/:]+")')
 
 
@@ -46,7 +47,8 @@ def videos_page(docs: Path, settings: Settings, language: languages.Language | N
     media = docs / videos.MEDIA
     media.mkdir(exist_ok=True)
     page = videos.page_markdown(meta, intro, entries)
-    page = _PLAYER_SRC.sub(lambda m: f"{m.group(1)}{videos.MEDIA}/{m.group(2)}", page)
+    if settings.builder == "zensical":
+        page = _PLAYER_SRC.sub(lambda m: f"{m.group(1)}{videos.MEDIA}/{m.group(2)}", page)
     (docs / videos.PAGE).write_text(page, encoding="utf-8")
     for entry in entries:
         for path in entry.files:
