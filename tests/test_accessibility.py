@@ -314,12 +314,29 @@ def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey)
     expect(search(page, "letters").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "search-open-desktop.png"))
     report = axe_violations(page)
-    if report and is_zensical(page) and set(re.findall(r"^([\w-]+): ", report, re.M)) == {"color-contrast"} \
-            and "-path > li" in report:
+    rules = set(re.findall(r"^([\w-]+): ", report, re.M))
+    if report and is_zensical(page) and "color-contrast" in rules and "-path > li" in report \
+            and rules <= {"color-contrast", "scrollable-region-focusable"}:
         # Known, not ours to fix from outside: Zensical 0.0.73 draws its search results' page paths in
         # 45% black (3.4:1) inside a shadow root whose own styles set that alpha. docs/site-pipeline.md, "Not met".
+        if "scrollable-region-focusable" in rules:
+            # Its results box scrolls (when the results are longer than the dialog) and is not itself
+            # focusable: axe cannot see that the box is a combobox's listbox, which the arrow keys
+            # move through from the search box (WAI-ARIA's combobox pattern). Shown here, not assumed.
+            assert_arrow_keys_reach_the_last_result(page)
         pytest.xfail(f"Zensical 0.0.73's search dialog: {report}")
     assert not report, report
+
+
+def assert_arrow_keys_reach_the_last_result(page: Page):
+    options = page.locator("dialog[aria-label='Search'] [role='listbox'] [role='option']")
+    count = options.count()
+    assert count > 1
+    for _ in range(count - 1):
+        page.keyboard.press("ArrowDown")
+    last = options.nth(count - 1)
+    expect(last).to_have_attribute("aria-selected", "true")
+    expect(last).to_be_in_viewport()
 
 
 # ---------------------------------------------------------------- 320 px, and text at 200%
