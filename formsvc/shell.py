@@ -3,8 +3,10 @@
 The site's finishing step (sitebuild/finish.py) writes formsvc-shell.html into the
 finished site: a real page of the site (header, exit button, navigation, styles,
 footer), made from its 404 page, with markers where the form's title and content go.
-Here it becomes the Jinja template "layout.html" that every form page extends, so the
-form can never drift from the site's look: change the site, rebuild, and the form follows.
+Here it becomes the Jinja template "layout.html" that every form page extends (through
+``layout``, formsvc/i18n.py), so the form can never drift from the site's look: change the
+site, rebuild, and the form follows. Each other language of the site has its own frame
+(cy/formsvc-shell.html, in the manifest's "languages"), which the form in that language wears.
 
 Everything else comes from the site's manifest (site-manifest.json, contract/manifest.py),
 the contract between the two, never from reading the built HTML:
@@ -24,6 +26,8 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, DictLoader
 
 from contract import manifest as site_manifest
+
+from .i18n import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,32 @@ def init_app(app) -> None:
     app.config["SHELL_SCRIPT_HASHES"] = list(manifest["shell"]["script_hashes"])
     app.config["SHELL_STYLE_HASHES"] = list(manifest["shell"].get("style_hashes", []))
     app.config["SITE_EXTRA"] = dict(manifest.get("extra") or {})
-    app.jinja_env.loader = ChoiceLoader([
-        DictLoader({"layout.html": layout_template(shell, exit_url)}),
-        app.jinja_env.loader,
-    ])
+    layouts = {"layout.html": layout_template(shell, exit_url)}
+    # The form in another language wears the frame of the site's pages in it (cy/formsvc-shell.html),
+    # and shows the site's settings as that language's pages do (formsvc/i18n.py).
+    app.extensions["layouts"] = {DEFAULT_LANGUAGE: "layout.html"}
+    app.extensions["site_extra"] = {}
+    for language in (manifest.get("languages") or [])[1:]:
+        code = language.get("code")
+        try:
+            frame = (site_dir / language["shell"]).read_text(encoding="utf-8")
+        except (OSError, KeyError, TypeError) as error:
+            log.warning("The site's %s frame cannot be read (%s): the form in %s uses its plain layout.",
+                        code, error, code)
+            continue
+        layouts[f"shell/{code}.html"] = layout_template(frame, exit_url)
+        app.extensions["layouts"][code] = f"shell/{code}.html"
+        app.extensions["site_extra"][code] = dict(language.get("extra") or {})
+        # The frame's inline scripts and styles, when its language makes them differ from the default's.
+        for key, hashes in (("SHELL_SCRIPT_HASHES", "script_hashes"), ("SHELL_STYLE_HASHES", "style_hashes")):
+            app.config[key] += [h for h in language.get(hashes) or () if h not in app.config[key]]
+    app.jinja_env.loader = ChoiceLoader([DictLoader(layouts), app.jinja_env.loader])
+
+
+def site_extra(app, code: str) -> dict:
+    """The site's settings as its pages in language ``code`` show them: the manifest's "extra" for
+    the default language; for another, only what the manifest gives in that language (the rest are
+    left out, as without a built site, rather than shown in English)."""
+    if code == DEFAULT_LANGUAGE:
+        return app.config["SITE_EXTRA"]
+    return app.extensions.get("site_extra", {}).get(code, {})
