@@ -121,9 +121,8 @@ def init_app(app: Flask) -> None:
     directory = translations_dir(app.config)
     codes = catalogue_languages(directory)
     app.extensions["form_languages"] = codes
-    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
-    Babel(app, locale_selector=language)
+    Babel(app, locale_selector=language, default_locale=DEFAULT_LANGUAGE,
+          default_translation_directories=str(directory))
     # Innermost: the middleware around the app (the body limit, the Host guard, Netlify's
     # signature) sees the address as it came.
     app.wsgi_app = LanguagePrefix(app.wsgi_app, codes)
