@@ -44,12 +44,27 @@ class ShellInvalid(RuntimeError):
     pass
 
 
-def layout_template(shell: str, exit_url: str) -> str:
+# The frame's link to each other language (sitebuild/languages.py, SWITCH_CLASS): to that language's home page.
+_SWITCH = re.compile(r'<p class="lang-switch">.*?</p>', re.DOTALL)
+_SWITCH_LINK = re.compile(r'<a href="[^"]*"( hreflang="([^"]+)")')
+
+
+def form_switch(shell: str, forms: dict[str, str]) -> str:
+    """The frame's link to each other language goes to the form in that language (forms: code -> its
+    address, "/enquiry/" or "/cy/enquiry/"), not to its home page: the reader stays on the form."""
+    def link(found: re.Match) -> str:
+        target = forms.get(found.group(2))
+        return found.group(0) if target is None else f'<a href="{html.escape(target)}"{found.group(1)}'
+
+    return _SWITCH.sub(lambda switch: _SWITCH_LINK.sub(link, switch.group(0)), shell)
+
+
+def layout_template(shell: str, exit_url: str, forms: dict[str, str] | None = None) -> str:
     """The shell as Jinja source: literal everywhere except the markers and the exit links."""
     for marker in MARKERS:
         if shell.count(marker) != 1:
             raise ShellInvalid(f"The site's shell must contain {marker} exactly once.")
-    shell = _SHELL_ONLY.sub("", shell)
+    shell = form_switch(_SHELL_ONLY.sub("", shell), forms or {})
     pieces = re.split("(" + "|".join(map(re.escape, MARKERS)) + ")", shell)
     exit_attribute = re.compile(r'((?:href|data-qe-url)="' + re.escape(html.escape(exit_url)) + '")')
     source, exits = [], 0
@@ -87,12 +102,14 @@ def init_app(app) -> None:
     app.config["SHELL_SCRIPT_HASHES"] = list(manifest["shell"]["script_hashes"])
     app.config["SHELL_STYLE_HASHES"] = list(manifest["shell"].get("style_hashes", []))
     app.config["SITE_EXTRA"] = dict(manifest.get("extra") or {})
-    layouts = {"layout.html": layout_template(shell, exit_url)}
+    languages = manifest.get("languages") or site_manifest.DEFAULT_LANGUAGES
+    forms = {language.get("code"): f"/{language.get('prefix', '')}enquiry/" for language in languages}
+    layouts = {"layout.html": layout_template(shell, exit_url, forms)}
     # The form in another language wears the frame of the site's pages in it (cy/formsvc-shell.html),
     # and shows the site's settings as that language's pages do (formsvc/i18n.py).
     app.extensions["layouts"] = {DEFAULT_LANGUAGE: "layout.html"}
     app.extensions["site_extra"] = {}
-    for language in (manifest.get("languages") or [])[1:]:
+    for language in languages[1:]:
         code = language.get("code")
         try:
             frame = (site_dir / language["shell"]).read_text(encoding="utf-8")
@@ -100,7 +117,7 @@ def init_app(app) -> None:
             log.warning("The site's %s frame cannot be read (%s): the form in %s uses its plain layout.",
                         code, error, code)
             continue
-        layouts[f"shell/{code}.html"] = layout_template(frame, exit_url)
+        layouts[f"shell/{code}.html"] = layout_template(frame, exit_url, forms)
         app.extensions["layouts"][code] = f"shell/{code}.html"
         app.extensions["site_extra"][code] = dict(language.get("extra") or {})
         # The frame's inline scripts and styles, when its language makes them differ from the default's.

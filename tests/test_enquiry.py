@@ -7,14 +7,10 @@ HTTP where the server's behaviour matters (cookies, large bodies, client address
 from __future__ import annotations
 
 import base64
-import http.cookiejar
 import json
 import logging
 import re
 import sqlite3
-import urllib.error
-import urllib.parse
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -23,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from formsvc.outbox import REFERENCE_RE, get_outbox
 from testsupport.answers import valid_answers
-from testsupport.forms import FormBrowser
+from testsupport.forms import FormBrowser, HttpBrowser, hidden_fields
 from testsupport.hubmail import hub_text, text_for, their_message
 from testsupport.net import ServerThread
 from testsupport.site import axe_violations, site_extra
@@ -590,26 +586,6 @@ def test_no_personal_data_in_logs(make_form_app, caplog):
 
 
 # ---------------------------------------------------------------- real HTTP
-
-
-class HttpBrowser:
-    def __init__(self, base: str):
-        self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def open(self, path: str, data: dict | None = None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            response = self.opener.open(self.base + path, data=body, timeout=10)
-        except urllib.error.HTTPError as error:
-            response = error
-        return response.status, response.geturl(), response.headers, response.read().decode()
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    page = BeautifulSoup(html, "html.parser")
-    return {i["name"]: i.get("value", "") for i in page.select("form input[type=hidden]")}
 
 
 def test_over_real_http_send_and_confirm(form_app, stored):
