@@ -15,12 +15,10 @@ from bs4 import BeautifulSoup
 
 from formsvc.i18n import TRANSLATIONS, catalogue_languages, language_names
 from formsvc.outbox import get_outbox
-from formsvc.transport import SMTPTransport
-from formsvc.worker import DeliverySettings, deliver_due
 from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, HttpBrowser, form_catalogue, hidden_fields
-from testsupport.hubmail import their_message
+from testsupport.hubmail import delivered_body, their_message
 
 #: What a Welsh speaker might type: Welsh letters, a line break, a dash, kept exactly.
 WELSH_MESSAGE = "Hoffwn i wybod mwy am gwrdd â'r person.\r\nRwy'n poeni — ŵyr a ŷd, Siân."
@@ -29,15 +27,6 @@ CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
 
 def page(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
-
-
-def delivered(app, smtp_server) -> str:
-    """The hub's email for the one enquiry in app's outbox, sent over real SMTP and read back."""
-    transport = SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=10)
-    settings = DeliverySettings(mail_from="enquiries@rj.example", hub_inbox="hub@hub.example")
-    assert deliver_due(get_outbox(app), transport, settings)["delivered"] == 1
-    [message] = smtp_server.inbox.messages
-    return message.get_content().replace("\r\n", "\n")
 
 
 # ---------------------------------------------------------------- Welsh, end to end
@@ -89,7 +78,7 @@ def test_the_welsh_form_end_to_end_in_the_welsh_frame_to_the_hubs_inbox(make_for
     assert "Silent Solution" in html and "If you cannot speak" not in html
 
     # The hub's email: English, saying the language, the person's words exactly as typed.
-    body = delivered(server.app, smtp_server)
+    body = delivered_body(server.app, smtp_server)
     assert f"Restorative justice enquiry {reference}" in body
     assert "\nLanguage: Welsh (Cymraeg)\n" in body
     assert "How is it safe for us to contact you? Email - Only contact this person by EMAIL." in body
@@ -110,7 +99,7 @@ def test_the_english_form_is_unchanged_and_its_email_says_english(make_form_site
     status, url, _, html = reader.open("/enquiry/", {**hidden_fields(html), **valid_answers(message=WELSH_MESSAGE)})
     assert url.endswith("/enquiry/sent") and "/cy/" not in url
     assert page(html).select_one(".fs-panel__title").get_text(strip=True) == "Message sent"
-    body = delivered(server.app, smtp_server)
+    body = delivered_body(server.app, smtp_server)
     assert "\nLanguage: English\n" in body
     assert their_message(body) == WELSH_MESSAGE.replace("\r\n", "\n")
 
@@ -207,7 +196,7 @@ def test_a_third_language_is_a_folder_and_a_catalogue_not_code(make_form_app, tm
     assert browser.page.select_one(".fs-error-summary__title").get_text(strip=True) == "Yma kudyn (test)"
     assert browser.error_links() == [("#message", "Skrifewgh (test)")]
     assert browser.submit(message="Dydh da").headers["Location"] == "/kw/enquiry/sent"
-    assert "\nLanguage: Cornish (Kernewek)\n" in delivered(app, smtp_server)
+    assert "\nLanguage: Cornish (Kernewek)\n" in delivered_body(app, smtp_server)
     # The Welsh form is not there: this folder has no Welsh catalogue.
     assert app.test_client().get("/cy/enquiry/").status_code == 404
 
