@@ -19,6 +19,7 @@ from testsupport import ROOT
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, HttpBrowser, form_catalogue, hidden_fields
 from testsupport.hubmail import delivered_body, their_message
+from testsupport.site import axe_violations
 
 #: What a Welsh speaker might type: Welsh letters, a line break, a dash, kept exactly.
 WELSH_MESSAGE = "Hoffwn i wybod mwy am gwrdd â'r person.\r\nRwy'n poeni — ŵyr a ŷd, Siân."
@@ -271,3 +272,29 @@ def test_the_welsh_form_links_to_the_welsh_pages(make_form_site):
     links = {a["href"] for a in page(html).select("main a[href^='/']")}
     assert "/cy/privacy/" in links and "/cy/leave-quickly/" in links
     assert not {link for link in links if re.match(r"/(privacy|leave-quickly|support)/", link)}
+
+
+# ---------------------------------------------------------------- in a real browser
+
+@pytest.mark.browser
+def test_in_a_real_browser_the_welsh_form_works_and_passes_axe(page, form_site):
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(form_site.url + "/cy/enquiry/")
+    assert axe_violations(page) == ""
+    page.locator("#contact_method").check(force=True)
+    page.locator("#email").fill("nid e-bost")
+    page.locator("#message").fill(WELSH_MESSAGE)
+    page.locator("form.fs-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Gwall: ")
+    assert page.evaluate("document.activeElement.classList.contains('fs-error-summary')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == ""
+    page.locator("#email").fill("sian@example.org")
+    page.locator("form.fs-form button[type=submit]").click()
+    page.wait_for_url("**/cy/enquiry/sent")
+    assert page.locator(".fs-panel__title").inner_text().strip() == "Neges wedi'i hanfon"
+    assert axe_violations(page) == ""
+    assert problems == []  # no CSP violations, no missing files
