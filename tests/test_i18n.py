@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import urllib.parse
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -167,6 +168,29 @@ def test_the_welsh_503_keeps_the_answers(form_app):
     assert browser.notice().startswith("Mae'n ddrwg gennym, nid oeddem yn gallu cymryd eich ymholiad")
     assert browser.answers()["message"] == WELSH_MESSAGE.replace("\r\n", "\n")
     assert browser.submit().headers["Location"] == "/cy/enquiry/sent"
+
+
+def test_the_welsh_rate_limit_says_when_to_send_again_in_welsh_and_keeps_the_text(make_form_app):
+    browser = FormBrowser(make_form_app(RATELIMIT_POST="1 per minute").test_client())
+    browser.get("/cy/enquiry/")
+    assert browser.submit(**valid_answers()).status_code == 303
+    browser.get("/cy/enquiry/")
+    assert browser.submit(**valid_answers(message=WELSH_MESSAGE)).status_code == 429
+    assert browser.title.startswith("Gwall: ")
+    assert "Arhoswch funud, yna anfonwch eto." in browser.notice()
+    assert browser.answers()["message"] == WELSH_MESSAGE.replace("\r\n", "\n")
+
+
+def test_an_unreadable_post_to_the_welsh_form_is_refused_in_welsh(form_app):
+    browser = FormBrowser(form_app.test_client())
+    browser.get("/cy/enquiry/")
+    # Latin-1 bytes in a post that says UTF-8.
+    body = urllib.parse.urlencode({**browser.values(), **valid_answers(message="Caf\u00e9")}, encoding="iso-8859-1")
+    browser._load(browser.client.post("/cy/enquiry/", data=body.encode("ascii"),
+                                      content_type="application/x-www-form-urlencoded; charset=utf-8"))
+    assert browser.response.status_code == 400
+    assert browser.notice().startswith("Mae'n ddrwg gennym, nid oeddem yn gallu darllen eich atebion")
+    assert browser.page.html["lang"] == "cy"
 
 
 def test_welsh_error_pages_are_in_welsh(form_app):
