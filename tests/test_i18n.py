@@ -165,7 +165,7 @@ def test_the_welsh_503_keeps_the_answers(form_app):
         locker.execute("ROLLBACK")
         locker.close()
     assert response.status_code == 503
-    assert browser.notice().startswith("Mae'n ddrwg gennym, nid oeddem yn gallu cymryd eich ymholiad")
+    assert browser.notice().startswith("Mae'n ddrwg gennym, ni allem dderbyn eich ymholiad")
     assert browser.answers()["message"] == WELSH_MESSAGE.replace("\r\n", "\n")
     assert browser.submit().headers["Location"] == "/cy/enquiry/sent"
 
@@ -189,7 +189,7 @@ def test_an_unreadable_post_to_the_welsh_form_is_refused_in_welsh(form_app):
     browser._load(browser.client.post("/cy/enquiry/", data=body.encode("ascii"),
                                       content_type="application/x-www-form-urlencoded; charset=utf-8"))
     assert browser.response.status_code == 400
-    assert browser.notice().startswith("Mae'n ddrwg gennym, nid oeddem yn gallu darllen eich atebion")
+    assert browser.notice().startswith("Mae'n ddrwg gennym, ni allem ddarllen eich atebion")
     assert browser.page.html["lang"] == "cy"
 
 
