@@ -195,7 +195,7 @@ def main(argv=None) -> int:
         else f"the local Maildir {data_dir / 'maildir'} (new messages appear in {data_dir / 'maildir' / 'new'})"
     )
     print(f"\n  Site:      http://{args.host}:{args.port}/")
-    print(f"  Form:      http://{args.host}:{args.port}/enquiry/")
+    print(f"  Form:      http://{args.host}:{args.port}/enquiry/  (in Welsh: /cy/enquiry/)")
     print(f"  Mail goes: {where}\n", flush=True)
 
     from werkzeug.serving import run_simple
