@@ -14,9 +14,24 @@ XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
-.PHONY: run run-cluster test test-fast bench bench-smoke mutation lighthouse build check setup system-packages clean
+.PHONY: run run-cluster test test-fast bench bench-smoke mutation lighthouse build check setup translations system-packages clean
 
-setup: $(VENV)/.installed
+# The enquiry service's words in each language (docs/languages.md): each catalogue,
+# formsvc/translations/<code>/LC_MESSAGES/messages.po, compiled for the service (the .mo is not kept in git).
+CATALOGUES := $(wildcard formsvc/translations/*/LC_MESSAGES/messages.po)
+setup: $(VENV)/.installed $(CATALOGUES:.po=.mo)
+
+formsvc/translations/%/LC_MESSAGES/messages.mo: formsvc/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+# After changing the form's words in formsvc/: gather them (babel.cfg) into messages.pot, and add the new
+# ones to each language's messages.po, empty, for a translator (tests/test_i18n.py fails until each is filled).
+translations: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --sort-output --add-location=file \
+	  --project="Meet your offender enquiry form" -o formsvc/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i formsvc/translations/messages.pot -d formsvc/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) setup
 
 # The project itself, editable, with everything the site and the tests need
 # (pyproject.toml; the lists are the requirements*.txt files).

@@ -14,7 +14,9 @@ finished site, written by the finishing step (sitebuild/finish.py) and read by f
       "languages": [{"code": "en", "name": "English", "english_name": "", "prefix": "",
                      "shell": "formsvc-shell.html"},             # the default language, at /
                     {"code": "cy", "name": "Cymraeg", "english_name": "Welsh", "prefix": "cy/",
-                     "shell": "cy/formsvc-shell.html"}]          # each other one, at /cy/
+                     "shell": "cy/formsvc-shell.html",           # each other one, at /cy/, with
+                     "script_hashes": [...], "style_hashes": [...],   # its frame's own inline code
+                     "extra": {"emergency": ..., ...}}]          # and the settings as its pages say them
     }
 A manifest without "languages" is a site in English alone (DEFAULT_LANGUAGES).
 """

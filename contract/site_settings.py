@@ -202,9 +202,9 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         on_pages=_lines, form_shows=True),
     "translations_checked_by": SiteSetting(
         "nobody yet",
-        "Who checked the pages in languages other than English, and when: a qualified translator (for Welsh, "
-        "one the Welsh Language Standards accept), by name or company, with the date. A force must have its "
-        "translations checked before they go live",
+        "Who checked the pages and the enquiry form's words (formsvc/translations/) in languages other than "
+        "English, and when: a qualified translator (for Welsh, one the Welsh Language Standards accept), by name "
+        "or company, with the date. A force must have its translations checked before they go live",
         "Welsh: Cwmni Cyfieithu Cyf, 2027-01-15",
         "Nowhere: a record for the site's owners",
         placeholder=True,

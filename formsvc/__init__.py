@@ -1,7 +1,8 @@
 """The enquiry service: takes a victim's enquiry and gets it to the hub's inbox.
 
 Where things are: the app factory in ``app.py``, every setting in ``config.py``, each
-question in ``questions.py``, the pages in ``enquiry.py``, the hub's email in ``message.py``,
+question in ``questions.py`` (its words in other languages in ``translations/``, chosen by the address in
+``i18n.py``), the pages in ``enquiry.py``, the hub's email in ``message.py``,
 sealed in ``seal.py``, sent by ``transport.py``, the delivery loop in ``worker.py``, operator
 commands in ``cli.py``.
 What it shares with the site (the CSP, the site's manifest and settings) is in contract/.

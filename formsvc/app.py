@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import bodylimit, config, netlify, seal, security, shell
+from . import bodylimit, config, i18n, netlify, seal, security, shell
 
 log = logging.getLogger("formsvc")
 
@@ -23,7 +23,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     sealer = app.extensions["sealer"] = seal.load_sealer(app.config)
     sealer.log_start(log)
     shell.init_app(app)
-    # Innermost: the body is read (within the limit) only for requests that got past the
+    # The form's words in each language, the language from the address (/cy/enquiry/): the
+    # innermost middleware, so everything around it sees the address as it came.
+    i18n.init_app(app)
+    # Innermost of the rest: the body is read (within the limit) only for requests that got past the
     # Netlify check wrapped around it below.
     bodylimit.init_app(app)
     # Inside ProxyFix and the Netlify check, so a forwarded Host is judged too.

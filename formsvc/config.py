@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Setting] = {
                                 "`postgresql://user:password@host:5432/db?sslmode=verify-full`: the outbox in "
                                 "PostgreSQL, shared by every web instance and worker; options as libpq reads them"),
     "SITE_DIR": Setting("site", "The built site, whose shell frames the form"),
+    "TRANSLATIONS_DIR": Setting("", "The form's words in other languages: gettext catalogues, "
+                                    "`<code>/LC_MESSAGES/messages.mo` (compiled by `make setup`), each at "
+                                    "`/<code>/enquiry/`; empty: `formsvc/translations`", "empty"),
     # A fallback for a service without a built site: the site's table's default, so the two
     # cannot differ. A built site's own value (site-manifest.json) always wins.
     "EXIT_URL": Setting(SITE_SETTINGS["exit_url"].default,

@@ -28,6 +28,8 @@ import secrets
 import time
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -36,9 +38,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .accept import accept
 from .extensions import csrf, limiter
 from .forms import EnquiryForm, UnreadablePost, posted_formdata
+from .i18n import form_paths, language
 from .outbox import OutboxUnavailable, get_outbox
-from .questions import QUESTIONS
+from .questions import LANGUAGE_KEY, QUESTIONS
 from .seal import SealingFailed
+from .shell import site_extra
 
 log = logging.getLogger(__name__)
 
@@ -56,52 +60,52 @@ SENT_SESSION_KEY = "sent"
 
 # What the notice at the top of the page says after each kind of trouble.
 NOTICE_CHECK = {
-    "title": "Please check your answers and send again",
-    "body": ["Your answers are below."],
+    "title": _l("Please check your answers and send again"),
+    "body": [_l("Your answers are below.")],
 }
 NOTICE_TIMEOUT = {
-    "title": "This page timed out",
-    "body": ["Your answers are below. Check them and send again."],
+    "title": _l("This page timed out"),
+    "body": [_l("Your answers are below. Check them and send again.")],
 }
-NOTICE_NO_COOKIE = (
+NOTICE_NO_COOKIE = _l(
     "If you see this message again, your browser may be blocking cookies. This form needs "
     "one cookie to keep your message secure. It is deleted when you close your browser or "
     "use Exit this page."
 )
 NOTICE_UNREADABLE = {
-    "title": "Sorry, we could not read your answers",
+    "title": _l("Sorry, we could not read your answers"),
     "body": [
-        "Nothing has been sent. Your browser sent them in a way we cannot read.",
-        "Please fill in the form again on this page and send it.",
+        _l("Nothing has been sent. Your browser sent them in a way we cannot read."),
+        _l("Please fill in the form again on this page and send it."),
     ],
 }
 NOTICE_UNREADABLE_KEPT = {
-    "title": "Sorry, we could not read your answers",
+    "title": _l("Sorry, we could not read your answers"),
     "body": [
-        "Nothing has been sent. Your browser sent them in a way we cannot read.",
-        "Check your answers below and send them again.",
+        _l("Nothing has been sent. Your browser sent them in a way we cannot read."),
+        _l("Check your answers below and send them again."),
     ],
 }
 NOTICE_UNAVAILABLE = {
-    "title": "Sorry, we could not take your enquiry",
+    "title": _l("Sorry, we could not take your enquiry"),
     "body": [
-        "Nothing has been sent. Please try again in a few minutes.",
+        _l("Nothing has been sent. Please try again in a few minutes."),
         # The numbers themselves are in the warning and the support section below, in the
         # site's words (mkdocs.yml extra), not copied here.
-        "If you need the police now, read the warning further down this page.",
-        "Your answers are below.",
+        _l("If you need the police now, read the warning further down this page."),
+        _l("Your answers are below."),
     ],
 }
 
 
 def notice_rate_limited(wait_seconds: int) -> dict:
     minutes = max(1, round(wait_seconds / 60))
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
     return {
-        "title": "You have sent a lot of messages in a short time",
+        "title": _l("You have sent a lot of messages in a short time"),
         "body": [
-            "Nothing has been sent this time. Your answers are below.",
-            f"Wait {wait}, then send again.",
+            _l("Nothing has been sent this time. Your answers are below."),
+            _("Wait a minute, then send again.") if minutes == 1
+            else _("Wait %(minutes)s minutes, then send again.", minutes=minutes),
         ],
     }
 
@@ -171,8 +175,9 @@ def site_words() -> dict:
     """``site``: what every page of the service says in the site's own words, written once in
     mkdocs.yml ``extra`` (999 and the Silent Solution, 101, Victim Support, the domestic abuse
     helplines, what the force has confirmed) and read from site-manifest.json. Empty without a
-    built site: the pages then keep only "call 999" and links to the site (templates/_macros.html)."""
-    return {"site": current_app.config["SITE_EXTRA"]}
+    built site: the pages then keep only "call 999" and links to the site (templates/_macros.html).
+    In another language, what the site's pages in it say (formsvc/shell.py, site_extra)."""
+    return {"site": site_extra(current_app, language())}
 
 
 def render_form(form: EnquiryForm, *, notice: dict | None = None, status: int = 200, headers=None):
@@ -261,7 +266,8 @@ def submit():
     with limiter.limit(_post_limit):
         pass
     try:
-        answers = enquiry.answers()
+        # The language it was written in goes to the hub with the answers (message.py).
+        answers = {**enquiry.answers(), LANGUAGE_KEY: language()}
         cfg = current_app.config
         reference = accept(
             get_outbox(),
@@ -301,7 +307,7 @@ def sent():
         return redirect(url_for(".form"), 303)
     # How soon the hub replies is the site's setting (mkdocs.yml extra.reply_within, through
     # site-manifest.json): one value for the Email us page and this one.
-    reply_within = current_app.config["SITE_EXTRA"].get("reply_within")
+    reply_within = site_extra(current_app, language()).get("reply_within")
     return render_template("enquiry_sent.html", reference=record["reference"], site_reply_within=reply_within)
 
 
@@ -309,9 +315,17 @@ def sent():
 @csrf.exempt  # leaving must always work, token or not
 @limiter.exempt
 def exit_page():
-    # Drops the CSRF secret and the last reference: the cookie is deleted.
+    # Drops the CSRF secret and the last reference: the cookie is deleted, and with it the
+    # form's cookie in every other language (each language's form has it at its own address).
     session.clear()
-    return redirect(current_app.config["EXIT_URL"], 303)
+    response = redirect(current_app.config["EXIT_URL"], 303)
+    here = request.script_root + request.path
+    cfg = current_app.config
+    for path in form_paths(current_app):
+        if not here.startswith(path):
+            response.delete_cookie(cfg["SESSION_COOKIE_NAME"], path=path, secure=cfg["SESSION_COOKIE_SECURE"],
+                                   httponly=True, samesite=cfg["SESSION_COOKIE_SAMESITE"])
+    return response
 
 
 # ---------------------------------------------------------------- trouble

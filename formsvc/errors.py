@@ -6,17 +6,18 @@ enquiry.py, which shows the form again with the person's answers.
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 ERROR_TITLES = {
-    400: "Sorry, there is a problem",
+    400: _l("Sorry, there is a problem"),
     # Reached without going through our website (formsvc/netlify.py).
-    403: "Please use the form on our website",
-    404: "Page not found",
-    405: "Page not found",
-    429: "Sorry, there is a problem",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    403: _l("Please use the form on our website"),
+    404: _l("Page not found"),
+    405: _l("Page not found"),
+    429: _l("Sorry, there is a problem"),
+    500: _l("Sorry, there is a problem with the service"),
+    503: _l("Sorry, the service is unavailable"),
 }
 
 
@@ -36,7 +37,7 @@ def http_error(error: HTTPException):
     # Keep headers such as Allow (405) and Retry-After (429), lose the default body.
     headers = {k: v for k, v in response.headers.items() if k.lower() not in {"content-type", "content-length"}}
     return (
-        render_template("error.html", code=code, title=ERROR_TITLES.get(code, "Sorry, there is a problem")),
+        render_template("error.html", code=code, title=ERROR_TITLES.get(code, ERROR_TITLES[400])),
         code,
         headers,
     )

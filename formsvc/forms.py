@@ -19,6 +19,7 @@ import unicodedata
 from urllib.parse import unquote_to_bytes
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
@@ -41,21 +42,30 @@ CRIME_REFERENCE_MAX = 50
 PHONE_RE = re.compile(r"^[0-9 +()\-]+$")
 PHONE_DIGITS = (7, 20)
 
-MSG_CONTACT_METHOD = "Select how it is safe for us to contact you"
-MSG_EMAIL = "Enter an email address in the correct format, like name@example.com"
-MSG_PHONE = "Enter a telephone number, like 01632 960 001 or 07700 900 982"
-MSG_MESSAGE = "Enter what you would like to talk about"
+# The messages, in the language of the page (lazy_gettext: formsvc/translations/).
+MSG_CONTACT_METHOD = _l("Select how it is safe for us to contact you")
+MSG_EMAIL = _l("Enter an email address in the correct format, like name@example.com")
+MSG_PHONE = _l("Enter a telephone number, like 01632 960 001 or 07700 900 982")
+MSG_MESSAGE = _l("Enter what you would like to talk about")
 MSG_YES_NO = {
-    "leave_message": "Select yes if it is safe for us to leave a message",
-    "say_who_we_are": "Select yes if we can say who we are when we call",
-    "email_say_who_we_are": "Select yes if we can say who we are in the sender name and subject line",
-    "email_private": "Select yes if you are the only person who can read your emails",
+    "leave_message": _l("Select yes if it is safe for us to leave a message"),
+    "say_who_we_are": _l("Select yes if we can say who we are when we call"),
+    "email_say_who_we_are": _l("Select yes if we can say who we are in the sender name and subject line"),
+    "email_private": _l("Select yes if you are the only person who can read your emails"),
 }
-MSG_EMAIL_HIDDEN = ("Your email address has a hidden character in it, such as a tab or a line break. "
-                    "Type it again, like name@example.com")
-MSG_PHONE_HIDDEN = ("Your phone number has a hidden character in it, such as a tab or a line break. "
-                    "Type it again, like 07700 900 982")
-MSG_RELATIONSHIP = "Select yes if it happened to you, or no if you are writing for someone else"
+MSG_EMAIL_HIDDEN = _l("Your email address has a hidden character in it, such as a tab or a line break. "
+                      "Type it again, like name@example.com")
+MSG_PHONE_HIDDEN = _l("Your phone number has a hidden character in it, such as a tab or a line break. "
+                      "Type it again, like 07700 900 982")
+MSG_RELATIONSHIP = _l("Select yes if it happened to you, or no if you are writing for someone else")
+# "%(limit)s" is the longest answer, like 5,000.
+MSG_TOO_LONG = {
+    "name": _l("Your name must be %(limit)s characters or fewer"),
+    "email_notes": _l("What we should know before we write must be %(limit)s characters or fewer"),
+    "call_times": _l("Safe times to call must be %(limit)s characters or fewer"),
+    "crime_reference": _l("Crime reference number must be %(limit)s characters or fewer"),
+    "message": _l("Your message must be %(limit)s characters or fewer"),
+}
 
 # Line breaks of every kind, for normalising to "\n".
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
@@ -106,10 +116,14 @@ def no_hidden_characters(message: str):
     return check
 
 
-def max_length(limit: int, what: str):
+def too_long(message, limit: int) -> str:
+    return str(message) % {"limit": f"{limit:,}"}
+
+
+def max_length(limit: int, message):
     def check(form, field):
         if len(field.data) > limit:
-            raise StopValidation(f"{what} must be {limit:,} characters or fewer")
+            raise StopValidation(too_long(message, limit))
 
     return check
 
@@ -153,7 +167,7 @@ def required_for(method: str, message: str):
 def message_length(form, field):
     limit = int(current_app.config["MESSAGE_MAX_CHARS"])
     if len(field.data) > limit:
-        raise ValidationError(f"Your message must be {limit:,} characters or fewer")
+        raise ValidationError(too_long(MSG_TOO_LONG["message"], limit))
 
 
 def message_required(form, field):
@@ -163,17 +177,17 @@ def message_required(form, field):
 
 # How each answer is cleaned and checked, by question (questions.py).
 CHECKS = {
-    "name": [max_length(NAME_MAX, "Your name")],
+    "name": [max_length(NAME_MAX, MSG_TOO_LONG["name"])],
     "contact_method": [one_of(CONTACT_METHODS, MSG_CONTACT_METHOD, required=True)],
     "email": [required_for("email", MSG_EMAIL), no_hidden_characters(MSG_EMAIL_HIDDEN), valid_email],
     "email_say_who_we_are": [one_of(BY_KEY["email_say_who_we_are"].choice_map, MSG_YES_NO["email_say_who_we_are"])],
     "email_private": [one_of(BY_KEY["email_private"].choice_map, MSG_YES_NO["email_private"])],
-    "email_notes": [max_length(EMAIL_NOTES_MAX, "What we should know before we write")],
+    "email_notes": [max_length(EMAIL_NOTES_MAX, MSG_TOO_LONG["email_notes"])],
     "phone": [required_for("phone", MSG_PHONE), no_hidden_characters(MSG_PHONE_HIDDEN), valid_phone],
     "leave_message": [one_of(BY_KEY["leave_message"].choice_map, MSG_YES_NO["leave_message"])],
     "say_who_we_are": [one_of(BY_KEY["say_who_we_are"].choice_map, MSG_YES_NO["say_who_we_are"])],
-    "call_times": [max_length(CALL_TIMES_MAX, "Safe times to call")],
-    "crime_reference": [max_length(CRIME_REFERENCE_MAX, "Crime reference number")],
+    "call_times": [max_length(CALL_TIMES_MAX, MSG_TOO_LONG["call_times"])],
+    "crime_reference": [max_length(CRIME_REFERENCE_MAX, MSG_TOO_LONG["crime_reference"])],
     "relationship": [one_of(RELATIONSHIPS, MSG_RELATIONSHIP)],
     "message": [message_required, message_length],
 }
@@ -258,7 +272,7 @@ class EnquiryForm(FlaskForm):
     form_token = HiddenField(filters=[clean_line])
     # The honeypot: hidden from people, tempting to bots. Not validated: a filled-in
     # value quarantines the enquiry instead of rejecting it (see enquiry.py).
-    website = StringField("Leave this field empty", filters=[clean_line])
+    website = StringField(_l("Leave this field empty"), filters=[clean_line])
 
     def answers(self) -> dict[str, str]:
         """The person's answers for ``outbox.add``: every key, "" when not answered."""

@@ -13,6 +13,9 @@ requests. Rules that protect the person who wrote:
 * The body starts with how it is safe to contact them, so nobody phones a person
   who said "email only", or leaves a message they said was unsafe. Each answer is
   under the form's own question, worded as on the form (formsvc/questions.py).
+* It is in English whatever language the form was in, and says which language that was
+  ("Language: Welsh (Cymraeg)"), so the hub can answer in it; the person's words are kept
+  exactly as typed.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, NOT_ANSWERED, Question
+from .i18n import english, language_names
+from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, LANGUAGE_KEY, NOT_ANSWERED, Question
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
 
@@ -114,10 +118,11 @@ def answer_line(question: Question, answers: dict[str, str]) -> str:
         if choice is None:
             text = question.not_answered
         else:
-            text = choice.label + (f" - {choice.for_the_hub}" if choice.for_the_hub else "")
+            text = english(choice.label) + (f" - {choice.for_the_hub}" if choice.for_the_hub else "")
     else:
         text = one_line(answers.get(question.key)) or question.not_answered
-    return f"{question.label}{' ' if question.label.endswith('?') else ': '}{text}"
+    label = english(question.label)
+    return f"{label}{' ' if label.endswith('?') else ': '}{text}"
 
 
 # The hub works in UK time; UTC alone would be an hour out all summer.
@@ -160,6 +165,8 @@ def build_body(enquiry: AcceptedEnquiry) -> str:
     lines = [
         f"Restorative justice enquiry {enquiry.reference}",
         f"Received: {uk_time(enquiry.created_at)}",
+        # Stored with the answers (an enquiry stored before there was a choice was in English).
+        f"Language: {language_names(a.get(LANGUAGE_KEY))}",
         "",
         "HOW TO CONTACT THEM SAFELY",
         "--------------------------",
@@ -173,7 +180,7 @@ def build_body(enquiry: AcceptedEnquiry) -> str:
     lines += [
         "",
         f'THEIR MESSAGE, exactly as typed after the "{MESSAGE_PREFIX}" that starts each line',
-        BY_KEY["message"].label,
+        english(BY_KEY["message"].label),
         "--------------------------------",
         # Every kind of line break a client may show ends a line here, so each line it shows has the prefix.
         *([MESSAGE_PREFIX + line for line in message.splitlines()] if message.strip() else [NOT_ANSWERED]),

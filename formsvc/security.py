@@ -140,10 +140,16 @@ class FormOnlySessionInterface(SecureCookieSessionInterface):
     The cookie holds the CSRF secret (and the last reference sent) and belongs to
     the form's pages. Whatever a page elsewhere does (an error page, /healthz, the
     site shell calling csrf_token()), no cookie is set there.
+
+    In another language the form is at /<code>/enquiry/ (formsvc/i18n.py): its cookie is the
+    same one, at that address, so it never goes to the form in the other language or the site.
     """
 
+    def get_cookie_path(self, app):
+        return request.script_root + super().get_cookie_path(app)
+
     def save_session(self, app, session, response):
-        if not request.path.startswith(self.get_cookie_path(app)):
+        if not request.path.startswith(super().get_cookie_path(app)):
             return
         super().save_session(app, session, response)
 

@@ -3,8 +3,10 @@
 The site's finishing step (sitebuild/finish.py) writes formsvc-shell.html into the
 finished site: a real page of the site (header, exit button, navigation, styles,
 footer), made from its 404 page, with markers where the form's title and content go.
-Here it becomes the Jinja template "layout.html" that every form page extends, so the
-form can never drift from the site's look: change the site, rebuild, and the form follows.
+Here it becomes the Jinja template "layout.html" that every form page extends (through
+``layout``, formsvc/i18n.py), so the form can never drift from the site's look: change the
+site, rebuild, and the form follows. Each other language of the site has its own frame
+(cy/formsvc-shell.html, in the manifest's "languages"), which the form in that language wears.
 
 Everything else comes from the site's manifest (site-manifest.json, contract/manifest.py),
 the contract between the two, never from reading the built HTML:
@@ -25,6 +27,8 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from contract import manifest as site_manifest
 
+from .i18n import DEFAULT_LANGUAGE
+
 log = logging.getLogger(__name__)
 
 MARKERS = {
@@ -40,12 +44,27 @@ class ShellInvalid(RuntimeError):
     pass
 
 
-def layout_template(shell: str, exit_url: str) -> str:
+# The frame's link to each other language (sitebuild/languages.py, SWITCH_CLASS): to that language's home page.
+_SWITCH = re.compile(r'<p class="lang-switch">.*?</p>', re.DOTALL)
+_SWITCH_LINK = re.compile(r'<a href="[^"]*"( hreflang="([^"]+)")')
+
+
+def form_switch(shell: str, forms: dict[str, str]) -> str:
+    """The frame's link to each other language goes to the form in that language (forms: code -> its
+    address, "/enquiry/" or "/cy/enquiry/"), not to its home page: the reader stays on the form."""
+    def link(found: re.Match) -> str:
+        target = forms.get(found.group(2))
+        return found.group(0) if target is None else f'<a href="{html.escape(target)}"{found.group(1)}'
+
+    return _SWITCH.sub(lambda switch: _SWITCH_LINK.sub(link, switch.group(0)), shell)
+
+
+def layout_template(shell: str, exit_url: str, forms: dict[str, str] | None = None) -> str:
     """The shell as Jinja source: literal everywhere except the markers and the exit links."""
     for marker in MARKERS:
         if shell.count(marker) != 1:
             raise ShellInvalid(f"The site's shell must contain {marker} exactly once.")
-    shell = _SHELL_ONLY.sub("", shell)
+    shell = form_switch(_SHELL_ONLY.sub("", shell), forms or {})
     pieces = re.split("(" + "|".join(map(re.escape, MARKERS)) + ")", shell)
     exit_attribute = re.compile(r'((?:href|data-qe-url)="' + re.escape(html.escape(exit_url)) + '")')
     source, exits = [], 0
@@ -83,7 +102,34 @@ def init_app(app) -> None:
     app.config["SHELL_SCRIPT_HASHES"] = list(manifest["shell"]["script_hashes"])
     app.config["SHELL_STYLE_HASHES"] = list(manifest["shell"].get("style_hashes", []))
     app.config["SITE_EXTRA"] = dict(manifest.get("extra") or {})
-    app.jinja_env.loader = ChoiceLoader([
-        DictLoader({"layout.html": layout_template(shell, exit_url)}),
-        app.jinja_env.loader,
-    ])
+    languages = manifest.get("languages") or site_manifest.DEFAULT_LANGUAGES
+    forms = {language.get("code"): f"/{language.get('prefix', '')}enquiry/" for language in languages}
+    layouts = {"layout.html": layout_template(shell, exit_url, forms)}
+    # The form in another language wears the frame of the site's pages in it (cy/formsvc-shell.html),
+    # and shows the site's settings as that language's pages do (formsvc/i18n.py).
+    app.extensions["layouts"] = {DEFAULT_LANGUAGE: "layout.html"}
+    app.extensions["site_extra"] = {}
+    for language in languages[1:]:
+        code = language.get("code")
+        try:
+            frame = (site_dir / language["shell"]).read_text(encoding="utf-8")
+        except (OSError, KeyError, TypeError) as error:
+            log.warning("The site's %s frame cannot be read (%s): the form in %s uses its plain layout.",
+                        code, error, code)
+            continue
+        layouts[f"shell/{code}.html"] = layout_template(frame, exit_url, forms)
+        app.extensions["layouts"][code] = f"shell/{code}.html"
+        app.extensions["site_extra"][code] = dict(language.get("extra") or {})
+        # The frame's inline scripts and styles, when its language makes them differ from the default's.
+        for key, hashes in (("SHELL_SCRIPT_HASHES", "script_hashes"), ("SHELL_STYLE_HASHES", "style_hashes")):
+            app.config[key] += [h for h in language.get(hashes) or () if h not in app.config[key]]
+    app.jinja_env.loader = ChoiceLoader([DictLoader(layouts), app.jinja_env.loader])
+
+
+def site_extra(app, code: str) -> dict:
+    """The site's settings as its pages in language ``code`` show them: the manifest's "extra" for
+    the default language; for another, only what the manifest gives in that language (the rest are
+    left out, as without a built site, rather than shown in English)."""
+    if code == DEFAULT_LANGUAGE:
+        return app.config["SITE_EXTRA"]
+    return app.extensions.get("site_extra", {}).get(code, {})

@@ -146,18 +146,20 @@ class StaticSite:
 
 
 class OneOrigin:
-    """/enquiry/... goes to the enquiry service; everything else is the static site.
+    """/enquiry/... (and /cy/enquiry/..., the form in another language) goes to the enquiry
+    service; everything else is the static site.
 
-    Netlify proxies only /enquiry/*, so the service's other routes (such as
-    /healthz) are not reachable through the public origin here either.
+    Netlify proxies only /enquiry/* and /<code>/enquiry/* (sitebuild/netlify.py), so the
+    service's other routes (such as /healthz) are not reachable through the public origin here either.
     """
+
+    FORM = re.compile(r"/(?:[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*/)?enquiry(?:/|$)")
 
     def __init__(self, site, service):
         self.site, self.service = site, service
 
     def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if path == "/enquiry" or path.startswith("/enquiry/"):
+        if self.FORM.match(environ.get("PATH_INFO", "")):
             return self.service(environ, start_response)
         return self.site(environ, start_response)
 
@@ -193,7 +195,7 @@ def main(argv=None) -> int:
         else f"the local Maildir {data_dir / 'maildir'} (new messages appear in {data_dir / 'maildir' / 'new'})"
     )
     print(f"\n  Site:      http://{args.host}:{args.port}/")
-    print(f"  Form:      http://{args.host}:{args.port}/enquiry/")
+    print(f"  Form:      http://{args.host}:{args.port}/enquiry/  (in Welsh: /cy/enquiry/)")
     print(f"  Mail goes: {where}\n", flush=True)
 
     from werkzeug.serving import run_simple

@@ -129,9 +129,13 @@ def finish_site(settings: Settings) -> dict:
     exit_button.publish(site)
     write_robots(site, settings)
     shell = page_facts.read(write_shell(site))
-    # Each other language's frame, from its own 404 page, for the form in that language.
+    # Each other language's frame, from its own 404 page, for the form in that language, with
+    # its inline scripts and styles and the settings the form shows, as that language's pages do.
+    own = {}
     for language in settings.languages[1:]:
-        write_shell(site, language.prefix)
+        frame = page_facts.read(write_shell(site, language.prefix))
+        own[language.code] = {"script_hashes": sorted(frame.script_hashes), "style_hashes": sorted(frame.style_hashes),
+                              "extra": languages.form_settings(settings.extra, language)}
     scripts, styles = write_headers(site)
     netlify.write_redirects(site, settings)
     return manifest.write(site, builder=settings.builder, exit_url=settings.exit_url,
@@ -140,5 +144,6 @@ def finish_site(settings: Settings) -> dict:
                           shell_styles=shell.style_hashes | page_facts.injected_styles(site),
                           scripts=scripts, styles=styles, extra=settings.extra,
                           languages=[{"code": lang.code, "name": lang.name, "english_name": lang.english_name,
-                                      "prefix": lang.prefix, "shell": lang.prefix + manifest.SHELL_FILE}
+                                      "prefix": lang.prefix, "shell": lang.prefix + manifest.SHELL_FILE,
+                                      **own.get(lang.code, {})}
                                      for lang in settings.languages])

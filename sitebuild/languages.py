@@ -122,6 +122,28 @@ def words(code: str) -> dict[str, str]:
     return {**messages["en"], **messages[code]}
 
 
+def setting_value(name: str, extra: Mapping, language: Language, row: Mapping):
+    """A site setting's value in a language: the value given in its row of extra.languages, else,
+    while mkdocs.yml keeps the table's default, the language's own words for it
+    (components/site-words/messages.json, "placeholder_<name>"), else the setting's value as set."""
+    from contract.site_settings import SITE_SETTINGS
+
+    if row.get(name):
+        return row[name]
+    if extra.get(name) == SITE_SETTINGS[name].default:
+        return words(language.code).get(f"placeholder_{name}", extra.get(name))
+    return extra.get(name)
+
+
+def form_settings(extra: Mapping, language: Language) -> dict:
+    """The settings the form's pages show (contract/manifest.py, PASSED_THROUGH), as the language's
+    pages say them: the manifest's "extra" for that language's form (formsvc/shell.py)."""
+    from contract.manifest import PASSED_THROUGH
+
+    values = {name: setting_value(name, extra, language, language.row) for name in PASSED_THROUGH}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dict]:
     """The page markers of the site's settings (contract/site_settings.py) in another language: its
     words around the value (components/site-words/messages.json, "setting_<name>"), and the value
@@ -132,9 +154,7 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
     for name, setting in SITE_SETTINGS.items():
         if not setting.on_pages:
             continue
-        value = row.get(name) or extra.get(name)
-        if not row.get(name) and extra.get(name) == setting.default:
-            value = ours.get(f"placeholder_{name}", value)
+        value = setting_value(name, extra, language, row)
         template = ours.get(f"setting_{name}")
         if template is None:
             # No words of this language around it yet: the table's own (a fact's lines, in English),

@@ -31,7 +31,7 @@ two values (production) or lets the later rule win (netlify dev).
 localrun/localsite.py serves the files the same way for the tests.
 Without such pages _headers is a single /* rule, as before.
 
-_redirects sends /enquiry/* to the enquiry service. netlify.toml cannot read
+_redirects sends /enquiry/* to the enquiry service, and /cy/enquiry/* (each other language's form). netlify.toml cannot read
 environment variables, so the service's address comes from FORMSVC_ORIGIN in
 the deploy's environment and is written here. The rule is a signed proxy
 ("Sign=FORMSVC_NETLIFY_SIGNING_SECRET", the name of the variable, never its
@@ -94,9 +94,13 @@ def write_redirects(site: Path, settings: Settings) -> None:
             f"{SIGNING_SECRET_ENV} is not set. Set it in Netlify's environment variables to the "
             "same long random value as the enquiry service's, so Netlify signs the requests it "
             "passes on and the service can refuse everyone else.")
+    # The form in each other language of the site too (/cy/enquiry/, formsvc/i18n.py), before
+    # netlify.toml's /cy/* rule for the Welsh 404 page (Netlify reads _redirects first).
+    rules = "".join(f"/{prefix}enquiry/*  {origin}/{prefix}enquiry/:splat  200!  Sign={SIGNING_SECRET_ENV}\n"
+                    for prefix in [language.prefix for language in settings.languages])
     (site / REDIRECTS_FILE).write_text(
         WRITTEN_BY
         + "# The enquiry form is served by formsvc; the reader sees one site.\n"
         f"# Netlify signs each proxied request with the secret in ${SIGNING_SECRET_ENV}.\n"
-        f"/enquiry/*  {origin}/enquiry/:splat  200!  Sign={SIGNING_SECRET_ENV}\n",
+        + rules,
         encoding="utf-8")

@@ -12,22 +12,11 @@ from bs4 import BeautifulSoup
 
 from formsvc.forms import MSG_EMAIL_HIDDEN, MSG_PHONE_HIDDEN
 from formsvc.outbox import get_outbox
-from formsvc.transport import SMTPTransport
-from formsvc.worker import DeliverySettings, deliver_due
 from testsupport.answers import valid_answers
 from testsupport.forms import FormBrowser, FormClient
-from testsupport.hubmail import hub_text, their_message
+from testsupport.hubmail import delivered_body, hub_text, their_message
 from testsupport.net import ServerThread
 from testsupport.processes import Gunicorn, service_env
-
-
-def delivered_body(app, smtp_server) -> str:
-    transport = SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=10)
-    settings = DeliverySettings(mail_from="enquiries@rj.example", hub_inbox="hub@hub.example")
-    assert deliver_due(get_outbox(app), transport, settings)["delivered"] == 1
-    [message] = smtp_server.inbox.messages
-    return message.get_content().replace("\r\n", "\n")
-
 
 # ---------------------------------------------------------------- an address is never changed
 

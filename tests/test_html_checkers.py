@@ -55,6 +55,14 @@ def form_states(make_form_app, clock, **config) -> dict[str, str]:
     assert expiring.submit(**valid_answers()).status_code == 400
     states["csrf-expired"] = expiring.response.get_data(as_text=True)
 
+    # The form in Welsh (formsvc/i18n.py): its own frame and words, the same markup.
+    welsh = FormBrowser(make_form_app(**config).test_client())
+    states["cy-form"] = welsh.get("/cy/enquiry/").get_data(as_text=True)
+    states["cy-errors"] = welsh.submit(**valid_answers(contact_method="email", email="not an email", message="")) \
+        .get_data(as_text=True)
+    assert welsh.submit(**valid_answers()).status_code == 303
+    states["cy-sent"] = welsh.follow().get_data(as_text=True)
+
     too_big = FormBrowser(make_form_app(**config).test_client())
     too_big.get()
     assert too_big.submit(**valid_answers(message="x" * 200_000)).status_code == 413

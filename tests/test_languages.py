@@ -20,6 +20,7 @@ from sitebuild import BuildError, exit_button, languages, page_facts, verify
 from sitebuild.content_checks import run as run_checks
 from sitebuild.settings import read_config
 from testsupport import ROOT
+from testsupport.forms import form_catalogue
 from testsupport.site import site_pages
 
 CONFIG = read_config(ROOT / "mkdocs.yml")
@@ -311,7 +312,8 @@ def third_language(tmp_path_factory):
     return base
 
 
-def test_a_third_language_is_a_folder_and_messages_not_code(third_language, site_build, builder, tmp_path):
+def test_a_third_language_is_a_folder_and_messages_not_code(third_language, site_build, builder, tmp_path,
+                                                            make_form_app):
     site = tmp_path / "site"
     result = site_build(site, builder, config_file=third_language / "mkdocs.yml",
                         VIDEOS_DIR=str(third_language / "videos"), COMPONENTS_DIR=str(third_language / "components"))
@@ -329,3 +331,10 @@ def test_a_third_language_is_a_folder_and_messages_not_code(third_language, site
     assert "Opuść stronę (test)" in polish and "Shift jeszcze {count} razy" in polish
     assert "Start testu" in polish and "Testowa strona" in polish  # its menu and its site name
     assert [lang["code"] for lang in manifest.read(site)["languages"]] == ["en", "cy", "pl"]
+    # The enquiry form in it: a catalogue in a folder (docs/languages.md), in the new language's frame.
+    words = form_catalogue(tmp_path / "translations", "pl", {"Ask about restorative justice": "Zapytaj (test)"})
+    form = make_form_app(SITE_DIR=str(site), TRANSLATIONS_DIR=str(words)).test_client().get("/pl/enquiry/")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and re.search(r'<html\b[^>]*\blang="pl"', html)
+    assert "Zapytaj (test)" in html and "Opuść stronę (test)" in html
+    assert 'href="/enquiry/" hreflang="en"' in html

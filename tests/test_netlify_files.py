@@ -81,7 +81,10 @@ def test_form_is_proxied_to_the_service_named_by_the_deploy(tmp_path, site_build
     assert result.returncode == 0, result.stderr
     rules = [line.split() for line in (tmp_path / "out" / "_redirects").read_text().splitlines()
              if line and not line.startswith("#")]
+    # The form in Welsh too, at /cy/enquiry/ (formsvc/i18n.py).
     assert rules == [["/enquiry/*", "https://forms.example.org/enquiry/:splat", "200!",
+                      "Sign=FORMSVC_NETLIFY_SIGNING_SECRET"],
+                     ["/cy/enquiry/*", "https://forms.example.org/cy/enquiry/:splat", "200!",
                       "Sign=FORMSVC_NETLIFY_SIGNING_SECRET"]]
 
 

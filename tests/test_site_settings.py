@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 
 from contract.manifest import MANIFEST_FILE, PASSED_THROUGH
 from contract.site_settings import SITE_SETTINGS, docs_table, marker, page_html
+from sitebuild import languages
 from sitebuild.settings import read_config, site_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ def test_the_template_names_no_setting():
 
 
 def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_site):
+    config = read_config(ROOT / "mkdocs.yml")
+    site_languages = languages.read(config.get("extra"))
     for name, setting in SITE_SETTINGS.items():
         if not setting.on_pages:
             continue
@@ -68,8 +71,15 @@ def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_sit
             stem = page.relative_to(ROOT / "site_content").with_suffix("").as_posix()
             built = (built_site / stem / "index.html").read_text(encoding="utf-8")
             assert marker(name) not in built
-            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box).
-            expected = BeautifulSoup(page_html(name, values()[name]), "html.parser").find()
+            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box),
+            # in the page's language (a Welsh page's own words around the value: sitebuild/languages.py).
+            language = languages.split(stem + "/index.html", site_languages)[0]
+            shown = (page_html(name, values()[name]) if language.default else
+                     {s["marker"]: s["html"] for s in languages.shown_settings(values(), language, language.row)}[
+                         marker(name)])
+            if not shown:
+                continue  # nothing to show in this language while the setting is empty: the marker is gone
+            expected = BeautifulSoup(shown, "html.parser").find()
             assert expected in BeautifulSoup(built, "html.parser").select(f"article {expected.name}"), (page.name, name)
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import html
 import http.client
+import http.cookiejar
 import re
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
+from pathlib import Path
 
 from .processes import netlify_signature
 
@@ -98,6 +102,50 @@ class FormBrowser:
 
     def reference(self) -> str:
         return self.page.select_one(".fs-panel__reference").get_text(strip=True)
+
+
+class HttpBrowser:
+    """A browser over real HTTP (urllib): cookies kept, redirects followed, error pages read."""
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.opener.addheaders = list((headers or {}).items())
+
+    def open(self, path: str, data: dict | None = None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            response = self.opener.open(self.base + path, data=body, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        return response.status, response.geturl(), response.headers, response.read().decode()
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(html, "html.parser")
+    return {i["name"]: i.get("value", "") for i in page.select("form input[type=hidden]")}
+
+
+def form_catalogue(folder: Path, code: str, words: dict[str, str]) -> Path:
+    """A gettext catalogue of the form's words in language ``code`` in ``folder`` (the service's
+    TRANSLATIONS_DIR), compiled as `make setup` does: the .po and its .mo."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale=code)
+    for english, translated in words.items():
+        catalog.add(english, translated)
+    where = Path(folder, code, "LC_MESSAGES")
+    where.mkdir(parents=True, exist_ok=True)
+    with open(where / "messages.po", "wb") as po:
+        write_po(po, catalog)
+    with open(where / "messages.mo", "wb") as mo:
+        write_mo(mo, catalog)
+    return folder
 
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"')

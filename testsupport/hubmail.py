@@ -7,6 +7,9 @@ import time
 
 from formsvc.accept import accept
 from formsvc.message import AcceptedEnquiry, build_body
+from formsvc.outbox import get_outbox
+from formsvc.transport import SMTPTransport
+from formsvc.worker import DeliverySettings, deliver_due
 
 #: The addresses the tests' outboxes and apps use.
 MAIL_FROM = "Hub form <enquiries@rj.example>"
@@ -156,3 +159,13 @@ def wire(msg):
     from formsvc.transport import Envelope
 
     return message_bytes(msg), Envelope.of(MAIL_FROM, HUB)
+
+
+def delivered_body(app, smtp_server) -> str:
+    """The hub's email for the one enquiry waiting in app's outbox: sent by the delivery worker over
+    real SMTP to ``smtp_server`` and read back as the hub's mail client shows it."""
+    transport = SMTPTransport(smtp_server.host, smtp_server.port, security="none", timeout=10)
+    settings = DeliverySettings(mail_from="enquiries@rj.example", hub_inbox="hub@hub.example")
+    assert deliver_due(get_outbox(app), transport, settings)["delivered"] == 1
+    [message] = smtp_server.inbox.messages
+    return message.get_content().replace("\r\n", "\n")

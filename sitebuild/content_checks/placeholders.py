@@ -46,7 +46,8 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
             state = "is empty"
         if setting.translations:
             # Not shown on pages: say what it stands for instead.
-            state = ("is not set: no qualified translator's check of the pages in other languages is recorded"
+            state = ("is not set: no qualified translator's check of the pages and the enquiry form's words in other "
+                     "languages is recorded"
                      if value is None or not text else "still says nobody has checked the translations")
         end = "" if advice.endswith(".") else "."  # an example that is a sentence has its own full stop
         problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}{end}"))
