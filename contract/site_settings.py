@@ -139,7 +139,8 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "with https://. Ask a developer before changing it",
         "https://www.bbc.co.uk/weather",
         "Every page, and the enquiry form",
-        env="EXIT_URL"),
+        env="EXIT_URL",
+        in_words=False),
     "exit_name": SiteSetting(
         "BBC Weather",
         "That website's name, as the Leave this site quickly page says it. Change it whenever you change "
@@ -291,14 +292,24 @@ def _shown_default(default) -> str:
     return default
 
 
+def _in_other_languages(setting: SiteSetting) -> str:
+    if not setting.in_words:
+        return "The same address in every language"
+    if not setting.on_pages:
+        return "Not shown"
+    return ("Once you set it, give its words in each language too, under `languages:` in that language's entry "
+            "(Welsh: `code: cy`); until then that language's own placeholder")
+
+
 def docs_table() -> str:
     """EDITING.md's table of these settings, in Markdown."""
-    rows = ["| Setting | What it is | Until it is set | Where it shows |", "|---|---|---|---|"]
+    rows = ["| Setting | What it is | Until it is set | Where it shows | In Welsh and other languages |",
+            "|---|---|---|---|---|"]
     for name, setting in SITE_SETTINGS.items():
         shown = _shown_default(setting.default)
         until = ("empty" if shown == "" else f"`{shown}`") + (", a placeholder: the checks warn"
                                                               if setting.placeholder else "")
-        rows.append(f"| `{name}` | {setting.meaning} | {until} | {setting.shown} |")
+        rows.append(f"| `{name}` | {setting.meaning} | {until} | {setting.shown} | {_in_other_languages(setting)} |")
     return "\n".join(rows) + "\n"
 
 
