@@ -124,6 +124,19 @@ def test_an_english_only_value_on_a_welsh_page_is_marked_english_and_warned_abou
     assert not [p for p in check_setting_placeholders(extra, config) if "no Welsh words" in p.message]
 
 
+def test_each_languages_defaults_keep_the_tables_facts():
+    """A language's default_<name> says what the table's default says: the same numbers and web
+    addresses (a changed fact in the table must be changed in every language's words too)."""
+    def facts(value) -> list[str]:
+        return re.findall(r"https?://\S+|\d[\d ]*\d|\d", json.dumps(value, ensure_ascii=False))
+
+    for language in languages.read(values())[1:]:
+        ours = languages.words(language.code)
+        for name, setting in SITE_SETTINGS.items():
+            if f"default_{name}" in ours:
+                assert facts(ours[f"default_{name}"]) == facts(setting.default), (language.code, name)
+
+
 def yaml_dump(data) -> str:
     import yaml
 
