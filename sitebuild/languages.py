@@ -139,7 +139,7 @@ def setting_value(name: str, extra: Mapping, language: Language) -> tuple:
         return english, None
     if english == setting.default and f"default_{name}" in (ours := words(language.code)):
         return ours[f"default_{name}"], None
-    return english, DEFAULT["code"]
+    return english, read(extra)[0].code
 
 
 def untranslated_settings(extra: Mapping) -> list[tuple[str, Language]]:
