@@ -8,12 +8,23 @@ unset, it has the default below. Read from this table, and from nowhere else:
 - the manifest passes on the ones the form shows (contract/manifest.py; formsvc/shell.py);
 - the service falls back on exit_url's default when no site is built (formsvc/config.py);
 - EDITING.md's table is ``python -m contract.site_settings`` (tests/test_site_settings.py checks).
+
+The words around a value ("We aim to reply within", "Call {name} on {phone}", a box's title) are
+not here but in each language's words, components/site-words/messages.json ("setting_..." and
+"phone_..."): the table says only how the HTML is built. A language other than English shows the
+force's own value for it (its entry in extra.languages), else its words' "default_<name>" while the
+setting is at its default (sitebuild/languages.py).
 """
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
+
+#: Our words per language, the settings' among them (sitebuild/languages.py reads the same file).
+WORDS_FILE = Path(__file__).resolve().parent.parent / "components" / "site-words" / "messages.json"
 
 
 class SiteSetting(NamedTuple):
@@ -24,59 +35,101 @@ class SiteSetting(NamedTuple):
     # The default only reads well: the content checks warn until someone sets a real value.
     placeholder: bool = False
     env: str | None = None  # an environment variable that wins over mkdocs.yml (deploys, tests)
-    # What a page's marker line becomes: a template, {value} escaped, or for a mapping or a list a
-    # function making the HTML from the value (escaping inside); None: not shown on pages by a marker.
-    on_pages: str | Callable[[Any], str] | None = None
+    # What a page's marker line becomes: a function of the value and a Words (the language's words
+    # around it, the value escaped and marked with its language); None: not shown on pages by a marker.
+    on_pages: Callable[[Any, "Words"], str] | None = None
     form_shows: bool = False  # passed to the enquiry service in site-manifest.json "extra"
     # Only warned about while the site has pages in more than one language (extra.languages).
     translations: bool = False
     # What the marker becomes while the setting is empty (None: nothing).
-    when_empty: str | None = None
+    when_empty: Callable[["Words"], str] | None = None
+    # Its value is words (not a web address): shown in another language only once given in it.
+    in_words: bool = True
 
 
 def _e(value) -> str:
     return html.escape(str(value or ""), quote=True)
 
 
-def phone_line(line: dict) -> str:
+class Words:
+    """What a marker's HTML is made with in one language: ``text(key, **slots)``, our words (escaped)
+    with the slots' HTML put in; ``value(text)``, a value of the setting escaped, inside
+    <span lang="en"> when it is English on another language's page (value_lang)."""
+
+    def __init__(self, words: Mapping, value_lang: str | None = None):
+        self.words, self.value_lang = words, value_lang
+
+    def text(self, key: str, **slots: str) -> str:
+        return html.escape(str(self.words[key]), quote=False).format(**slots)
+
+    def value(self, text) -> str:
+        shown = _e(text)
+        return f'<span lang="{self.value_lang}">{shown}</span>' if self.value_lang and shown else shown
+
+
+def english_words() -> dict:
+    """Our English words (components/site-words/messages.json "en")."""
+    return json.loads(WORDS_FILE.read_text(encoding="utf-8"))["en"]
+
+
+def phone_line(line: dict, w: Words) -> str:
     """ "Call <name> on <number>, or text <number>. <when>" then <about> and <website>: the number
-    written as readers dial it, its link without spaces."""
+    written as readers dial it, its link without spaces; the words around them the language's."""
     tel = str(line.get("phone", "")).replace(" ", "")
-    out = f'<p><strong>Call {_e(line.get("name"))} on <a href="tel:{_e(tel)}">{_e(line.get("phone"))}</a>'
+    phone = f'<a href="tel:{_e(tel)}">{_e(line.get("phone"))}</a>'
+    out = "<p><strong>" + w.text("phone_call", name=w.value(line.get("name")), phone=phone)
     if line.get("text"):
         sms = str(line["text"]).replace(" ", "")
-        out += f', or text <a href="sms:{_e(sms)}">{_e(line["text"])}</a>'
+        out += w.text("phone_or_text", text=f'<a href="sms:{_e(sms)}">{_e(line["text"])}</a>')
     out += ".</strong>"
     if line.get("when"):
-        out += f" {_e(line['when'])}"
+        out += f" {w.value(line['when'])}"
     out += "</p>"
     if line.get("about"):
-        out += f"<p>{_e(line['about'])}</p>"
+        out += f"<p>{w.value(line['about'])}</p>"
     if line.get("web"):
         shown = str(line["web"]).replace("https://", "").replace("www.", "").replace("/", "")
-        out += f'<p>Website: <a href="{_e(line["web"])}">{_e(shown)}</a></p>'
+        out += f'<p>{w.text("phone_website")} <a href="{_e(line["web"])}">{_e(shown)}</a></p>'
     return out
 
 
-def _emergency(value) -> str:
-    return ('<div class="admonition warning">\n<p class="admonition-title">If you are in danger now</p>\n'
-            f"<p>{_e(value)}</p>\n</div>")
+def _paragraph(value, w: Words) -> str:
+    return f'<p class="site-setting">{w.value(value)}</p>'
 
 
-def _victim_support(value) -> str:
+def _sentence(key: str) -> Callable[[Any, Words], str]:
+    """A sentence of our words (messages.json ``key``) with the value in bold where it says {value}."""
+    return lambda value, w: f'<p class="site-setting">{w.text(key, value="<strong>" + w.value(value) + "</strong>")}</p>'
+
+
+def _complaints_link(value, w: Words) -> str:
+    return f'<p class="site-setting"><a href="{_e(value)}">{w.text("setting_complaints_url")}</a></p>'
+
+
+def _complaints_ask(w: Words) -> str:
+    link = f'<a href="/enquiry/">{w.text("setting_complaints_url_form")}</a>'
+    return f'<p class="site-setting">{w.text("setting_complaints_url_empty", form=link)}</p>'
+
+
+def _emergency(value, w: Words) -> str:
+    return (f'<div class="admonition warning">\n<p class="admonition-title">{w.text("setting_emergency_title")}</p>\n'
+            f"<p>{w.value(value)}</p>\n</div>")
+
+
+def _victim_support(value, w: Words) -> str:
     line = {key: value.get(key) for key in ("name", "phone", "when", "web")}
-    return f'<div class="site-support"><p>{_e(value.get("about"))}</p>{phone_line(line)}</div>'
+    return f'<div class="site-support"><p>{w.value(value.get("about"))}</p>{phone_line(line, w)}</div>'
 
 
-def _lines(value) -> str:
-    return '<ul class="site-lines">' + "".join(f"<li>{phone_line(line)}</li>" for line in value) + "</ul>"
+def _lines(value, w: Words) -> str:
+    return '<ul class="site-lines">' + "".join(f"<li>{phone_line(line, w)}</li>" for line in value) + "</ul>"
 
 
 def _force_words(meaning: str, default: str, example: str, shown: str, form_shows: bool = False) -> SiteSetting:
     """What only our police force can promise or say, one paragraph: a placeholder that promises
     nothing until the force sets the words it has confirmed (the content checks warn)."""
     return SiteSetting(default, meaning, example, shown, placeholder=True,
-                       on_pages='<p class="site-setting">{value}</p>', form_shows=form_shows)
+                       on_pages=_paragraph, form_shows=form_shows)
 
 
 SITE_SETTINGS: dict[str, SiteSetting] = {
@@ -86,7 +139,8 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "with https://. Ask a developer before changing it",
         "https://www.bbc.co.uk/weather",
         "Every page, and the enquiry form",
-        env="EXIT_URL"),
+        env="EXIT_URL",
+        in_words=False),
     "exit_name": SiteSetting(
         "BBC Weather",
         "That website's name, as the Leave this site quickly page says it. Change it whenever you change "
@@ -94,14 +148,14 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "BBC Weather",
         "The Leave this site quickly page",
         env="EXIT_NAME",
-        on_pages='<p class="site-setting">It takes you to a neutral website: <strong>{value}</strong>.</p>'),
+        on_pages=_sentence("setting_exit_name")),
     "reply_within": SiteSetting(
         "a few working days",
         "How soon the hub replies, as the words after \"We aim to reply within\"",
         "5 working days",
         "The Email us page, and the form's \"Message sent\" page",
         placeholder=True,
-        on_pages='<p class="site-setting">We aim to reply within <strong>{value}</strong>.</p>',
+        on_pages=_sentence("setting_reply_within"),
         form_shows=True),
     # Empty: a link to a page we guessed would not go where it says; until it is set, the page asks
     # readers to ask us.
@@ -112,10 +166,10 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "The How to complain page, as the link \"Make a complaint to our police force\" (until it is set: "
         "\"Ask us how to make a complaint\")",
         placeholder=True,
-        on_pages='<p class="site-setting"><a href="{value}">Make a complaint to our police force</a></p>',
+        on_pages=_complaints_link,
         form_shows=True,
-        when_empty='<p class="site-setting">Ask us how to make a complaint to our police force. You can '
-                   '<a href="/enquiry/">send us a message using our enquiry form</a>.</p>'),
+        when_empty=_complaints_ask,
+        in_words=False),
     # ---- What only our force can promise or say, once the hub's manager or our data protection
     # officer confirms it (issue 19).
     "contact_promise": _force_words(
@@ -169,7 +223,7 @@ SITE_SETTINGS: dict[str, SiteSetting] = {
         "How to call the police when it is not an emergency",
         "If you need the police but it is not an emergency, call 101.",
         "Support, and the enquiry form",
-        on_pages='<p class="site-setting">{value}</p>', form_shows=True),
+        on_pages=_paragraph, form_shows=True),
     "victim_support": SiteSetting(
         {"about": "Victim Support is an independent charity. It gives free, confidential support to anyone "
                   "affected by crime in England and Wales, whether or not the crime was reported to the police.",
@@ -217,16 +271,17 @@ def marker(name: str) -> str:
     return f"<!-- extra.{name} -->"
 
 
-def page_html(name: str, value) -> str:
-    """What the marker of ``name`` becomes on a page: nothing when the setting is empty."""
+def page_html(name: str, value, words: Mapping | None = None, value_lang: str | None = None) -> str:
+    """What the marker of ``name`` becomes on a page: nothing when the setting is empty (or what
+    its when_empty says). words: the page language's (English unless given); value_lang: the
+    value's language when it is not the page's (an English value on a Welsh page: "en")."""
     setting = SITE_SETTINGS[name]
+    w = Words(english_words() if words is None else words, value_lang)
     if value in (None, "", [], {}):
-        return setting.when_empty or ""
+        return setting.when_empty(w) if setting.when_empty else ""
     if not setting.on_pages:
         return ""
-    if callable(setting.on_pages):
-        return setting.on_pages(value)
-    return setting.on_pages.format(value=html.escape(str(value), quote=True))
+    return setting.on_pages(value, w)
 
 
 def _shown_default(default) -> str:
@@ -237,14 +292,24 @@ def _shown_default(default) -> str:
     return default
 
 
+def _in_other_languages(setting: SiteSetting) -> str:
+    if not setting.in_words:
+        return "The same address in every language"
+    if not setting.on_pages:
+        return "Not shown"
+    return ("Once you set it, give its words in each language too, under `languages:` in that language's entry "
+            "(Welsh: `code: cy`); until then that language's own placeholder")
+
+
 def docs_table() -> str:
     """EDITING.md's table of these settings, in Markdown."""
-    rows = ["| Setting | What it is | Until it is set | Where it shows |", "|---|---|---|---|"]
+    rows = ["| Setting | What it is | Until it is set | Where it shows | In Welsh and other languages |",
+            "|---|---|---|---|---|"]
     for name, setting in SITE_SETTINGS.items():
         shown = _shown_default(setting.default)
         until = ("empty" if shown == "" else f"`{shown}`") + (", a placeholder: the checks warn"
                                                               if setting.placeholder else "")
-        rows.append(f"| `{name}` | {setting.meaning} | {until} | {setting.shown} |")
+        rows.append(f"| `{name}` | {setting.meaning} | {until} | {setting.shown} | {_in_other_languages(setting)} |")
     return "\n".join(rows) + "\n"
 
 

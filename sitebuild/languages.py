@@ -122,48 +122,60 @@ def words(code: str) -> dict[str, str]:
     return {**messages["en"], **messages[code]}
 
 
-def setting_value(name: str, extra: Mapping, language: Language, row: Mapping):
-    """A site setting's value in a language: the value given in its row of extra.languages, else,
-    while mkdocs.yml keeps the table's default, the language's own words for it
-    (components/site-words/messages.json, "placeholder_<name>"), else the setting's value as set."""
+def setting_value(name: str, extra: Mapping, language: Language) -> tuple:
+    """A site setting's value on this language's pages, and the value's language when it is not the
+    page's ("en": English the force has set, with nothing yet in this language; None otherwise).
+    extra: site_values(), every setting filled in. The value is the one the force gives in the
+    language's entry of extra.languages; else, while the setting is at its default, the language's
+    own default (components/site-words/messages.json, "default_<name>"); else the English one."""
     from contract.site_settings import SITE_SETTINGS
 
-    if row.get(name):
-        return row[name]
-    if extra.get(name) == SITE_SETTINGS[name].default:
-        return words(language.code).get(f"placeholder_{name}", extra.get(name))
-    return extra.get(name)
+    setting, english = SITE_SETTINGS[name], extra.get(name)
+    if language.default:
+        return english, None
+    if language.row.get(name) not in (None, ""):
+        return language.row[name], None
+    if english in (None, "", [], {}) or not setting.in_words:
+        return english, None
+    if english == setting.default and f"default_{name}" in (ours := words(language.code)):
+        return ours[f"default_{name}"], None
+    return english, read(extra)[0].code
+
+
+def untranslated_settings(extra: Mapping) -> list[tuple[str, Language]]:
+    """The settings the force has set in English but not in another language, which that language's
+    pages show in English (the content checks warn). extra: mkdocs.yml's own, before the defaults."""
+    from contract.site_settings import SITE_SETTINGS
+
+    return [(name, language) for language in read(extra)[1:] for name, setting in SITE_SETTINGS.items()
+            if setting.on_pages and setting.in_words and extra.get(name) not in (None, "", [], {})
+            and extra.get(name) != setting.default and language.row.get(name) in (None, "")]
+
+
+def setting_html(name: str, extra: Mapping, language: Language) -> str:
+    """What the page marker of a site setting becomes in a language (contract/site_settings.py):
+    its words around the value (components/site-words/messages.json) and setting_value()."""
+    from contract.site_settings import page_html
+
+    value, value_lang = setting_value(name, extra, language)
+    return page_html(name, value, words(language.code), value_lang)
 
 
 def form_settings(extra: Mapping, language: Language) -> dict:
-    """The settings the form's pages show (contract/manifest.py, PASSED_THROUGH), as the language's
-    pages say them: the manifest's "extra" for that language's form (formsvc/shell.py)."""
+    """The settings the form's pages show (contract/manifest.py, PASSED_THROUGH), as this language's
+    pages give them: the manifest's "extra" for that language's form (formsvc/shell.py)."""
     from contract.manifest import PASSED_THROUGH
 
-    values = {name: setting_value(name, extra, language, language.row) for name in PASSED_THROUGH}
+    values = {name: setting_value(name, extra, language)[0] for name in PASSED_THROUGH}
     return {name: value for name, value in values.items() if value is not None}
 
 
-def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dict]:
-    """The page markers of the site's settings (contract/site_settings.py) in another language: its
-    words around the value (components/site-words/messages.json, "setting_<name>"), and the value
-    given in its row of extra.languages, else its own placeholder while the setting is unset."""
-    from contract.site_settings import SITE_SETTINGS, marker, page_html
+def shown_settings(extra: Mapping, language: Language) -> list[dict]:
+    """Each page marker and its HTML in a language, for overrides/partials/site-settings.html."""
+    from contract.site_settings import SITE_SETTINGS, marker
 
-    ours, shown = words(language.code), []
-    for name, setting in SITE_SETTINGS.items():
-        if not setting.on_pages:
-            continue
-        value = setting_value(name, extra, language, row)
-        template = ours.get(f"setting_{name}")
-        if template is None:
-            # No words of this language around it yet: the table's own (a fact's lines, in English),
-            # which a page of this language shows only once its translation has the marker.
-            shown.append({"marker": marker(name), "html": page_html(name, value)})
-            continue
-        shown.append({"marker": marker(name),
-                      "html": template.format(value=html_lib.escape(str(value), quote=True)) if value else ""})
-    return shown
+    return [{"marker": marker(name), "html": setting_html(name, extra, language)}
+            for name, setting in SITE_SETTINGS.items() if setting.on_pages]
 
 
 # The words sitebuild/markup.py writes into every page in English (names of the theme's

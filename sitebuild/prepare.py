@@ -106,7 +106,7 @@ def stage(config: dict, config_dir: Path, staging: Path, settings: Settings,
         staged.update(language.site)
         staged["site_url"] = settings.site_url.rstrip("/") + "/" + language.prefix
         staged["extra"] = {**settings.extra, "words": languages.words(language.code),
-                           "shown_settings": languages.shown_settings(settings.extra, language, language.row)}
+                           "shown_settings": languages.shown_settings(settings.extra, language)}
         if settings.edit_uri:
             staged["edit_uri"] = settings.edit_uri.rstrip("/") + "/" + language.prefix
     staged = {k: v for k, v in staged.items() if v is not None}

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from contract.site_settings import SITE_SETTINGS, marker, page_html
+from contract.site_settings import SITE_SETTINGS
 
 from . import BuildError
 from . import languages as site_languages
@@ -60,10 +60,11 @@ def site_values(extra: Mapping | None, environ: Mapping[str, str] | None = None)
     for name, setting in SITE_SETTINGS.items():
         given = env(setting.env, environ) if setting.env else ""
         values[name] = given or (values[name] if values.get(name) is not None else setting.default)
-    values["shown_settings"] = [{"marker": marker(name), "html": page_html(name, values[name])}
-                                for name, setting in SITE_SETTINGS.items() if setting.on_pages]
-    # Our own template words, in the default language (a staged build of another language gets its own).
-    values["words"] = site_languages.words(site_languages.read(values)[0].code)
+    # Our own template words and the settings' HTML, in the default language (a staged build of
+    # another language gets its own).
+    default = site_languages.read(values)[0]
+    values["shown_settings"] = site_languages.shown_settings(values, default)
+    values["words"] = site_languages.words(default.code)
     return values
 
 

@@ -76,7 +76,7 @@ def test_the_welsh_form_end_to_end_in_the_welsh_frame_to_the_hubs_inbox(make_for
     assert "Eich cyfeirnod" in sent.select_one(".fs-panel__body").get_text()
     reference = sent.select_one(".fs-panel__reference").get_text(strip=True)
     # The Welsh site's facts, in Welsh (components/site-words/messages.json), not the English ones.
-    assert "phwyswch 55 pan ofynnir i chi" in html and "Linell Gymorth Cymorth i Ddioddefwyr" in html
+    assert "phwyswch 55 pan ofynnir i chi" in html and "Llinell Gymorth Cymorth i Ddioddefwyr" in html
     assert "Silent Solution" in html and "If you cannot speak" not in html
 
     # The hub's email: English, saying the language, the person's words exactly as typed.

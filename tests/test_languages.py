@@ -231,8 +231,13 @@ def test_welsh_pages_show_our_template_words_in_welsh(built_site):
     # A site setting's words around its value, and its Welsh placeholder while it is unset.
     email = _html(built_site, "/cy/email-us/")
     assert "Ein nod yw ateb o fewn <strong>ychydig ddiwrnodau gwaith</strong>." in email
+    # No setting's English words on a Welsh page: the facts' words and the phone lines' are Welsh too.
+    for english in ("We aim to reply within", "If you are in danger now", "Call 999", "Call the", "Website:"):
+        assert english not in email, english
     not_found = (built_site / "cy" / "404.html").read_text(encoding="utf-8")
     assert "Heb ddod o hyd i'r dudalen" in not_found or "Heb ddod o hyd i&#39;r dudalen" in not_found
+    assert "Os ydych mewn perygl nawr" in not_found and "Ffoniwch 999" in not_found
+    assert "If you are in danger now" not in not_found
 
 
 def test_each_language_has_its_own_search_index_and_form_frame(built_site):

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from contract.manifest import MANIFEST_FILE, PASSED_THROUGH
 from contract.site_settings import SITE_SETTINGS, docs_table, marker, page_html
 from sitebuild import languages
+from sitebuild.content_checks.placeholders import check_setting_placeholders
 from sitebuild.settings import read_config, site_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +61,6 @@ def test_the_template_names_no_setting():
 
 
 def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_site):
-    config = read_config(ROOT / "mkdocs.yml")
-    site_languages = languages.read(config.get("extra"))
     for name, setting in SITE_SETTINGS.items():
         if not setting.on_pages:
             continue
@@ -71,16 +70,82 @@ def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_sit
             stem = page.relative_to(ROOT / "site_content").with_suffix("").as_posix()
             built = (built_site / stem / "index.html").read_text(encoding="utf-8")
             assert marker(name) not in built
-            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box),
-            # in the page's language (a Welsh page's own words around the value: sitebuild/languages.py).
-            language = languages.split(stem + "/index.html", site_languages)[0]
-            shown = (page_html(name, values()[name]) if language.default else
-                     {s["marker"]: s["html"] for s in languages.shown_settings(values(), language, language.row)}[
-                         marker(name)])
-            if not shown:
-                continue  # nothing to show in this language while the setting is empty: the marker is gone
-            expected = BeautifulSoup(shown, "html.parser").find()
+            # The first element of what the marker becomes in the page's language (a p.site-setting,
+            # or a mapping's or list's box).
+            language, _ = languages.split(stem + "/", languages.read(values()))
+            expected = BeautifulSoup(languages.setting_html(name, values(), language), "html.parser").find()
             assert expected in BeautifulSoup(built, "html.parser").select(f"article {expected.name}"), (page.name, name)
+
+
+def _welsh(row: dict | None = None) -> languages.Language:
+    """The site's Welsh, with these settings given in its entry of extra.languages."""
+    welsh = languages.read(values())[1]
+    return languages.Language(welsh.code, welsh.name, welsh.english_name, row={**welsh.row, **(row or {})})
+
+
+def test_a_welsh_page_shows_a_setting_in_welsh_words():
+    # Unset: the words around it and the placeholder, both Welsh (components/site-words/messages.json).
+    assert languages.setting_html("reply_within", values(), _welsh()) == \
+        '<p class="site-setting">Ein nod yw ateb o fewn <strong>ychydig ddiwrnodau gwaith</strong>.</p>'
+    # A fact written once: its box's title, its words and a phone line's words in Welsh.
+    danger = BeautifulSoup(languages.setting_html("emergency", values(), _welsh()), "html.parser")
+    assert danger.select_one(".admonition-title").get_text() == "Os ydych mewn perygl nawr"
+    assert "Ffoniwch 999" in danger.get_text() and "Call" not in danger.get_text()
+    support = BeautifulSoup(languages.setting_html("victim_support", values(), _welsh()), "html.parser")
+    assert "ffoniwch 08 08 16 89 111" in support.get_text() and "Call" not in support.get_text()
+    # Set by the force in English and in Welsh: the Welsh, not marked as another language.
+    force = {**values(), "reply_within": "5 working days"}
+    shown = languages.setting_html("reply_within", force, _welsh({"reply_within": "5 diwrnod gwaith"}))
+    assert shown == '<p class="site-setting">Ein nod yw ateb o fewn <strong>5 diwrnod gwaith</strong>.</p>'
+    # The English pages keep their English.
+    assert languages.setting_html("reply_within", force, languages.read(values())[0]) == \
+        '<p class="site-setting">We aim to reply within <strong>5 working days</strong>.</p>'
+
+
+def test_an_english_only_value_on_a_welsh_page_is_marked_english_and_warned_about(tmp_path):
+    force = {**values(), "reply_within": "5 working days", "who_reads": "Only the hub's staff read it."}
+    shown = BeautifulSoup(languages.setting_html("reply_within", force, _welsh()), "html.parser")
+    assert shown.get_text() == "Ein nod yw ateb o fewn 5 working days."  # the words around it stay Welsh
+    assert [(s["lang"], s.get_text()) for s in shown.select("span[lang]")] == [("en", "5 working days")]
+    # A web address is no language's words: shown as it is, with no warning.
+    link = languages.setting_html("complaints_url", {**force, "complaints_url": "https://f.example/c"}, _welsh())
+    assert 'lang="en"' not in link and 'href="https://f.example/c"' in link
+    # The checks name the line in mkdocs.yml and say, in plain words, where the Welsh goes.
+    config = tmp_path / "mkdocs.yml"
+    extra = {"reply_within": "5 working days", "complaints_url": "https://f.example/c",
+             "languages": [{"code": "en", "name": "English"},
+                           {"code": "cy", "name": "Cymraeg", "english_name": "Welsh"}]}
+    config.write_text(yaml_dump({"site_name": "x", "extra": extra}), encoding="utf-8")
+    warned = [p for p in check_setting_placeholders(extra, config) if "no Welsh words" in p.message]
+    assert [(p.line, p.level) for p in warned] == [(_line(config, "reply_within"), "warning")], warned
+    assert "Welsh pages show it in English" in warned[0].message and "code: cy" in warned[0].message
+    # Given in Welsh too: no warning, and the Welsh shows.
+    extra["languages"][1]["reply_within"] = "5 diwrnod gwaith"
+    assert not [p for p in check_setting_placeholders(extra, config) if "no Welsh words" in p.message]
+
+
+def test_each_languages_defaults_keep_the_tables_facts():
+    """A language's default_<name> says what the table's default says: the same numbers and web
+    addresses (a changed fact in the table must be changed in every language's words too)."""
+    def facts(value) -> list[str]:
+        return re.findall(r"https?://\S+|\d[\d ]*\d|\d", json.dumps(value, ensure_ascii=False))
+
+    for language in languages.read(values())[1:]:
+        ours = languages.words(language.code)
+        for name, setting in SITE_SETTINGS.items():
+            if f"default_{name}" in ours:
+                assert facts(ours[f"default_{name}"]) == facts(setting.default), (language.code, name)
+
+
+def yaml_dump(data) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def _line(config: Path, key: str) -> int:
+    return next(n for n, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+                if re.match(rf"\s*{key}\s*:", text))
 
 
 def test_the_manifest_passes_on_what_the_form_shows(built_site):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from contract.site_settings import SITE_SETTINGS
 
+from .. import languages
 from .problem import Problem
 
 
@@ -51,4 +52,18 @@ def check_setting_placeholders(extra: Mapping | None, config_file: Path, name: s
                      if value is None or not text else "still says nobody has checked the translations")
         end = "" if advice.endswith(".") else "."  # an example that is a sentence has its own full stop
         problems.append(Problem(name, line or 1, "warning", f"The setting extra.{key} in {shown} {state}. {advice}{end}"))
+    return problems + _untranslated(extra, lines, name)
+
+
+def _untranslated(extra: Mapping, lines: list[str], name: str) -> list[Problem]:
+    """A warning for each setting our force has set in English but not in another language: that
+    language's pages show the English words (marked as English), which its readers did not choose."""
+    shown, problems = Path(name).name, []
+    for key, language in languages.untranslated_settings(extra):
+        line = next((n for n, text in enumerate(lines, 1) if re.match(rf"\s*{key}\s*:", text)), 1)
+        called = language.english_name or language.code
+        problems.append(Problem(name, line, "warning", (
+            f"The setting extra.{key} in {shown} has no {called} words, so {called} pages show it in English. "
+            f"In {shown}, under languages:, find the entry with code: {language.code} and add a line with the "
+            f"same words in {called}, like:  {key}: <the words in {called}>")))
     return problems
