@@ -38,14 +38,17 @@ def _e(value) -> str:
     return html.escape(str(value or ""), quote=True)
 
 
+def _dial(scheme: str, number) -> str:
+    """A number as readers dial it, linked for phones (the link without spaces)."""
+    return f'<a href="{scheme}:{_e(str(number).replace(" ", ""))}">{_e(number)}</a>'
+
+
 def phone_line(line: dict) -> str:
     """ "Call <name> on <number>, or text <number>. <when>" then <about> and <website>: the number
     written as readers dial it, its link without spaces."""
-    tel = str(line.get("phone", "")).replace(" ", "")
-    out = f'<p><strong>Call {_e(line.get("name"))} on <a href="tel:{_e(tel)}">{_e(line.get("phone"))}</a>'
+    out = f'<p><strong>Call {_e(line.get("name"))} on {_dial("tel", line.get("phone", ""))}'
     if line.get("text"):
-        sms = str(line["text"]).replace(" ", "")
-        out += f', or text <a href="sms:{_e(sms)}">{_e(line["text"])}</a>'
+        out += f', or text {_dial("sms", line["text"])}'
     out += ".</strong>"
     if line.get("when"):
         out += f" {_e(line['when'])}"
@@ -227,6 +230,26 @@ def page_html(name: str, value) -> str:
     if callable(setting.on_pages):
         return setting.on_pages(value)
     return setting.on_pages.format(value=html.escape(str(value), quote=True))
+
+
+#: One part of a fact that is a mapping (victim_support), inside a sentence of the page's own:
+#: <!-- extra.victim_support.phone --> becomes the number, linked for phones. For pages that say
+#: the words around it in their own way, as Easy Read pages do, in each language.
+FIELDS = {"phone": lambda v: _dial("tel", v), "text": lambda v: _dial("sms", v),
+          "web": lambda v: f'<a href="{_e(v)}">{_e(str(v).replace("https://", "").replace("www.", "").rstrip("/"))}</a>'}
+
+
+def field_markers(values) -> list[dict]:
+    """{"marker", "html"} for each part (FIELDS) of each mapping setting in values (the site's settings,
+    as the pipeline fills them in), for overrides/partials/site-settings.html."""
+    shown = []
+    for name, setting in SITE_SETTINGS.items():
+        value = values.get(name)
+        if not setting.on_pages or not isinstance(value, dict):
+            continue
+        shown += [{"marker": marker(f"{name}.{part}"), "html": make(value[part])}
+                  for part, make in FIELDS.items() if value.get(part)]
+    return shown
 
 
 def _shown_default(default) -> str:

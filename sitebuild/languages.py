@@ -120,9 +120,11 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
     """The page markers of the site's settings (contract/site_settings.py) in another language: its
     words around the value (components/site-words/messages.json, "setting_<name>"), and the value
     given in its row of extra.languages, else its own placeholder while the setting is unset."""
-    from contract.site_settings import SITE_SETTINGS, marker, page_html
+    from contract.site_settings import SITE_SETTINGS, field_markers, marker, page_html
 
     ours, shown = words(language.code), []
+    # A fact's parts (its phone number) are the same in every language: the words around them are the page's.
+    shown += field_markers({name: row.get(name) or extra.get(name) for name in SITE_SETTINGS})
     for name, setting in SITE_SETTINGS.items():
         if not setting.on_pages:
             continue

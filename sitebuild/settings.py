@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from contract.site_settings import SITE_SETTINGS, marker, page_html
+from contract.site_settings import SITE_SETTINGS, field_markers, marker, page_html
 
 from . import BuildError
 from . import languages as site_languages
@@ -61,7 +61,7 @@ def site_values(extra: Mapping | None, environ: Mapping[str, str] | None = None)
         given = env(setting.env, environ) if setting.env else ""
         values[name] = given or (values[name] if values.get(name) is not None else setting.default)
     values["shown_settings"] = [{"marker": marker(name), "html": page_html(name, values[name])}
-                                for name, setting in SITE_SETTINGS.items() if setting.on_pages]
+                                for name, setting in SITE_SETTINGS.items() if setting.on_pages] + field_markers(values)
     # Our own template words, in the default language (a staged build of another language gets its own).
     values["words"] = site_languages.words(site_languages.read(values)[0].code)
     return values

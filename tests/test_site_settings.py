@@ -37,7 +37,11 @@ def test_each_value_comes_from_the_environment_then_mkdocs_yml_then_the_default(
 
 def test_a_pages_marker_becomes_its_html_with_the_value_escaped():
     shown = {s["marker"]: s["html"] for s in site_values({"reply_within": "5 <b>days</b>"}, environ={})["shown_settings"]}
-    assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages}
+    # ...and each part of a fact that is a mapping, for a sentence of the page's own (Easy Read pages).
+    parts = {marker("victim_support.phone"), marker("victim_support.web")}
+    assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages} | parts
+    assert shown[marker("victim_support.phone")] == '<a href="tel:08081689111">08 08 16 89 111</a>'
+    assert shown[marker("victim_support.web")] == '<a href="https://www.victimsupport.org.uk/">victimsupport.org.uk</a>'
     assert shown[marker("reply_within")] == \
         '<p class="site-setting">We aim to reply within <strong>5 &lt;b&gt;days&lt;/b&gt;</strong>.</p>'
     assert page_html("reply_within", "") == ""  # set empty: shown nowhere
