@@ -235,7 +235,7 @@ def page_html(name: str, value) -> str:
 #: One part of a fact that is a mapping (victim_support), inside a sentence of the page's own:
 #: <!-- extra.victim_support.phone --> becomes the number, linked for phones. For pages that say
 #: the words around it in their own way, as Easy Read pages do, in each language.
-FIELDS = {"phone": lambda v: _dial("tel", v), "text": lambda v: _dial("sms", v),
+FIELDS = {"phone": lambda v: _dial("tel", v), "text": lambda v: _dial("sms", v), "when": _e,
           "web": lambda v: f'<a href="{_e(v)}">{_e(str(v).replace("https://", "").replace("www.", "").rstrip("/"))}</a>'}
 
 

@@ -38,7 +38,7 @@ def test_each_value_comes_from_the_environment_then_mkdocs_yml_then_the_default(
 def test_a_pages_marker_becomes_its_html_with_the_value_escaped():
     shown = {s["marker"]: s["html"] for s in site_values({"reply_within": "5 <b>days</b>"}, environ={})["shown_settings"]}
     # ...and each part of a fact that is a mapping, for a sentence of the page's own (Easy Read pages).
-    parts = {marker("victim_support.phone"), marker("victim_support.web")}
+    parts = {marker(f"victim_support.{part}") for part in ("phone", "when", "web")}
     assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages} | parts
     assert shown[marker("victim_support.phone")] == '<a href="tel:08081689111">08 08 16 89 111</a>'
     assert shown[marker("victim_support.web")] == '<a href="https://www.victimsupport.org.uk/">victimsupport.org.uk</a>'

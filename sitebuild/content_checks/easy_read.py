@@ -31,7 +31,7 @@ from .words import _phrase_pattern, visible_lines
 EASY_READ = "easy_read"  # the front matter setting
 EASY_READ_WORDS = 15  # words in a sentence, at most
 SENTENCES_PER_PICTURE = 3
-MARKER_LINE = re.compile(r"^<!-- extra\.[\w.]+ -->$")
+MARKER_LINE = re.compile(r"^<!-- extra\.\w+ -->$")  # a whole setting; a part (extra.victim_support.phone) is inside a sentence
 WORD_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])[ \t]+\*\*(?P<word>[^*]+)\*\*")
 
 
