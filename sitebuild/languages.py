@@ -137,8 +137,10 @@ def shown_settings(extra: Mapping, language: Language, row: Mapping) -> list[dic
             # which a page of this language shows only once its translation has the marker.
             shown.append({"marker": marker(name), "html": page_html(name, value)})
             continue
+        # Empty: what the setting shows while it is empty (complaints_url: "ask us"), in this language's words.
         shown.append({"marker": marker(name),
-                      "html": template.format(value=html_lib.escape(str(value), quote=True)) if value else ""})
+                      "html": template.format(value=html_lib.escape(str(value), quote=True)) if value
+                      else ours.get(f"when_empty_{name}", page_html(name, value))})
     return shown
 
 

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 
 from contract.manifest import MANIFEST_FILE, PASSED_THROUGH
 from contract.site_settings import SITE_SETTINGS, docs_table, marker, page_html
+from sitebuild import languages
 from sitebuild.settings import read_config, site_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,10 +71,15 @@ def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_sit
         assert pages, f"no page in site_content/ shows {name}"
         for page in pages:
             stem = page.relative_to(ROOT / "site_content").with_suffix("").as_posix()
-            built = (built_site / stem / "index.html").read_text(encoding="utf-8")
+            built = (built_site / stem.removesuffix("index") / "index.html").read_text(encoding="utf-8")
             assert marker(name) not in built
-            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box).
-            expected = BeautifulSoup(page_html(name, values()[name]), "html.parser").find()
+            # The first element of what the marker becomes (a p.site-setting, or a mapping's or list's box),
+            # in the page's language (a Welsh page: its words around the value, sitebuild/languages.py).
+            language = languages.split(stem, languages.read(values()))[0]
+            shown = page_html(name, values()[name]) if language.default else {
+                s["marker"]: s["html"] for s in languages.shown_settings(values(), language, language.row)}[marker(name)]
+            expected = BeautifulSoup(shown, "html.parser").find()
+            assert expected is not None, (stem, name, "shows nothing in this language")
             assert expected in BeautifulSoup(built, "html.parser").select(f"article {expected.name}"), (page.name, name)
 
 
