@@ -66,6 +66,35 @@ def test_a_sentence_over_15_words_is_an_error_on_its_line(tmp_path):
     assert "17 words" in message and "15 words or fewer" in message
 
 
+def test_comms_staff_see_each_problem_as_file_line_level_and_what_to_do(tmp_path, run_python):
+    """`python -m sitebuild check`, as EDITING.md runs it, on a site with one broken Easy Read page:
+    every rule's message, each on the line it is about, and the build would stop (exit 1)."""
+    import shutil
+
+    docs = tmp_path / "docs"
+    (docs / "images" / "easy-read").mkdir(parents=True)
+    shutil.copy(ROOT / "site_content" / "images" / "easy-read" / "talking.svg", docs / "images" / "easy-read")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ndocs_dir: docs\n", encoding="utf-8")
+    (tmp_path / "content-style.yml").write_text(
+        "easy_read:\n  hard_words:\n    en:\n      - practitioner\n", encoding="utf-8")
+    broken = (GOOD.replace("It is always your choice.", "It is always your choice. A practitioner runs it.")
+              .replace("We call that person the offender.",
+                       "We call that person the offender, and this sentence goes on far too long for Easy Read.")
+              .replace("![Two people talking with a helper]", "![picture]", 1)
+              + "\n## Ways to take part\n\nYou can write a letter.\n")
+    page_of(docs, broken)
+    result = run_python("-m", "sitebuild", "check", "-f", str(tmp_path / "mkdocs.yml"), "--today", "2026-12-03",
+                        cwd=tmp_path, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for start, words in [("docs/easy-read/index.md:11: error: ", 'alt text "picture"'),
+                         ("docs/easy-read/index.md:14: error: ", "17 words"),
+                         ("docs/easy-read/index.md:15: error: ", "2 sentences start on this line"),
+                         ("docs/easy-read/index.md:15: error: ", '"practitioner" is a hard word'),
+                         ("docs/easy-read/index.md:26: error: ", "no picture beside it")]:
+        assert any(line.startswith(start) and words in line for line in lines), (start, words, result.stdout)
+
+
 def test_two_sentences_on_one_line_are_an_error(tmp_path):
     text = GOOD.replace("We call that person the offender.\nIt is always", "We call that person the offender. It is always")
     [(line, level, message)] = found(tmp_path, text)
