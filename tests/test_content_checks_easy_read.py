@@ -71,10 +71,10 @@ def test_comms_staff_see_each_problem_as_file_line_level_and_what_to_do(tmp_path
     every rule's message, each on the line it is about, and the build would stop (exit 1)."""
     import shutil
 
-    docs = tmp_path / "docs"
+    docs = tmp_path / "pages"
     (docs / "images" / "easy-read").mkdir(parents=True)
     shutil.copy(ROOT / "site_content" / "images" / "easy-read" / "talking.svg", docs / "images" / "easy-read")
-    (tmp_path / "mkdocs.yml").write_text("site_name: x\ndocs_dir: docs\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ndocs_dir: pages\n", encoding="utf-8")
     (tmp_path / "content-style.yml").write_text(
         "easy_read:\n  hard_words:\n    en:\n      - practitioner\n", encoding="utf-8")
     broken = (GOOD.replace("It is always your choice.", "It is always your choice. A practitioner runs it.")
@@ -87,11 +87,11 @@ def test_comms_staff_see_each_problem_as_file_line_level_and_what_to_do(tmp_path
                         cwd=tmp_path, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for start, words in [("docs/easy-read/index.md:11: error: ", 'alt text "picture"'),
-                         ("docs/easy-read/index.md:14: error: ", "17 words"),
-                         ("docs/easy-read/index.md:15: error: ", "2 sentences start on this line"),
-                         ("docs/easy-read/index.md:15: error: ", '"practitioner" is a hard word'),
-                         ("docs/easy-read/index.md:26: error: ", "no picture beside it")]:
+    for start, words in [("pages/easy-read/index.md:11: error: ", 'alt text "picture"'),
+                         ("pages/easy-read/index.md:14: error: ", "17 words"),
+                         ("pages/easy-read/index.md:15: error: ", "2 sentences start on this line"),
+                         ("pages/easy-read/index.md:15: error: ", '"practitioner" is a hard word'),
+                         ("pages/easy-read/index.md:26: error: ", "no picture beside it")]:
         assert any(line.startswith(start) and words in line for line in lines), (start, words, result.stdout)
 
 
