@@ -54,8 +54,12 @@ def test_a_page_that_keeps_the_format_passes(tmp_path):
 
 
 def test_a_page_not_marked_easy_read_is_not_held_to_it(tmp_path):
-    assert found(tmp_path, GOOD.replace("easy_read: true\n", "") + "\nThis sentence has far more than fifteen words "
-                 "in it, so an Easy Read page could never keep it.\n") == []
+    unmarked = GOOD.replace("easy_read: true\n", "") + ("\nThis sentence has far more than fifteen words in it, so "
+                                                       "an Easy Read page could never keep it.\n")
+    assert [p.message for p in check_easy_read(page_of(tmp_path, unmarked, "how-it-works.md"), STYLE)] == []
+    # ...but in the Easy Read folder, the missing mark is a warning.
+    [(line, level, message)] = found(tmp_path, unmarked)
+    assert (line, level) == (1, "warning") and "easy_read: true" in message
 
 
 def test_a_sentence_over_15_words_is_an_error_on_its_line(tmp_path):

@@ -29,6 +29,7 @@ from .style import STYLE_FILE, Style
 from .words import _phrase_pattern, visible_lines
 
 EASY_READ = "easy_read"  # the front matter setting
+FOLDER = "easy-read"  # where the Easy Read pages are, in each language
 EASY_READ_WORDS = 15  # words in a sentence, at most
 SENTENCES_PER_PICTURE = 3
 MARKER_LINE = re.compile(r"^<!-- extra\.\w+ -->$")  # a whole setting; a part (extra.victim_support.phone) is inside a sentence
@@ -51,6 +52,10 @@ def word_list(page: Page) -> dict[str, int]:
 
 def check_easy_read(page: Page, style: Style, language: str = "en") -> list[Problem]:
     if not is_easy_read(page):
+        if f"/{FOLDER}/" in f"/{page.src_uri}":
+            return [Problem(page.name, page.meta_line(EASY_READ), "warning",
+                            f"This page is in the {FOLDER} folder but is not marked as Easy Read, so it does not get "
+                            f"the Easy Read look or checks. Add this line to its front matter: {EASY_READ}: true")]
         return []
     problems: list[Problem] = []
 
