@@ -67,6 +67,11 @@ class Words:
         return f'<span lang="{self.value_lang}">{shown}</span>' if self.value_lang and shown else shown
 
 
+def _dial(scheme: str, number) -> str:
+    """A number as readers dial it, linked for phones (the link without spaces)."""
+    return f'<a href="{scheme}:{_e(str(number).replace(" ", ""))}">{_e(number)}</a>'
+
+
 def english_words() -> dict:
     """Our English words (components/site-words/messages.json "en")."""
     return json.loads(WORDS_FILE.read_text(encoding="utf-8"))["en"]
@@ -75,12 +80,9 @@ def english_words() -> dict:
 def phone_line(line: dict, w: Words) -> str:
     """ "Call <name> on <number>, or text <number>. <when>" then <about> and <website>: the number
     written as readers dial it, its link without spaces; the words around them the language's."""
-    tel = str(line.get("phone", "")).replace(" ", "")
-    phone = f'<a href="tel:{_e(tel)}">{_e(line.get("phone"))}</a>'
-    out = "<p><strong>" + w.text("phone_call", name=w.value(line.get("name")), phone=phone)
+    out = "<p><strong>" + w.text("phone_call", name=w.value(line.get("name")), phone=_dial("tel", line.get("phone", "")))
     if line.get("text"):
-        sms = str(line["text"]).replace(" ", "")
-        out += w.text("phone_or_text", text=f'<a href="sms:{_e(sms)}">{_e(line["text"])}</a>')
+        out += w.text("phone_or_text", text=_dial("sms", line["text"]))
     out += ".</strong>"
     if line.get("when"):
         out += f" {w.value(line['when'])}"
@@ -282,6 +284,26 @@ def page_html(name: str, value, words: Mapping | None = None, value_lang: str | 
     if not setting.on_pages:
         return ""
     return setting.on_pages(value, w)
+
+
+#: One part of a fact that is a mapping (victim_support), inside a sentence of the page's own:
+#: <!-- extra.victim_support.phone --> becomes the number, linked for phones. For pages that say
+#: the words around it in their own way, as Easy Read pages do, in each language.
+FIELDS = {"phone": lambda v: _dial("tel", v), "text": lambda v: _dial("sms", v), "when": _e,
+          "web": lambda v: f'<a href="{_e(v)}">{_e(str(v).replace("https://", "").replace("www.", "").rstrip("/"))}</a>'}
+
+
+def field_markers(values) -> list[dict]:
+    """{"marker", "html"} for each part (FIELDS) of each mapping setting in values (the site's settings,
+    as the pipeline fills them in), for overrides/partials/site-settings.html."""
+    shown = []
+    for name, setting in SITE_SETTINGS.items():
+        value = values.get(name)
+        if not setting.on_pages or not isinstance(value, dict):
+            continue
+        shown += [{"marker": marker(f"{name}.{part}"), "html": make(value[part])}
+                  for part, make in FIELDS.items() if value.get(part)]
+    return shown
 
 
 def _shown_default(default) -> str:

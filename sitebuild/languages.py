@@ -172,10 +172,13 @@ def form_settings(extra: Mapping, language: Language) -> dict:
 
 def shown_settings(extra: Mapping, language: Language) -> list[dict]:
     """Each page marker and its HTML in a language, for overrides/partials/site-settings.html."""
-    from contract.site_settings import SITE_SETTINGS, marker
+    from contract.site_settings import SITE_SETTINGS, field_markers, marker
 
-    return [{"marker": marker(name), "html": setting_html(name, extra, language)}
-            for name, setting in SITE_SETTINGS.items() if setting.on_pages]
+    shown = [{"marker": marker(name), "html": setting_html(name, extra, language)}
+             for name, setting in SITE_SETTINGS.items() if setting.on_pages]
+    # A fact's parts inside a sentence of the page's own (<!-- extra.victim_support.phone -->, as
+    # Easy Read pages write them), from the fact as this language's pages give it.
+    return shown + field_markers({name: setting_value(name, extra, language)[0] for name in SITE_SETTINGS})
 
 
 # The words sitebuild/markup.py writes into every page in English (names of the theme's

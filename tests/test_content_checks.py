@@ -400,11 +400,13 @@ def test_the_guide_has_the_commands_this_file_runs():
         "make check",
         ".venv/bin/python -m sitebuild check site_content/how-it-works.md",
         ".venv/bin/python -m sitebuild translated site_content/cy/how-it-works.md",  # test_languages.py runs it
+        ".venv/bin/python -m sitebuild check site_content/easy-read/",
     ]
 
 
 @pytest.mark.parametrize("command", ["make setup", "make check",
-                                     ".venv/bin/python -m sitebuild check site_content/how-it-works.md"])
+                                     ".venv/bin/python -m sitebuild check site_content/how-it-works.md",
+                                     ".venv/bin/python -m sitebuild check site_content/easy-read/"])
 def test_the_guides_commands_work_as_written(command, run_command):
     assert command in _guide_commands()
     result = run_command(*shlex.split(command), env=ENV, timeout=600)

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import yaml
@@ -204,10 +205,8 @@ def test_each_page_says_its_language_links_its_twins_and_shows_the_switch(built_
         href, code, text = switch.groups()
         assert (code, text) == (("en", "English") if welsh else ("cy", "Cymraeg")), address
         # The link goes to the twin: resolve it from the page's address.
-        target = Path(address, href).as_posix()
-        resolved = re.sub(r"[^/]+/\.\./", "", target + "/")
-        while "/../" in resolved:
-            resolved = re.sub(r"[^/]+/\.\./", "", resolved)
+        # (As a browser does: a pattern taking out "x/../" pairs also took "../../" as one, three levels down.)
+        resolved = urljoin(address, href)
         twin = ("/cy" + inner) if not welsh else inner
         assert resolved.rstrip("/") + "/" == twin.rstrip("/") + "/", (address, href)
 

@@ -42,7 +42,9 @@ def nav_files(nav) -> list[str]:
 
 def built_page(site: Path, md_file: str) -> Path:
     stem = md_file[: -len(".md")]
-    return site / ("index.html" if stem == "index" else f"{stem}/index.html")
+    if stem == "index" or stem.endswith("/index"):  # a folder's own page (easy-read/index.md)
+        return site / stem.removesuffix("index") / "index.html"
+    return site / f"{stem}/index.html"
 
 
 def soup(path: Path) -> BeautifulSoup:

@@ -39,7 +39,11 @@ def test_each_value_comes_from_the_environment_then_mkdocs_yml_then_the_default(
 
 def test_a_pages_marker_becomes_its_html_with_the_value_escaped():
     shown = {s["marker"]: s["html"] for s in site_values({"reply_within": "5 <b>days</b>"}, environ={})["shown_settings"]}
-    assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages}
+    # ...and each part of a fact that is a mapping, for a sentence of the page's own (Easy Read pages).
+    parts = {marker(f"victim_support.{part}") for part in ("phone", "when", "web")}
+    assert set(shown) == {marker(name) for name, s in SITE_SETTINGS.items() if s.on_pages} | parts
+    assert shown[marker("victim_support.phone")] == '<a href="tel:08081689111">08 08 16 89 111</a>'
+    assert shown[marker("victim_support.web")] == '<a href="https://www.victimsupport.org.uk/">victimsupport.org.uk</a>'
     assert shown[marker("reply_within")] == \
         '<p class="site-setting">We aim to reply within <strong>5 &lt;b&gt;days&lt;/b&gt;</strong>.</p>'
     assert page_html("reply_within", "") == ""  # set empty: shown nowhere
@@ -68,12 +72,13 @@ def test_every_marked_setting_is_on_a_page_and_the_built_page_shows_it(built_sit
         assert pages, f"no page in site_content/ shows {name}"
         for page in pages:
             stem = page.relative_to(ROOT / "site_content").with_suffix("").as_posix()
-            built = (built_site / stem / "index.html").read_text(encoding="utf-8")
+            built = (built_site / stem.removesuffix("index") / "index.html").read_text(encoding="utf-8")
             assert marker(name) not in built
             # The first element of what the marker becomes in the page's language (a p.site-setting,
             # or a mapping's or list's box).
             language, _ = languages.split(stem + "/", languages.read(values()))
             expected = BeautifulSoup(languages.setting_html(name, values(), language), "html.parser").find()
+            assert expected is not None, (stem, name, "shows nothing in this language")
             assert expected in BeautifulSoup(built, "html.parser").select(f"article {expected.name}"), (page.name, name)
 
 

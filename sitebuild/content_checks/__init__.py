@@ -14,7 +14,8 @@ Errors stop the build; warnings never do.
 The parts: ``markdown`` reads a page (front matter, headings, links, text, each with its
 line); one module per check that EDITING.md explains: ``links`` (links, images, link text),
 ``headings``, ``front_matter`` (description, review date, owner), ``words`` (words to avoid),
-``reading_age``, ``placeholders`` (settings pages show, contract/site_settings.py); ``style``
+``reading_age``, ``easy_read`` (the Easy Read format, on pages with ``easy_read: true``, instead of
+the reading age), ``placeholders`` (settings pages show, contract/site_settings.py); ``style``
 loads their settings from content-style.yml (next to mkdocs.yml); ``site`` runs them over a
 site (``run``) and says how it went.
 """

@@ -9,6 +9,7 @@ import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
+from .. import languages
 from .markdown import REFERENCE_DEFINITION, Page, plain
 from .problem import Problem, Site
 from .style import STYLE_FILE
@@ -68,6 +69,11 @@ def _links(page: Page):
             found.append((_line_in(start, block, match.start()), "html-image", attributes.get("alt"),
                           attributes.get("src", "")))
     return found
+
+
+def images(page: Page) -> list[tuple[int, str | None, str]]:
+    """Every picture in the body, Markdown or HTML: (line, alt text or None, address)."""
+    return [(line, text, target) for line, kind, text, target in _links(page) if kind in {"image", "html-image"}]
 
 
 def check_links(page: Page, site: Site) -> list[Problem]:
@@ -150,7 +156,7 @@ def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool
             return error(f'The link "{target}" points to a heading "#{anchor}" that is not on {resolved}. '
                          f"{_anchor_hint(site.anchors.get(resolved, set()))}")
         return []
-    if resolved in site.other_files:
+    if resolved in site.other_files or _shared(resolved, site) in site.other_files:
         return []
     if (site.docs_dir / resolved).is_dir() or path.endswith("/"):
         candidate = resolved.rstrip("/") + ".md"
@@ -160,6 +166,12 @@ def _check_target(page: Page, site: Site, line: int, target: str, is_image: bool
     suggestion = _closest(resolved, site.pages.keys() if not is_image else site.other_files)
     hint = f' Did you mean "{suggestion}"?' if suggestion else " Check the spelling of the file name."
     return error(f'The {what} "{target}" goes to a file that does not exist in {site.docs_name}.{hint}')
+
+
+def _shared(resolved: str, site: Site) -> str:
+    """A file in another language's folder as the file every language shares: each language's build
+    has the shared files (pictures, stylesheets) at its top (prepare.py), so cy/images/x.svg is images/x.svg."""
+    return languages.split(resolved, site.languages)[1] if site.languages else resolved
 
 
 def _anchor_hint(anchors: set[str]) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import BuildError, languages
+from .easy_read import check_easy_read, is_easy_read
 from .front_matter import check_front_matter
 from .headings import check_headings
 from .links import check_links
@@ -28,13 +29,19 @@ def check_page(page: Page, site: Site) -> list[Problem]:
     # The reading age formula counts English syllables: on other languages' pages it would mislead,
     # so there only sentence length is measured.
     english = language is None or language.default
-    english_only = check_reading_age(page, site.style) if english else check_sentence_length(page)
+    if is_easy_read(page):
+        # Easy Read's own rules (15 words a sentence, hard words explained, a picture beside each
+        # idea) in every language, instead of the reading age: its formula counts syllables, and
+        # would mark down the explained words the format asks for (easy_read.py).
+        by_language = check_easy_read(page, site.style, language.code if language else "en")
+    else:
+        by_language = check_reading_age(page, site.style) if english else check_sentence_length(page)
     return sorted(
         check_front_matter(page, site.style, site.today)
         + check_headings(page)
         + check_links(page, site)
         + check_words(page, site.style)
-        + english_only
+        + by_language
         + check_translation(page, site)
     )
 

@@ -21,6 +21,8 @@ class Style:
     site_paths: list[str] = field(default_factory=lambda: ["/enquiry/"])
     avoid_errors: dict[str, str] = field(default_factory=dict)
     avoid_warnings: dict[str, str] = field(default_factory=dict)
+    # Easy Read pages: words to explain in the page's word list, by language code.
+    easy_read_hard_words: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> "Style":
@@ -28,6 +30,7 @@ class Style:
         reading = data.get("reading_age") or {}
         review = data.get("review") or {}
         avoid = data.get("avoid") or {}
+        easy_read = data.get("easy_read") or {}
         style = cls(
             target_reading_age=float(reading.get("target", cls.target_reading_age)),
             reading_age_limit=float(reading.get("limit", cls.reading_age_limit)),
@@ -38,6 +41,8 @@ class Style:
             site_paths=[str(p) for p in data.get("site_paths") or []],
             avoid_errors={str(k): str(v) for k, v in (avoid.get("errors") or {}).items()},
             avoid_warnings={str(k): str(v) for k, v in (avoid.get("warnings") or {}).items()},
+            easy_read_hard_words={str(code): [str(w) for w in words or []]
+                                  for code, words in (easy_read.get("hard_words") or {}).items()},
         )
         if style.review_warn_after_months > style.review_error_after_months:
             raise ValueError(f"{path}: review.warn_after_months must not be more than review.error_after_months")
