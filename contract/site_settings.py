@@ -18,13 +18,8 @@ setting is at its default (sitebuild/languages.py).
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
-
-#: Our words per language, the settings' among them (sitebuild/languages.py reads the same file).
-WORDS_FILE = Path(__file__).resolve().parent.parent / "components" / "site-words" / "messages.json"
 
 
 class SiteSetting(NamedTuple):
@@ -70,11 +65,6 @@ class Words:
 def _dial(scheme: str, number) -> str:
     """A number as readers dial it, linked for phones (the link without spaces)."""
     return f'<a href="{scheme}:{_e(str(number).replace(" ", ""))}">{_e(number)}</a>'
-
-
-def english_words() -> dict:
-    """Our English words (components/site-words/messages.json "en")."""
-    return json.loads(WORDS_FILE.read_text(encoding="utf-8"))["en"]
 
 
 def phone_line(line: dict, w: Words) -> str:
@@ -273,12 +263,13 @@ def marker(name: str) -> str:
     return f"<!-- extra.{name} -->"
 
 
-def page_html(name: str, value, words: Mapping | None = None, value_lang: str | None = None) -> str:
+def page_html(name: str, value, words: Mapping, value_lang: str | None = None) -> str:
     """What the marker of ``name`` becomes on a page: nothing when the setting is empty (or what
-    its when_empty says). words: the page language's (English unless given); value_lang: the
-    value's language when it is not the page's (an English value on a Welsh page: "en")."""
+    its when_empty says). words: the page language's (sitebuild.languages.words, the one reader of
+    components/site-words/messages.json); value_lang: the value's language when it is not the
+    page's (an English value on a Welsh page: "en")."""
     setting = SITE_SETTINGS[name]
-    w = Words(english_words() if words is None else words, value_lang)
+    w = Words(words, value_lang)
     if value in (None, "", [], {}):
         return setting.when_empty(w) if setting.when_empty else ""
     if not setting.on_pages:

@@ -16,6 +16,7 @@ from sitebuild.content_checks.placeholders import check_setting_placeholders
 from sitebuild.settings import read_config, site_values
 
 ROOT = Path(__file__).resolve().parent.parent
+ENGLISH = languages.words("en")
 
 
 def values() -> dict:
@@ -46,13 +47,13 @@ def test_a_pages_marker_becomes_its_html_with_the_value_escaped():
     assert shown[marker("victim_support.web")] == '<a href="https://www.victimsupport.org.uk/">victimsupport.org.uk</a>'
     assert shown[marker("reply_within")] == \
         '<p class="site-setting">We aim to reply within <strong>5 &lt;b&gt;days&lt;/b&gt;</strong>.</p>'
-    assert page_html("reply_within", "") == ""  # set empty: shown nowhere
+    assert page_html("reply_within", "", ENGLISH) == ""  # set empty: shown nowhere
     # Empty, the complaints link would go nowhere we know: the page asks readers to ask us instead.
-    unset = BeautifulSoup(page_html("complaints_url", ""), "html.parser")
+    unset = BeautifulSoup(page_html("complaints_url", "", ENGLISH), "html.parser")
     assert "Ask us how to make a complaint" in unset.get_text()
     assert [a["href"] for a in unset.select("a")] == ["/enquiry/"]
     # A mapping or a list becomes its HTML, every value escaped.
-    lines = BeautifulSoup(page_html("domestic_abuse_lines", [{"name": "<i>x</i>", "phone": "0808 1", "text": "07 2"}]),
+    lines = BeautifulSoup(page_html("domestic_abuse_lines", [{"name": "<i>x</i>", "phone": "0808 1", "text": "07 2"}], ENGLISH),
                           "html.parser")
     assert lines.select_one("ul.site-lines li strong").get_text() == "Call <i>x</i> on 0808 1, or text 07 2."
     assert [a["href"] for a in lines.select("a")] == ["tel:08081", "sms:072"]
