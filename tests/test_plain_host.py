@@ -15,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page
 
+from testsupport.browser import Traffic
 from testsupport.net import free_port
 from testsupport.site import site_pages
 
@@ -42,12 +43,13 @@ def test_the_host_really_sends_no_policy(page: Page, plain_host):
 
 
 def test_every_page_enforces_its_own_policy_with_no_violations(page: Page, built_site, plain_host):
+    traffic = Traffic(page)
     errors, problems = [], []
     page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     for path in site_pages(built_site) + ["/404.html"]:
         page.goto(plain_host + path)
-        page.wait_for_load_state("networkidle")
+        traffic.settle()
         problems += errors  # what the page itself did: nothing may break its policy
         errors.clear()
         # An inline script added now is refused, and so is a picture from elsewhere.

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from testsupport.browser import script
+from testsupport.browser import Traffic, script
 from testsupport.site import site_pages
 from testsupport.site_search import open_search, search
 
@@ -173,26 +173,38 @@ def test_the_button_is_not_printed(page: Page, site_server):
     expect(page.locator(".qe-button")).to_be_visible()
 
 
-def test_every_page_loads_nothing_from_elsewhere_and_breaks_no_csp(browser, built_site, site_server):
+def test_every_page_loads_nothing_from_elsewhere_breaks_no_csp_and_stores_nothing(browser, built_site, site_server):
+    """One visit per page, three promises: nothing asked of another origin, nothing the policy refuses (or
+    any other script error), nothing kept in the browser's storage. Material's and Zensical's scripts keep
+    small things (Zensical: the palette, on every page) in storage through their __md_set helper; the
+    finishing step makes it keep nothing."""
     context = browser.new_context()
     page = context.new_page()
-    foreign, errors = [], []
+    traffic = Traffic(page)
+    foreign, errors, stored = [], [], []
     page.on("request", lambda r: None if r.url.startswith(site_server.url) else foreign.append(r.url))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    for path in site_pages(built_site) + ["/no-such-page/", "/formsvc-shell.html"]:
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    pages = site_pages(built_site)
+    for path in pages + ["/no-such-page/", "/formsvc-shell.html"]:
         response = page.goto(site_server.url + path)
         assert response.headers.get("content-security-policy"), path
-        page.wait_for_load_state("networkidle")
+        traffic.settle()
         if path == "/no-such-page/":
             # Chromium logs the 404 status itself; that is the point of this page.
             assert response.status == 404
             errors[:] = [e for e in errors if "404" not in e]
-    # Search runs in a worker under the same policy: use it once.
+        if path in pages:
+            kept = page.evaluate("[...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
+            stored += [(path, kept)] if kept else []
+    # Search runs in a worker under the same policy, and keeps nothing either: use it once.
     page.goto(site_server.url + "/")
     expect(search(page, "letters").first).to_be_visible()
+    traffic.settle()
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     assert foreign == []
     assert errors == []
+    assert stored == []
     context.close()
 
 
@@ -215,19 +227,6 @@ def test_shift_typed_on_a_phone_keyboard_in_a_text_field_does_not_leave(browser,
         page.keyboard.press("Shift")
     page.wait_for_url("**/weather")
     context.close()
-
-
-def test_content_pages_keep_nothing_in_browser_storage(page: Page, built_site, site_server):
-    """Material's and Zensical's scripts keep small things (Zensical: the palette, on every
-    page) in storage through their __md_set helper; the finishing step makes it keep nothing."""
-    for path in site_pages(built_site):
-        page.goto(site_server.url + path)
-        page.wait_for_load_state("networkidle")
-        stored = page.evaluate("[...Object.keys(localStorage), ...Object.keys(sessionStorage)]")
-        assert stored == [], (path, stored)
-    page.goto(site_server.url + "/")
-    expect(search(page, "letters").first).to_be_visible()
-    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
 
 
 # ---------------------------------------------------------------- In Welsh (issue 21)

@@ -21,14 +21,13 @@ from playwright.sync_api import Page, expect
 
 from localrun.localsite import StaticSite, header_rules, headers_for
 from testsupport.net import ServerThread
-from testsupport.site import build_site
+from testsupport.site import axe_violations, build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "videos"
 FIXTURES = ROOT / "tests" / "fixtures" / "videos"
 SHIPPED = "how-restorative-justice-works"
 PROVIDER_ORIGIN = "https://www.youtube-nocookie.com"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -409,13 +408,6 @@ def test_the_shipped_video_plays_with_its_captions_showing(page: Page, site_serv
     assert page.evaluate("document.querySelector('article video').textTracks[0].activeCues.length") >= 0
     assert foreign == []
     assert errors == []
-
-
-def axe_violations(page: Page) -> str:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    return "" if results.violations_count == 0 else results.generate_report()
 
 
 @pytest.mark.browser

@@ -33,6 +33,14 @@
   for (const label of toggles) {
     if (!must.includes(label.control)) must.push(label.control);
   }
-  window.__keyboard = {must, name, look, rendered, before: new Map(controls.map((el) => [el, look(el)])), reached: new Set()};
+  // What can scroll (the page, the sidebars, a wide table): a Tab that scrolls none of them sets off
+  // no scroll handler, so keyboard_step need not wait for the page's next frames.
+  const scrollers = [...document.querySelectorAll('*')].filter((el) => {
+    const style = getComputedStyle(el);
+    return /auto|scroll/.test(style.overflowX + style.overflowY);
+  });
+  const scrolled = () => [scrollX, scrollY, ...scrollers.map((el) => `${el.scrollLeft},${el.scrollTop}`)].join(' ');
+  window.__keyboard = {must, name, look, rendered, scrolled, scroll: scrolled(),
+                       before: new Map(controls.map((el) => [el, look(el)])), reached: new Set()};
   return must.length;
 }

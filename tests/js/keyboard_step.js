@@ -1,7 +1,12 @@
 async () => {
-  // Let the page's own scroll handlers run first (Material sizes its sidebars on scroll).
-  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   const k = window.__keyboard;
+  // If the Tab scrolled anything, let the page's own scroll handlers run first (Material sizes its
+  // sidebars on scroll): the scroll event comes with the next frame, their work with the one after.
+  // Focus styles and layout need no wait: getComputedStyle and elementFromPoint bring them up to date.
+  if (k.scrolled() !== k.scroll) {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    k.scroll = k.scrolled();
+  }
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   if (el === k.first) return {again: true};  // round once: done
@@ -25,6 +30,6 @@ async () => {
     return false;
   });
   const before = k.before.get(el);
-  return {name: k.name(el), changed: before === undefined ? null : before !== k.look(el),
+  return {name: k.name(el), exit: el.matches('.qe-skip'), changed: before === undefined ? null : before !== k.look(el),
           seen, cover, top: Math.round(el.getBoundingClientRect().top)};
 }
