@@ -187,7 +187,10 @@ def load(app, overrides: dict | None = None) -> None:
         "SESSION_COOKIE_SECURE": not development,
         "SESSION_COOKIE_PATH": "/enquiry/",
         "PREFERRED_URL_SCHEME": "http" if development else "https",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* counts on every answer: no browser uses them, they tell a bot how close it is
+        # to the limit, and each costs the store a round trip or two per post (issue 20's profile). A
+        # refused post still says when to try again: Retry-After, from enquiry.rate_limited.
+        "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
     }

@@ -351,7 +351,8 @@ def rate_limited(error: RateLimitExceeded):
     wait = 60
     current = limiter.current_limit
     if current is not None:
-        wait = max(1, math.ceil(current.reset_at - time.time()))
+        # The window's own reset time, rounded up: RequestLimit.reset_at is already a second later.
+        wait = max(1, math.ceil(current.window.reset_time - time.time()))
     enquiry = _posted_form()
     refresh_form_token(enquiry)
     return render_form(

@@ -432,6 +432,18 @@ def test_honeypot_is_not_echoed_back(form_browser):
 # ---------------------------------------------------------------- rate limit
 
 
+def test_no_answer_tells_how_close_a_client_is_to_the_limit(make_form_app):
+    """Flask-Limiter's X-RateLimit-* counts are off (config.py): a bot would learn from them how many more
+    it may send; a refused post still says when to try again (above and below)."""
+    app = make_form_app(RATELIMIT_POST="2 per minute")
+    form_browser = FormBrowser(app.test_client())
+    responses = [form_browser.send(**valid_answers()) for _ in range(3)]
+    assert [r.status_code for r in responses] == [303, 303, 429]
+    for response in responses:
+        assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]
+    assert "Retry-After" not in responses[0].headers and "Retry-After" in responses[2].headers
+
+
 def test_rate_limit_keeps_the_text_and_says_when_to_try_again(make_form_app):
     app = make_form_app(RATELIMIT_POST="2 per minute")
     form_browser = FormBrowser(app.test_client())
