@@ -18,6 +18,8 @@ catalogues' msgids; the hub's email is always in English (``english``).
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -92,11 +94,28 @@ def form_paths(app: Flask) -> list[str]:
     return [FORM_PATH + "/"] + [f"/{code}{FORM_PATH}/" for code in app.extensions["form_languages"]]
 
 
+_IN_ENGLISH: ContextVar[bool] = ContextVar("formsvc_in_english", default=False)
+
+
 def english(text) -> str:
     """A word marked for translation (questions.py), in English whatever the page's language:
     the hub reads every enquiry in English."""
-    with force_locale(DEFAULT_LANGUAGE):
+    if _IN_ENGLISH.get():
         return str(text)
+    with in_english():
+        return str(text)
+
+
+@contextmanager
+def in_english():
+    """Everything inside in English: for writing the hub's whole message at once (message.py), since
+    each switch of language costs Flask-Babel a fresh look-up (a dozen a message, issue 20's profile)."""
+    with force_locale(DEFAULT_LANGUAGE):
+        token = _IN_ENGLISH.set(True)
+        try:
+            yield
+        finally:
+            _IN_ENGLISH.reset(token)
 
 
 def language_names(code: str | None) -> str:

@@ -30,7 +30,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .i18n import english, language_names
+from .i18n import english, in_english, language_names
 from .questions import ABOUT_KEYS, BY_KEY, CONTACT_KEYS, LANGUAGE_KEY, NOT_ANSWERED, Question
 
 SUBJECT_PREFIX = "Restorative justice enquiry "
@@ -238,7 +238,9 @@ def build_message(enquiry: AcceptedEnquiry, *, mail_from: str, hub_inbox: str) -
     msg["X-Auto-Response-Suppress"] = fixed_header("X-Auto-Response-Suppress", "All")
     # Quoted-printable keeps every character of the message intact across relays
     # that only speak 7-bit; the message is text, never HTML.
-    msg.set_content(build_body(enquiry), subtype="plain", charset="utf-8", cte="quoted-printable")
+    with in_english():  # the hub reads every enquiry in English
+        body = build_body(enquiry)
+    msg.set_content(body, subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg
 
 
