@@ -14,15 +14,19 @@ the dict handed to ``outbox.add``.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from urllib.parse import unquote_to_bytes
 
+from babel import support
 from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation, ValidationError
 
 from .bodylimit import BODY_KEY
@@ -259,6 +263,13 @@ def posted_formdata() -> MultiDict:
         raise UnreadablePost("character set") from None
 
 
+@functools.lru_cache(maxsize=None)
+def _wtforms_words(locale: str):
+    """WTForms' own messages in a language, read once: Flask-WTF reads the catalogue file afresh for
+    every request (a file parsed on every post, issue 20's profile), and it never changes while we run."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class EnquiryForm(FlaskForm):
     """The questions' fields (added below, in the page's order), the form token and the honeypot."""
 
@@ -267,6 +278,9 @@ class EnquiryForm(FlaskForm):
         # friendly page (enquiry.csrf_failed), so the form does not check it a second
         # time. The page template renders the csrf_token field itself.
         csrf = False
+
+        def get_translations(self, form):
+            return _wtforms_words(str(get_locale()))
 
     # Signed submission id and the time the form was served (see enquiry.py).
     form_token = HiddenField(filters=[clean_line])

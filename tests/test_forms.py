@@ -183,3 +183,17 @@ def test_a_hidden_character_in_an_address_or_number_is_refused_not_removed(check
     form, errors = check(**valid_answers(contact_method=field, **{field: typed}))
     assert errors[field] == [MSG_EMAIL_HIDDEN if field == "email" else MSG_PHONE_HIDDEN]
     assert form[field].data == typed.strip(" \t\r\n")  # kept as typed, to be put right
+
+
+def test_wtforms_own_words_follow_the_page_language_and_are_read_once(form_app):
+    """Our checks word every problem themselves; WTForms' own words (none shown today) still follow the
+    page's language, from a catalogue read once rather than on every request (forms._wtforms_words)."""
+    from formsvc.i18n import ENVIRON_KEY
+
+    seen = []
+    for code in ("en", "cy", "cy"):
+        with form_app.test_request_context("/enquiry/", environ_overrides={ENVIRON_KEY: code}):
+            seen.append(EnquiryForm(formdata=None).meta.get_translations(None))
+    assert seen[0].gettext("This field is required.") == "This field is required."
+    assert seen[1].gettext("This field is required.") == "Rhaid cwblhau'r maes hwn."
+    assert seen[1] is seen[2]
