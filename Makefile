@@ -9,8 +9,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
-# pytest-xdist: one test process per core; `worksteal` evens out the long browser tests.
-XDIST  ?= -n 2 --dist worksteal
+# pytest-xdist: three test processes on two cores (a browser test spends much of its time waiting on
+# Chromium; with two, a core sat idle a third of the time); `worksteal` evens out the long browser tests,
+# which tests/conftest.py puts first.
+XDIST  ?= -n 3 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 
