@@ -9,10 +9,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
-# pytest-xdist: three test processes on two cores (a browser test spends much of its time waiting on
-# Chromium; with two, a core sat idle a third of the time); `worksteal` evens out the long browser tests,
-# which tests/conftest.py puts first.
-XDIST  ?= -n 3 --dist worksteal
+# pytest-xdist: one test process per core; `worksteal` evens out the long browser tests. Three or four
+# processes were no quicker on 2 cores once the page walks stopped waiting (docs/testing.md).
+XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
 

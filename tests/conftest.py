@@ -51,10 +51,6 @@ def pytest_collection_modifyitems(items):
         # (pytest.param(..., marks=pytest.mark.postgres)).
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker("fast")
-    # The browser tests first (a stable sort: otherwise in the order pytest chose), so the page walks,
-    # each one or two minutes, start while the quick tests are still there to fill the other workers,
-    # rather than coming last and running on alone (the whole suite waited about 5 minutes on them).
-    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
 
 
 @pytest.fixture(autouse=True)
