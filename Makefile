@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
 # pytest-xdist: one test process per core; `worksteal` evens out the long browser tests. Three or four
-# processes were no quicker on 2 cores once the page walks stopped waiting (docs/testing.md).
+# processes were slower on 2 cores once the page walks stopped waiting (docs/testing.md).
 XDIST  ?= -n 2 --dist worksteal
 # mkdocs (Material for MkDocs; Netlify) or zensical (its successor, classic look).
 BUILDER ?= mkdocs
