@@ -18,13 +18,11 @@ catalogues' msgids; the hub's email is always in English (``english``).
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale
+from flask_babel import Babel, force_locale, get_locale
 
 log = logging.getLogger(__name__)
 
@@ -94,28 +92,21 @@ def form_paths(app: Flask) -> list[str]:
     return [FORM_PATH + "/"] + [f"/{code}{FORM_PATH}/" for code in app.extensions["form_languages"]]
 
 
-_IN_ENGLISH: ContextVar[bool] = ContextVar("formsvc_in_english", default=False)
-
-
 def english(text) -> str:
     """A word marked for translation (questions.py), in English whatever the page's language:
-    the hub reads every enquiry in English."""
-    if _IN_ENGLISH.get():
+    the hub reads every enquiry in English. Already in English (an English page, or inside
+    ``in_english``): no switch, since each costs Flask-Babel a fresh look-up of its words."""
+    locale = get_locale()
+    if locale is not None and str(locale) == DEFAULT_LANGUAGE:
         return str(text)
     with in_english():
         return str(text)
 
 
-@contextmanager
 def in_english():
-    """Everything inside in English: for writing the hub's whole message at once (message.py), since
-    each switch of language costs Flask-Babel a fresh look-up (a dozen a message, issue 20's profile)."""
-    with force_locale(DEFAULT_LANGUAGE):
-        token = _IN_ENGLISH.set(True)
-        try:
-            yield
-        finally:
-            _IN_ENGLISH.reset(token)
+    """Everything inside in English: for writing the hub's whole message in one switch of language
+    (message.py), not one per question (a dozen a message, issue 20's profile)."""
+    return force_locale(DEFAULT_LANGUAGE)
 
 
 def language_names(code: str | None) -> str:

@@ -82,14 +82,13 @@ def site_pages(site_dir: Path) -> list[str]:
 
 def axe_violations(page) -> str:
     """axe-core's report of WCAG 2.0/2.1/2.2 A and AA violations on the page as it is now; "" if none."""
-    from axe_playwright_python.base import AxeResults
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 
     # Put in once per page (axe_playwright_python's Axe.run puts its 500 KB in again on every run: at
     # two widths, twice). resultTypes: the violations in full, one example of each pass (Axe.run's
     # default, lost when options are given); every node that passed, sent back, was most of its time.
     if not page.evaluate("typeof axe !== 'undefined'"):
-        page.evaluate(Axe().axe_script)
+        page.evaluate(AXE_SCRIPT)
     results = AxeResults(page.evaluate("options => axe.run(document, options)",
                                        {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}))
     if results.violations_count == 0:
