@@ -6,8 +6,9 @@ are made the way a reader makes them: an empty form, a form with errors, the
 confirmation, the site's and the service's 404 pages, too many messages (429) and a
 form left open until its security token expired (400).
 
-Each page and state is checked for:
+Each page and state is checked for (all but the keyboard in one visit to it):
 - axe-core, WCAG 2.0/2.1/2.2 A and AA rules: no violations, at desktop and phone widths;
+  IBM's Equal Access (WCAG 2.2 A and AA) at both widths, and HTML_CodeSniffer: no errors;
 - reflow at 320 CSS px, and text at 200% there: nothing scrolls sideways, no text is
   cut off, the exit button is on screen without scrolling;
 - keyboard: the first Tab reaches "Exit this page"; Tab reaches every control, each
@@ -19,6 +20,7 @@ widths are left in test-artifacts/screenshots/ for a person to look at.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +33,7 @@ from testsupport import ARTIFACTS
 from testsupport.answers import valid_answers
 from testsupport.browser import script
 from testsupport.hubmail import hub_text, their_message
-from testsupport.site import axe_violations, site_pages
+from testsupport.site import axe_violations, put_in, site_pages
 from testsupport.site_search import is_zensical, open_search, results, search
 
 pytestmark = pytest.mark.browser
@@ -140,24 +142,7 @@ def journey(built_site, make_form_site, clock) -> Journey:
     return Journey(built_site, make_form_site, clock)
 
 
-# ---------------------------------------------------------------- axe, and screenshots
-
-
-def test_axe_finds_nothing_on_any_page_or_state_at_desktop_and_phone_widths(page: Page, journey):
-    reports, seen = [], []
-    for state in journey.states(page):
-        seen.append(state)
-        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            page.set_viewport_size(viewport)
-            page.wait_for_timeout(50)  # Material's layout settles after a resize
-            report = axe_violations(page)
-            if report:
-                reports.append(f"{state} at {name} width:\n{report}")
-            # JPEG: for a person to look at, and quicker for Chromium to make than a PNG of the whole page.
-            page.screenshot(path=str(SCREENSHOTS / f"{state}-{name}.jpeg"), full_page=True, quality=80)
-        page.set_viewport_size(DESKTOP)
-    assert len(seen) == len(journey.pages) + 7
-    assert not reports, "\n\n".join(reports)
+# ---------------------------------------------------------------- the checkers, each shown to find what it should
 
 
 def test_axe_is_really_checking(page: Page):
@@ -175,36 +160,22 @@ HTMLCS_ERRORS = """() => new Promise(done => HTMLCS.process('WCAG2AA', document,
         `${m.code}: ${m.msg} [${m.element.outerHTML.slice(0, 100)}]`))))"""
 
 
+@functools.cache
+def checker_script(path: Path) -> str:
+    """An npm checker's script (tests/node/), read once."""
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make test`, which installs the checkers.")
+    return path.read_text(encoding="utf-8")
+
+
 def htmlcs_errors(page: Page) -> list[str]:
-    if not HTMLCS.exists():
-        pytest.fail(f"{HTMLCS} is missing: run `make test`, which installs the checkers.")
-    page.add_script_tag(path=str(HTMLCS))
+    put_in(page, "HTMLCS", checker_script(HTMLCS))
     return page.evaluate(HTMLCS_ERRORS)
 
 
-def test_html_codesniffer_finds_no_errors_on_any_page_or_state(browser, journey):
-    # Its script is put into the page, which our policy forbids: this page alone bypasses it.
-    context = browser.new_context(bypass_csp=True, viewport=DESKTOP)
-    page = context.new_page()
-    problems, seen = [], 0
-    try:
-        for state in journey.states(page):
-            seen += 1
-            problems += [f"{state}: {error}" for error in htmlcs_errors(page)]
-    finally:
-        context.close()
-    assert seen == len(journey.pages) + 7
-    assert not problems, "\n".join(problems)
-
-
-def test_html_codesniffer_is_really_checking(browser):
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    try:
-        page.set_content('<html lang="en"><title>t</title><form><input type="text" name="q" aria-label="Q"></form>')
-        assert any(error.startswith("WCAG2AA.Principle3.Guideline3_2.3_2_2.H32") for error in htmlcs_errors(page))
-    finally:
-        context.close()
+def test_html_codesniffer_is_really_checking(page: Page):
+    page.set_content('<html lang="en"><title>t</title><form><input type="text" name="q" aria-label="Q"></form>')
+    assert any(error.startswith("WCAG2AA.Principle3.Guideline3_2.3_2_2.H32") for error in htmlcs_errors(page))
 
 
 # IBM's Equal Access checker (npm accessibility-checker-engine, tests/node/), a third opinion and the
@@ -229,36 +200,13 @@ ACE_EXCEPTIONS: dict[str, str] = {}
 
 
 def ace_errors(page: Page) -> list[str]:
-    if not ACE.exists():
-        pytest.fail(f"{ACE} is missing: run `make test`, which installs the checkers.")
-    if not page.evaluate("typeof ace !== 'undefined'"):
-        page.add_script_tag(path=str(ACE))
+    put_in(page, "ace", checker_script(ACE))
     return [error for error in page.evaluate(ACE_ERRORS, ACE_POLICY)
             if not any(re.search(pattern, error) for pattern in ACE_EXCEPTIONS)]
 
 
-def test_equal_access_finds_no_errors_on_any_page_or_state(browser, journey):
-    # Its script is put into the page, which our policy forbids: this page alone bypasses it. Both widths:
-    # what it checks is what is shown, and the toggles are shown on a phone, their headings on a desktop.
-    context = browser.new_context(bypass_csp=True, viewport=DESKTOP, reduced_motion="reduce")
-    page = context.new_page()
-    problems, seen = [], 0
-    try:
-        for state in journey.states(page):
-            seen += 1
-            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-                page.set_viewport_size(viewport)
-                page.wait_for_timeout(50)  # the layout settles after a resize
-                problems += [f"{state} at {name} width: {error}" for error in ace_errors(page)]
-            page.set_viewport_size(DESKTOP)
-    finally:
-        context.close()
-    assert seen == len(journey.pages) + 7
-    assert not problems, f"{len(problems)} errors:\n" + "\n".join(problems)
-
-
 def test_equal_access_finds_nothing_with_the_menu_its_panels_or_the_search_open(browser, journey):
-    context = browser.new_context(bypass_csp=True, viewport=PHONE, reduced_motion="reduce", has_touch=True)
+    context = browser.new_context(viewport=PHONE, reduced_motion="reduce", has_touch=True)
     page = context.new_page()
     site = journey.site.url
     problems = []
@@ -294,18 +242,13 @@ def test_equal_access_finds_nothing_with_the_menu_its_panels_or_the_search_open(
     assert not problems, "\n".join(problems)
 
 
-def test_equal_access_is_really_checking(browser):
+def test_equal_access_is_really_checking(page: Page):
     """Its three rules the theme's toggles broke, on the toggles as the theme wrote them."""
-    context = browser.new_context(bypass_csp=True, viewport=DESKTOP)
-    page = context.new_page()
-    try:
-        page.set_content('<html lang="en"><title>t</title><main><input type="checkbox" id="t" hidden>'
-                         '<label for="t">Menu</label><input type="checkbox" id="s" aria-label="Search">'
-                         '<label for="s">Search</label><label for="s"><svg aria-hidden="true"></svg></label></main>')
-        rules = {error.split(":")[0] for error in ace_errors(page)}
-        assert {"label_ref_valid", "form_label_unique", "label_content_exists"} <= rules, rules
-    finally:
-        context.close()
+    page.set_content('<html lang="en"><title>t</title><main><input type="checkbox" id="t" hidden>'
+                     '<label for="t">Menu</label><input type="checkbox" id="s" aria-label="Search">'
+                     '<label for="s">Search</label><label for="s"><svg aria-hidden="true"></svg></label></main>')
+    rules = {error.split(":")[0] for error in ace_errors(page)}
+    assert {"label_ref_valid", "form_label_unique", "label_content_exists"} <= rules, rules
 
 
 def test_axe_finds_nothing_with_the_menu_or_the_search_open(page: Page, journey):
@@ -368,19 +311,8 @@ EXIT_BUTTON_PROBLEMS = script("exit_button_problems")
 # the Content-Security-Policy allows; a style attribute would be blocked.)
 TEXT_200 = script("text_200")
 
-
-def test_at_320px_and_with_text_at_200_percent_nothing_is_lost(page: Page, journey):
-    page.set_viewport_size(PHONE)
-    problems = []
-    for state in journey.states(page):
-        for size in ("100%", "200%"):
-            if size == "200%":
-                page.evaluate(TEXT_200)
-                page.wait_for_timeout(50)
-            found = page.evaluate(LAYOUT_PROBLEMS) + page.evaluate(EXIT_BUTTON_PROBLEMS)
-            problems += [f"{state} (text {size}): {problem}" for problem in found]
-        page.screenshot(path=str(SCREENSHOTS / f"{state}-phone-text-200.png"))
-    assert not problems, "\n".join(problems)
+# On paper: the page's own content, and none of the screen's furniture.
+PRINT_PROBLEMS = script("print_problems")
 
 
 def test_the_open_menu_fits_a_320px_screen_with_text_at_200_percent(page: Page, journey):
@@ -392,6 +324,47 @@ def test_the_open_menu_fits_a_320px_screen_with_text_at_200_percent(page: Page, 
     page.screenshot(path=str(SCREENSHOTS / "menu-open-phone-text-200.png"))
     problems = page.evaluate(LAYOUT_PROBLEMS)
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- every page and state, once, through every checker
+
+
+def test_every_page_and_state_passes_each_checker_at_desktop_phone_320px_with_text_at_200_percent_and_in_print(
+        page: Page, journey):
+    """One visit to each page and state, and on it every check that only looks: axe and Equal Access at
+    desktop and phone widths, HTML_CodeSniffer, print, and 320 px with text at 100% and 200% (last, as it
+    changes the text size). One visit, not one per checker: what the checkers cost is their own work, and
+    the page loads and the form's journey are then made once (docs/testing.md)."""
+    problems, seen = [], []
+    for state in journey.states(page):
+        seen.append(state)
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(50)  # Material's layout settles after a resize
+            report = axe_violations(page)
+            if report:
+                problems.append(f"{state} at {name} width, axe:\n{report}")
+            # Both widths: Equal Access checks what is shown, and the theme's toggles are shown on a phone,
+            # their headings on a desktop.
+            problems += [f"{state} at {name} width, Equal Access: {error}" for error in ace_errors(page)]
+            if name == "desktop":
+                problems += [f"{state}, HTML_CodeSniffer: {error}" for error in htmlcs_errors(page)]
+                page.emulate_media(media="print")
+                problems += [f"{state}, in print: {problem}" for problem in page.evaluate(PRINT_PROBLEMS)]
+                page.emulate_media(media="screen")
+            # JPEG: for a person to look at, and quicker for Chromium to make than a PNG of the whole page.
+            page.screenshot(path=str(SCREENSHOTS / f"{state}-{name}.jpeg"), full_page=True, quality=80)
+        # At the phone's 320 px.
+        for size in ("100%", "200%"):
+            if size == "200%":
+                page.evaluate(TEXT_200)
+                page.wait_for_timeout(50)
+            found = page.evaluate(LAYOUT_PROBLEMS) + page.evaluate(EXIT_BUTTON_PROBLEMS)
+            problems += [f"{state} at 320 px, text {size}: {problem}" for problem in found]
+        page.screenshot(path=str(SCREENSHOTS / f"{state}-phone-text-200.jpeg"), quality=80)
+        page.set_viewport_size(DESKTOP)
+    assert len(seen) == len(journey.pages) + 7
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
 # ---------------------------------------------------------------- keyboard
@@ -686,21 +659,6 @@ def test_without_javascript_every_page_reads_and_the_menu_works(browser, journey
         expect(page).to_have_url(site + "/cookies/")
     finally:
         context.close()
-
-
-# ---------------------------------------------------------------- print
-
-# On paper: the page's own content, and none of the screen's furniture.
-PRINT_PROBLEMS = script("print_problems")
-
-
-def test_print_has_no_exit_button_and_no_menus(page: Page, journey):
-    problems = []
-    for state in journey.states(page):
-        page.emulate_media(media="print")
-        problems += [f"{state}: {p}" for p in page.evaluate(PRINT_PROBLEMS)]
-        page.emulate_media(media="screen")
-    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------- findable

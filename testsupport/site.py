@@ -80,15 +80,24 @@ def site_pages(site_dir: Path) -> list[str]:
     return pages
 
 
+def put_in(page, name: str, script: str) -> None:
+    """Put a checker's script (which defines the global ``name``) into the page as it is now, once.
+
+    Through the DevTools protocol (``page.evaluate``), which the page's own Content-Security-Policy does
+    not govern: the page is checked under the policy it really has, with no script element added to
+    what the checkers look at, and no context that bypasses the policy. Once: axe_playwright_python's
+    Axe.run puts its 500 KB in again on every run (at two widths, twice)."""
+    if not page.evaluate(f"typeof {name} !== 'undefined'"):
+        page.evaluate(script)
+
+
 def axe_violations(page) -> str:
     """axe-core's report of WCAG 2.0/2.1/2.2 A and AA violations on the page as it is now; "" if none."""
     from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 
-    # Put in once per page (axe_playwright_python's Axe.run puts its 500 KB in again on every run: at
-    # two widths, twice). resultTypes: the violations in full, one example of each pass (Axe.run's
-    # default, lost when options are given); every node that passed, sent back, was most of its time.
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.evaluate(AXE_SCRIPT)
+    # resultTypes: the violations in full, one example of each pass (Axe.run's default, lost when
+    # options are given); every node that passed, sent back, was most of its time.
+    put_in(page, "axe", AXE_SCRIPT)
     results = AxeResults(page.evaluate("options => axe.run(document, options)",
                                        {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}))
     if results.violations_count == 0:
