@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import Page, expect
 
 from localrun.localsite import StaticSite, header_rules, headers_for
+from testsupport.browser import Traffic
 from testsupport.net import ServerThread
 from testsupport.site import axe_violations, build_site
 
@@ -330,8 +331,9 @@ def test_nothing_is_requested_from_the_provider_until_the_reader_presses_play(pa
     embeds = []
     page.route(PROVIDER_ORIGIN + "/**", lambda route: (embeds.append(route.request.url),
                                                         route.fulfill(body=FAKE_PLAYER, content_type="text/html")))
+    traffic = Traffic(page)  # not "networkidle": the page's own <video preload="metadata"> keeps a request open
     page.goto(provider_server.url + "/videos/")
-    page.wait_for_load_state("networkidle")
+    traffic.settle()
     start = page.locator("button.video-embed__start")
     start.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
@@ -341,10 +343,12 @@ def test_nothing_is_requested_from_the_provider_until_the_reader_presses_play(pa
     expect(start).to_have_accessible_description(re.compile("Nothing is sent to YouTube until you press"))
 
     start.focus()
-    page.keyboard.press("Enter")
+    # The frame's request, waited for: "networkidle" is the page's own state, reached before the frame asked.
+    with page.expect_request(lambda request: request.url.startswith(PROVIDER_ORIGIN + "/")):
+        page.keyboard.press("Enter")
     frame = page.locator("iframe.video-embed__frame")
     expect(frame).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    traffic.settle()
     assert embeds and all(url.startswith(PROVIDER_ORIGIN + "/embed/abcdEFGH123?") for url in embeds)
     assert all(urlsplit(url).hostname == "www.youtube-nocookie.com" for url in foreign)
     expect(frame).to_have_attribute("title", re.compile("A test video on YouTube"))
