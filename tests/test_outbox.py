@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -191,6 +192,23 @@ def test_a_locked_database_raises_outbox_unavailable_and_writes_nothing(tmp_path
         blocker.close()
     assert raw(outbox, "SELECT COUNT(*) FROM enquiries") == [(0,)]
     assert store(outbox, answers(), submission_id="s")  # and it works once free
+
+
+def test_a_new_file_another_connection_is_creating_is_waited_for_not_refused(tmp_path, answers):
+    # Several workers' first requests on a new file: one is writing it (not yet in
+    # WAL mode) while another asks for WAL, which SQLite refuses at once instead of
+    # waiting. CI saw one of six such first adds fail this way.
+    path = tmp_path / "outbox.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE early (x)")
+    threading.Timer(0.3, other.execute, ("COMMIT",)).start()
+    try:
+        reference = store(SQLiteOutbox(path, busy_timeout=5), answers(), submission_id="s")
+    finally:
+        other.close()
+    assert raw(SQLiteOutbox(path), "SELECT reference FROM enquiries") == [(reference,)]
+    assert raw(SQLiteOutbox(path), "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_an_unwritable_place_raises_outbox_unavailable(tmp_path, answers):

@@ -106,12 +106,29 @@ class SQLiteOutbox(SQLOutbox):
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             conn = self._open()
             try:
-                # WAL: readers (health checks, listings) never block the writer.
-                conn.execute("PRAGMA journal_mode=WAL")
+                self._use_wal(conn)
                 self._migrate(conn)
             finally:
                 conn.close()
             self._ready = True
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Put the file in WAL mode, so readers (health checks, listings) never block the writer.
+
+        Switching a new file to WAL needs its lock while other connections may be
+        creating it too (several workers' first requests at once). SQLite then
+        answers "locked" at once rather than wait (it would deadlock otherwise), so
+        this waits here instead, up to ``busy_timeout`` as every other write does.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.005)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         """Bring the file to SCHEMA_VERSION, in one transaction (all of it or none)."""
