@@ -202,10 +202,12 @@ def test_a_new_file_another_connection_is_creating_is_waited_for_not_refused(tmp
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     other.execute("CREATE TABLE early (x)")
-    threading.Timer(0.3, other.execute, ("COMMIT",)).start()
+    letting_go = threading.Timer(0.3, other.execute, ("COMMIT",))
+    letting_go.start()
     try:
         reference = store(SQLiteOutbox(path, busy_timeout=5), answers(), submission_id="s")
     finally:
+        letting_go.join()  # not closed under its COMMIT
         other.close()
     assert raw(SQLiteOutbox(path), "SELECT reference FROM enquiries") == [(reference,)]
     assert raw(SQLiteOutbox(path), "PRAGMA journal_mode") == [("wal",)]
