@@ -60,6 +60,15 @@ def header_rules(site_dir: Path, netlify_toml: Path) -> list[tuple[str, dict[str
     return rules
 
 
+def not_found_rules(netlify_toml: Path) -> list[tuple[str, str]]:
+    """(path pattern, page) for each of netlify.toml's 404 redirects, in order: the first
+    that matches an address with no file gives its page (the Welsh one under /cy/)."""
+    if not netlify_toml.exists():
+        return []
+    config = tomllib.loads(netlify_toml.read_text(encoding="utf-8"))
+    return [(rule["from"], rule["to"]) for rule in config.get("redirects", []) if rule.get("status") == 404]
+
+
 @functools.lru_cache(maxsize=512)
 def _pattern(path_pattern: str) -> re.Pattern:
     """A Netlify path pattern: * matches anything (slashes too), :name one path segment."""
@@ -104,7 +113,16 @@ class StaticSite:
 
     def __init__(self, site_dir: str | os.PathLike, netlify_toml: str | os.PathLike | None = None):
         self.site_dir = Path(site_dir).resolve()
-        self.rules = header_rules(self.site_dir, Path(netlify_toml or ROOT / "netlify.toml"))
+        netlify_toml = Path(netlify_toml or ROOT / "netlify.toml")
+        self.rules = header_rules(self.site_dir, netlify_toml)
+        self.not_found = not_found_rules(netlify_toml)
+
+    def _not_found_page(self, path: str) -> Path:
+        """The 404 page Netlify gives ``path``: the first matching rule's whose page exists."""
+        for pattern, page in self.not_found:
+            if _pattern(pattern).fullmatch(path) and (file := self._resolve(page)) is not None:
+                return file
+        return self.site_dir / "404.html"
 
     def _resolve(self, path: str) -> Path | None:
         if "\x00" in path:
@@ -127,7 +145,7 @@ class StaticSite:
             file = self._resolve(path)
             status = 200
             if file is None or file.name.startswith("_"):
-                file, status = self.site_dir / "404.html", 404
+                file, status = self._not_found_page(path), 404
             mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             if mimetype.startswith("text/") or mimetype in {"application/javascript", "application/json"}:
                 mimetype += "; charset=utf-8"

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from werkzeug.test import Client
 
-from localrun.localsite import header_rules, headers_for
+from localrun.localsite import StaticSite, header_rules, headers_for
 from testsupport.hubmail import their_message
 from testsupport.net import free_port
 
@@ -130,6 +131,15 @@ def test_static_site_compresses_text_like_netlify(built_site):
     png = next(built_site.rglob("*.png"))
     image = client.get("/" + png.relative_to(built_site).as_posix(), headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in image.headers and image.data == png.read_bytes()
+
+
+def test_an_address_with_no_page_gets_the_404_page_of_its_language_as_netlify_toml_says(built_site):
+    client = Client(StaticSite(built_site))
+    for address, page in (("/no-such-page/", "404.html"), ("/cy/no-such-page/", "cy/404.html"),
+                          ("/cy/how-it-works/nothing.png", "cy/404.html"), ("/cyan/", "404.html")):
+        response = client.get(address)
+        assert response.status_code == 404 and response.data == (built_site / page).read_bytes(), address
+    assert b'<html lang="cy"' in (built_site / "cy" / "404.html").read_bytes()
 
 
 @pytest.mark.parametrize("address", ["/%00", "/how-it-works/%00", "/%00/index.html", "/videos%00/"])
