@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from testsupport.browser import Traffic
 from testsupport.net import free_port
-from testsupport.site import site_pages
+from testsupport.site import site_frames, site_pages
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_every_page_enforces_its_own_policy_with_no_violations(page: Page, built
     errors, problems = [], []
     page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
-    for path in site_pages(built_site) + ["/404.html"]:
+    for path in site_pages(built_site) + site_frames(built_site, "404.html"):
         page.goto(plain_host + path)
         traffic.settle()
         problems += errors  # what the page itself did: nothing may break its policy

@@ -59,6 +59,12 @@ class NeutralSite:
         self.server.server_close()
 
 
+def site_frames(site_dir: Path, name: str) -> list[str]:
+    """Every language's copy of a frame (``name``: "404.html" or "formsvc-shell.html") as its
+    address: ["/404.html", "/cy/404.html"]."""
+    return sorted("/" + path.relative_to(site_dir).as_posix() for path in Path(site_dir).rglob(name))
+
+
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
