@@ -26,8 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from playwright.sync_api import Page, expect
 
+from formsvc.enquiry import NOTICE_TIMEOUT, notice_rate_limited
 from formsvc.i18n import DEFAULT_LANGUAGE
 from formsvc.outbox import get_outbox
 from testsupport import ARTIFACTS
@@ -111,7 +113,7 @@ class Journey:
         for code in languages:
             prefix, name = self.in_language(code)
             assert page.goto(url + prefix + "/no-such-page/").status == 404
-            expect(page.locator("html")).to_have_attribute("lang", re.compile(rf"^{code}\b"))
+            expect_language(page, code)
             yield f"{name}site-404"
 
         for code in languages:
@@ -122,15 +124,20 @@ class Journey:
         """Where a language's pages are ("" or "/cy"), and how its states' names start ("" or "cy-")."""
         return ("", "") if code == DEFAULT_LANGUAGE else (f"/{code}", f"{code}-")
 
+    def says(self, code: str, words) -> str:
+        """What the form says for ``words`` (its marked words, formsvc/enquiry.py) in language ``code``:
+        from its catalogue, so each language's state is checked by its own words."""
+        with self.site.app.test_request_context(), force_locale(code):
+            return str(words)
+
     def form_states(self, page: Page, code: str) -> Iterator[str]:
         """The form's states in one language: each checked to be that state, in that language."""
         prefix, name = self.in_language(code)
         name += "enquiry"
-        in_language = re.compile(rf"^{code}\b")
         url = self.site.url
 
         assert page.goto(url + prefix + "/enquiry/").status == 200
-        expect(page.locator("html")).to_have_attribute("lang", in_language)
+        expect_language(page, code)
         yield f"{name}-form"
 
         fill_in(page, valid_answers(contact_method="email", email="not an email", message=""))
@@ -144,7 +151,7 @@ class Journey:
         yield f"{name}-sent"
 
         assert page.goto(url + prefix + "/enquiry/no-such-page").status == 404
-        expect(page.locator("html")).to_have_attribute("lang", in_language)
+        expect_language(page, code)
         yield f"{name}-404"
 
         limited = self.make_form_site(RATELIMIT_POST="1 per minute")
@@ -154,8 +161,8 @@ class Journey:
         page.goto(limited.url + prefix + "/enquiry/")
         fill_in(page, valid_answers(message="A second message in a minute"))
         send(page, 429)
-        expect(page.locator(".fs-notice")).to_be_visible()
-        expect(page.locator("html")).to_have_attribute("lang", in_language)
+        expect(page.locator(".fs-notice")).to_contain_text(self.says(code, notice_rate_limited(60)["title"]))
+        expect_language(page, code)
         yield f"{name}-429"
 
         expiring = self.make_form_site(WTF_CSRF_TIME_LIMIT=600)
@@ -163,9 +170,13 @@ class Journey:
         fill_in(page, valid_answers())
         self.clock.advance(601)  # the form left open past its token's time limit
         send(page, 400)
-        expect(page.locator(".fs-notice")).to_be_visible()
-        expect(page.locator("html")).to_have_attribute("lang", in_language)
+        expect(page.locator(".fs-notice")).to_contain_text(self.says(code, NOTICE_TIMEOUT["title"]))
+        expect_language(page, code)
         yield f"{name}-csrf-expired"
+
+
+def expect_language(page: Page, code: str) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(rf"^{code}\b"))
 
 
 @pytest.fixture
